@@ -1,0 +1,1 @@
+//! Bench helpers (see benches/README.md).

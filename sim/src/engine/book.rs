@@ -1,0 +1,529 @@
+//! [`Book`]: the reference matching engine for one market.
+//!
+//! Layout, chosen for speed on deep books, cancel storms and wide sweeps:
+//! - orders live in an arena (`Vec<Node>` plus a free list), linked into one FIFO queue per price
+//!   level through `prev`/`next` slot indices, so a cancel unlinks in O(1) once found;
+//! - each side is a [`Ladder`]: levels in a `Vec` sorted so the best is last;
+//! - ids map to slots through an [`IdIndex`] that cannot be iterated.
+//!
+//! Invariants (asserted where produced, re-checked in full by [`Book::check`]):
+//! - best bid < best ask after every message;
+//! - every fill is at the maker's price and within the taker's limit, for a positive quantity;
+//! - each level's `total` equals the sum of its orders' open quantities, and no level is empty;
+//! - the id index holds exactly the resting orders.
+
+use super::id_index::IdIndex;
+use super::ladder::{Ladder, NIL};
+use super::{
+    CancelReason, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId, RestingOrder, Stp,
+    Tif,
+};
+use crate::units::{Price, Qty, Side};
+
+/// A resting order in the arena.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    id: u64,
+    qty: u64,
+    key: u64,
+    prev: u32,
+    next: u32,
+    owner: OwnerId,
+    side: Side,
+    post_only: bool,
+    stp: Stp,
+}
+
+/// An incoming order while it matches.
+struct Taker {
+    id: OrderId,
+    owner: OwnerId,
+    side: Side,
+    limit: Option<Price>,
+    qty: u64,
+    budget: Option<u128>,
+    stp: Stp,
+}
+
+/// How matching ended for the taker.
+#[derive(PartialEq, Eq)]
+enum Stop {
+    /// Filled, out of crossing liquidity, or out of budget: the caller decides about the remainder.
+    Open,
+    /// Self-trade prevention already cancelled the taker's remainder.
+    Cancelled,
+}
+
+/// The reference matching engine. See the module docs.
+#[derive(Clone, Debug)]
+pub struct Book {
+    bids: Ladder,
+    asks: Ladder,
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    ids: IdIndex,
+}
+
+impl Default for Book {
+    fn default() -> Self {
+        Book::new()
+    }
+}
+
+impl Book {
+    /// An empty book.
+    pub fn new() -> Book {
+        Book {
+            bids: Ladder::new(Side::Buy),
+            asks: Ladder::new(Side::Sell),
+            nodes: Vec::new(),
+            free: Vec::new(),
+            ids: IdIndex::default(),
+        }
+    }
+
+    /// An empty book with room for `orders` resting orders before it allocates.
+    pub fn with_capacity(orders: usize) -> Book {
+        let mut book = Book::new();
+        book.nodes.reserve(orders);
+        book
+    }
+
+    #[inline]
+    fn ladder(&self, side: Side) -> &Ladder {
+        match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        }
+    }
+
+    /// Whether an incoming order on `side` with `limit` would trade against the opposite best.
+    #[inline]
+    fn crosses(&self, side: Side, limit: Price) -> bool {
+        match self.ladder(side.opposite()).best_price() {
+            Some(best) => side.accepts(limit, best),
+            None => false,
+        }
+    }
+
+    #[inline]
+    fn assert_uncrossed(&self) {
+        if let (Some(bid), Some(ask)) = (self.bids.best_price(), self.asks.best_price()) {
+            assert!(bid < ask, "book crossed: best bid {bid} >= best ask {ask}");
+        }
+    }
+
+    /// Appends a new resting order at the back of its level's queue.
+    fn rest(&mut self, id: OrderId, owner: OwnerId, side: Side, price: Price, qty: u64, post_only: bool, stp: Stp) {
+        debug_assert!(qty > 0 && !self.ids.contains(id.0));
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let key = ladder.key(price);
+        let node = Node { id: id.0, qty, key, prev: NIL, next: NIL, owner, side, post_only, stp };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.nodes[slot as usize] = node;
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.nodes.len()).expect("fewer than 2^32 resting orders");
+                assert!(slot != NIL, "arena full");
+                self.nodes.push(node);
+                slot
+            }
+        };
+        let level = ladder.level_mut_or_insert(key);
+        if level.tail == NIL {
+            level.head = slot;
+        } else {
+            self.nodes[level.tail as usize].next = slot;
+            self.nodes[slot as usize].prev = level.tail;
+        }
+        level.tail = slot;
+        level.total += u128::from(qty);
+        self.ids.insert(id.0, slot);
+    }
+
+    /// Unlinks the order in `slot` from its level and frees it.
+    fn remove(&mut self, slot: u32) -> Node {
+        let node = self.nodes[slot as usize];
+        let ladder = match node.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let level = ladder.level_mut(node.key);
+        if node.prev == NIL {
+            level.head = node.next;
+        } else {
+            self.nodes[node.prev as usize].next = node.next;
+        }
+        if node.next == NIL {
+            level.tail = node.prev;
+        } else {
+            self.nodes[node.next as usize].prev = node.prev;
+        }
+        level.total -= u128::from(node.qty);
+        if level.head == NIL {
+            ladder.remove(node.key);
+        }
+        self.ids.remove(node.id);
+        self.free.push(slot);
+        node
+    }
+
+    /// Whether a fill-or-kill taker can fill `qty` completely right now without meeting an order
+    /// of its own owner first (a FOK that would self-trade is killed).
+    fn fok_fillable(&self, side: Side, limit: Price, qty: u64, owner: OwnerId) -> bool {
+        let opposite = self.ladder(side.opposite());
+        let mut need = u128::from(qty);
+        for level in opposite.iter_best_first() {
+            if !side.accepts(limit, opposite.price(level.key)) {
+                return false;
+            }
+            if owner == OwnerId::NONE {
+                if level.total >= need {
+                    return true;
+                }
+                need -= level.total;
+                continue;
+            }
+            let mut slot = level.head;
+            while slot != NIL {
+                let node = &self.nodes[slot as usize];
+                if node.owner == owner {
+                    return false;
+                }
+                if u128::from(node.qty) >= need {
+                    return true;
+                }
+                need -= u128::from(node.qty);
+                slot = node.next;
+            }
+        }
+        false
+    }
+
+    /// Matches `taker` against the opposite side until it is filled, its limit or budget stops
+    /// it, the side is empty, or self-trade prevention cancels it.
+    fn take(&mut self, taker: &mut Taker, out: &mut Vec<Event>) -> Stop {
+        let (opposite, nodes, free, ids) = match taker.side {
+            Side::Buy => (&mut self.asks, &mut self.nodes, &mut self.free, &mut self.ids),
+            Side::Sell => (&mut self.bids, &mut self.nodes, &mut self.free, &mut self.ids),
+        };
+        let self_trade_possible = taker.owner != OwnerId::NONE;
+        while taker.qty > 0 {
+            let Some(level_key) = opposite.best().map(|l| l.key) else { break };
+            let price = opposite.price(level_key);
+            if let Some(limit) = taker.limit {
+                if !taker.side.accepts(limit, price) {
+                    break;
+                }
+            }
+            let level = opposite.best_mut().expect("best level exists");
+            let mut stop = None;
+            // Always operate on the head: an order is passed only once it is gone.
+            while level.head != NIL && taker.qty > 0 {
+                let slot = level.head;
+                let maker = &mut nodes[slot as usize];
+                let mut traded = 0;
+                if self_trade_possible && maker.owner == taker.owner {
+                    match taker.stp {
+                        Stp::CancelNewest => {
+                            out.push(Event::Cancel { id: taker.id, qty: Qty(taker.qty), reason: CancelReason::SelfTrade });
+                            taker.qty = 0;
+                            stop = Some(Stop::Cancelled);
+                            break;
+                        }
+                        Stp::CancelOldest | Stp::CancelBoth => {
+                            out.push(Event::Cancel { id: OrderId(maker.id), qty: Qty(maker.qty), reason: CancelReason::SelfTrade });
+                            level.total -= u128::from(maker.qty);
+                            maker.qty = 0;
+                            if taker.stp == Stp::CancelBoth {
+                                out.push(Event::Cancel { id: taker.id, qty: Qty(taker.qty), reason: CancelReason::SelfTrade });
+                                taker.qty = 0;
+                                stop = Some(Stop::Cancelled);
+                            }
+                        }
+                        Stp::Decrement => {
+                            let d = taker.qty.min(maker.qty);
+                            out.push(Event::Cancel { id: OrderId(maker.id), qty: Qty(d), reason: CancelReason::SelfTrade });
+                            out.push(Event::Cancel { id: taker.id, qty: Qty(d), reason: CancelReason::SelfTrade });
+                            maker.qty -= d;
+                            level.total -= u128::from(d);
+                            taker.qty -= d;
+                        }
+                    }
+                } else {
+                    traded = taker.qty.min(maker.qty);
+                    if let Some(budget) = taker.budget.as_mut() {
+                        let affordable = *budget / u128::from(price.0);
+                        traded = traded.min(u64::try_from(affordable).unwrap_or(u64::MAX));
+                        if traded == 0 {
+                            stop = Some(Stop::Open);
+                            break;
+                        }
+                        *budget -= u128::from(traded) * u128::from(price.0);
+                    }
+                    debug_assert!(traded > 0);
+                    out.push(Event::Fill { maker: OrderId(maker.id), taker: taker.id, price, qty: Qty(traded) });
+                    maker.qty -= traded;
+                    level.total -= u128::from(traded);
+                    taker.qty -= traded;
+                }
+                if maker.qty == 0 {
+                    // The maker is gone: unlink the head.
+                    let next = maker.next;
+                    ids.remove(maker.id);
+                    free.push(slot);
+                    level.head = next;
+                    if next == NIL {
+                        level.tail = NIL;
+                    } else {
+                        nodes[next as usize].prev = NIL;
+                    }
+                } else {
+                    debug_assert!(taker.qty == 0 || stop.is_some() || traded == 0);
+                }
+                if stop.is_some() {
+                    break;
+                }
+            }
+            if level.head == NIL {
+                debug_assert_eq!(level.total, 0);
+                opposite.pop_best();
+            }
+            if let Some(stop) = stop {
+                return stop;
+            }
+        }
+        Stop::Open
+    }
+}
+
+impl MatchingEngine for Book {
+    fn limit(&mut self, order: LimitOrder, out: &mut Vec<Event>) -> Result<(), EngineReject> {
+        if order.qty.0 == 0 {
+            return Err(EngineReject::InvalidQuantity);
+        }
+        if order.price.0 == 0 {
+            return Err(EngineReject::InvalidPrice);
+        }
+        if self.ids.contains(order.id.0) {
+            return Err(EngineReject::DuplicateOrderId);
+        }
+        match order.tif {
+            Tif::PostOnly if self.crosses(order.side, order.price) => return Err(EngineReject::WouldCross),
+            Tif::Fok if !self.fok_fillable(order.side, order.price, order.qty.0, order.owner) => {
+                out.push(Event::Cancel { id: order.id, qty: order.qty, reason: CancelReason::Killed });
+                return Ok(());
+            }
+            _ => {}
+        }
+        let mut taker = Taker {
+            id: order.id,
+            owner: order.owner,
+            side: order.side,
+            limit: Some(order.price),
+            qty: order.qty.0,
+            budget: None,
+            stp: order.stp,
+        };
+        let stop = self.take(&mut taker, out);
+        if stop == Stop::Open && taker.qty > 0 {
+            match order.tif {
+                Tif::Gtc | Tif::PostOnly => {
+                    let post_only = order.tif == Tif::PostOnly;
+                    self.rest(order.id, order.owner, order.side, order.price, taker.qty, post_only, order.stp);
+                    out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
+                }
+                Tif::Ioc => out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled }),
+                Tif::Fok => unreachable!("a fillable FOK filled completely"),
+            }
+        }
+        self.assert_uncrossed();
+        Ok(())
+    }
+
+    fn market(&mut self, order: MarketOrder, out: &mut Vec<Event>) -> Result<(), EngineReject> {
+        if order.qty.0 == 0 || order.budget == Some(0) {
+            return Err(EngineReject::InvalidQuantity);
+        }
+        if self.ids.contains(order.id.0) {
+            return Err(EngineReject::DuplicateOrderId);
+        }
+        let mut taker = Taker {
+            id: order.id,
+            owner: order.owner,
+            side: order.side,
+            limit: None,
+            qty: order.qty.0,
+            budget: order.budget,
+            stp: order.stp,
+        };
+        if self.take(&mut taker, out) == Stop::Open && taker.qty > 0 {
+            out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled });
+        }
+        self.assert_uncrossed();
+        Ok(())
+    }
+
+    fn cancel(&mut self, id: OrderId, out: &mut Vec<Event>) -> Result<(), EngineReject> {
+        let slot = self.ids.get(id.0).ok_or(EngineReject::UnknownOrder)?;
+        let node = self.remove(slot);
+        out.push(Event::Cancel { id, qty: Qty(node.qty), reason: CancelReason::Cancelled });
+        Ok(())
+    }
+
+    fn replace(&mut self, id: OrderId, price: Price, qty: Qty, out: &mut Vec<Event>) -> Result<(), EngineReject> {
+        if qty.0 == 0 {
+            return Err(EngineReject::InvalidQuantity);
+        }
+        if price.0 == 0 {
+            return Err(EngineReject::InvalidPrice);
+        }
+        let slot = self.ids.get(id.0).ok_or(EngineReject::UnknownOrder)?;
+        let node = self.nodes[slot as usize];
+        let key = self.ladder(node.side).key(price);
+        if key == node.key && qty.0 < node.qty {
+            // Same price, lower quantity: keeps its place in the queue.
+            let ladder = match node.side {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
+            ladder.level_mut(key).total -= u128::from(node.qty - qty.0);
+            self.nodes[slot as usize].qty = qty.0;
+            out.push(Event::Reduce { id, qty });
+            return Ok(());
+        }
+        if node.post_only && self.crosses(node.side, price) {
+            return Err(EngineReject::WouldCross);
+        }
+        self.remove(slot);
+        out.push(Event::Requeue { id, side: node.side, price, qty });
+        let tif = if node.post_only { Tif::PostOnly } else { Tif::Gtc };
+        let order = LimitOrder { id, owner: node.owner, side: node.side, price, qty, tif, stp: node.stp };
+        let result = self.limit(order, out);
+        assert!(result.is_ok(), "a validated replace re-enters without rejection");
+        Ok(())
+    }
+
+    fn mass_cancel(&mut self, owner: OwnerId, out: &mut Vec<Event>) {
+        let mut slots = Vec::new();
+        for ladder in [&self.bids, &self.asks] {
+            for level in ladder.iter_best_first() {
+                let mut slot = level.head;
+                while slot != NIL {
+                    let node = &self.nodes[slot as usize];
+                    if node.owner == owner {
+                        slots.push(slot);
+                    }
+                    slot = node.next;
+                }
+            }
+        }
+        for slot in slots {
+            let node = self.remove(slot);
+            out.push(Event::Cancel { id: OrderId(node.id), qty: Qty(node.qty), reason: CancelReason::MassCancelled });
+        }
+    }
+
+    #[inline]
+    fn best_bid(&self) -> Option<Price> {
+        self.bids.best_price()
+    }
+
+    #[inline]
+    fn best_ask(&self) -> Option<Price> {
+        self.asks.best_price()
+    }
+
+    fn order(&self, id: OrderId) -> Option<RestingOrder> {
+        let node = &self.nodes[self.ids.get(id.0)? as usize];
+        Some(RestingOrder {
+            id,
+            owner: node.owner,
+            side: node.side,
+            price: self.ladder(node.side).price(node.key),
+            qty: Qty(node.qty),
+        })
+    }
+
+    fn resting(&self, side: Side, f: &mut dyn FnMut(RestingOrder)) {
+        let ladder = self.ladder(side);
+        for level in ladder.iter_best_first() {
+            let price = ladder.price(level.key);
+            let mut slot = level.head;
+            while slot != NIL {
+                let node = &self.nodes[slot as usize];
+                f(RestingOrder { id: OrderId(node.id), owner: node.owner, side, price, qty: Qty(node.qty) });
+                slot = node.next;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+impl Book {
+    /// Number of price levels on `side`.
+    pub fn depth(&self, side: Side) -> usize {
+        self.ladder(side).len()
+    }
+
+    /// Open quantity resting at `price` on `side`.
+    pub fn level_qty(&self, side: Side, price: Price) -> u128 {
+        let ladder = self.ladder(side);
+        ladder.level(ladder.key(price)).map_or(0, |l| l.total)
+    }
+
+    /// Re-checks every structural invariant of the book from scratch (O(orders)). Returns the
+    /// first broken one.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = 0usize;
+        for ladder in [&self.bids, &self.asks] {
+            let mut previous_key: Option<u64> = None;
+            for level in ladder.iter_best_first() {
+                if previous_key.is_some_and(|k| k <= level.key) {
+                    return Err(format!("levels out of order at price {}", ladder.price(level.key)));
+                }
+                previous_key = Some(level.key);
+                if level.head == NIL {
+                    return Err(format!("empty level at price {}", ladder.price(level.key)));
+                }
+                let (mut total, mut slot, mut prev) = (0u128, level.head, NIL);
+                while slot != NIL {
+                    let node = &self.nodes[slot as usize];
+                    if node.prev != prev || node.key != level.key || node.qty == 0 {
+                        return Err(format!("order {} badly linked or empty", node.id));
+                    }
+                    if self.ids.get(node.id) != Some(slot) {
+                        return Err(format!("order {} missing from the id index", node.id));
+                    }
+                    total += u128::from(node.qty);
+                    seen += 1;
+                    prev = slot;
+                    slot = node.next;
+                }
+                if level.tail != prev {
+                    return Err(format!("level {} tail is wrong", ladder.price(level.key)));
+                }
+                if total != level.total {
+                    return Err(format!("level {} total {} != sum {}", ladder.price(level.key), level.total, total));
+                }
+            }
+        }
+        if seen != self.ids.len() {
+            return Err(format!("{} orders linked but {} indexed", seen, self.ids.len()));
+        }
+        if let (Some(bid), Some(ask)) = (self.best_bid(), self.best_ask()) {
+            if bid >= ask {
+                return Err(format!("crossed: {bid} >= {ask}"));
+            }
+        }
+        Ok(())
+    }
+}

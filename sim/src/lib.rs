@@ -1,0 +1,20 @@
+//! exsim: a deterministic exchange simulator and fuzzing harness.
+//!
+//! The crate is layered; each layer only calls the ones above it in this list:
+//! - [`units`]: integer prices, quantities and amounts, and the exact decimal edge;
+//! - [`engine`]: the matching engine contract and the reference [`engine::Book`];
+//! - [`ledger`]: the double-entry journal, the only way to change a balance;
+//! - [`exchange`]: the pure state machine `apply(now, command) -> outcome` over all of the above;
+//! - [`audit`]: independent checks of every invariant, from a shadow model;
+//! - [`bookfile`]: the `exsim book` order-flow format (SPEC §8.1);
+//! - [`testkit`]: the simple reference model and structured flows shared by tests, fuzz and benches;
+//! - [`workload`]: seeded order flows for benches.
+//!
+//! See ARCHITECTURE.md for the bird's-eye view.
+
+#![forbid(unsafe_code)]
+
+pub mod bookfile;
+pub mod cli;
+pub mod engine;
+pub mod units;

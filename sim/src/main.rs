@@ -1,0 +1,14 @@
+//! The `exsim` binary: a thin shell over [`exsim::cli`]. A panic anywhere is reported as a bug
+//! with exit code 3 (SPEC §8), never as a silent crash.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("exsim: internal error (a bug in exsim, please report it): {info}");
+    }));
+    match std::panic::catch_unwind(exsim::cli::main) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(exsim::cli::EXIT_PANIC),
+    }
+}

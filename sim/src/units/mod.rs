@@ -1,0 +1,82 @@
+//! Units: the integer quantities every other module speaks in.
+//!
+//! Prices are whole **ticks**, quantities whole **lots**, money whole **minor units** of an asset.
+//! All are integers; arithmetic on them is checked and an overflow is an error value, never a wrap
+//! or a panic. Decimals exist only at the edge ([`decimal`]), where a value that is not exactly
+//! representable is rejected with a message saying what would be valid.
+//!
+//! Invariants kept here:
+//! - a [`Price`] and a [`Qty`] are never zero once they reach the engine (constructors check);
+//! - a [`Market`]'s tick × lot is a whole number of quote minor units, so every notional is exact.
+
+pub mod asset;
+pub mod decimal;
+pub mod market;
+
+pub use asset::{Asset, AssetId};
+pub use market::{FeeSchedule, Market, MarketId, MarketSpec};
+
+use std::fmt;
+
+/// A limit price in whole ticks of its market. Never zero on a live order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Price(pub u64);
+
+/// A quantity in whole lots of its market's base asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Qty(pub u64);
+
+/// An amount of one asset in its minor units (satoshi, cent, …).
+///
+/// Signed because ledger postings are signed deltas; balances of customer and exchange accounts
+/// are never negative (the ledger refuses), only the outside-world account is.
+pub type Minor = i64;
+
+/// Which side of the book an order is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary)]
+pub enum Side {
+    /// A bid: wants to buy base, pays quote.
+    Buy,
+    /// An ask: wants to sell base, receives quote.
+    Sell,
+}
+
+impl Side {
+    /// The side an order of this side trades against.
+    #[inline]
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
+
+    /// Whether an order on this side with limit `limit` may trade at `price`.
+    #[inline]
+    pub fn accepts(self, limit: Price, price: Price) -> bool {
+        match self {
+            Side::Buy => price <= limit,
+            Side::Sell => price >= limit,
+        }
+    }
+
+    /// Stable one-word name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        }
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for Qty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
