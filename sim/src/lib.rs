@@ -14,7 +14,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod bookfile;
 pub mod cli;
 pub mod engine;
+pub mod exchange;
+pub mod ledger;
+pub mod lookup;
+pub mod testkit;
+pub mod workload;
 pub mod units;

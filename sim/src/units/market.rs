@@ -237,11 +237,12 @@ mod tests {
     #[test]
     fn prices_and_quantities_at_the_edge() {
         let (btc, usd) = assets();
-        let m = Market::new(&spec("0.5", "0.01"), &btc, &usd).unwrap();
+        let m = Market::new(&spec("0.5", "0.02"), &btc, &usd).unwrap();
         assert_eq!(m.price_from_decimal(d("100.5")), Ok(Price(201)));
         assert!(m.price_from_decimal(d("100.25")).is_err());
         assert!(m.price_from_decimal(d("0")).is_err());
-        assert_eq!(m.qty_from_decimal(d("0.05")), Ok(Qty(5)));
+        assert_eq!(m.qty_from_decimal(d("0.06")), Ok(Qty(3)));
+        assert!(m.qty_from_decimal(d("0.05")).is_err());
         assert_eq!(m.price_to_decimal(Price(201)), d("100.5"));
     }
 }

@@ -1,0 +1,172 @@
+//! The auditor's shadow of one market's book, rebuilt only from the engine's events.
+//!
+//! A `BTreeMap` of price → FIFO of order ids per side: slow and obviously right. Replaying an
+//! event checks it against the shadow *before* applying it, which is what makes the priority,
+//! limit and time-in-force checks independent of the engine's own data structures.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::Invariant;
+use crate::engine::{Event, OrderId, Tif};
+use crate::exchange::Command;
+use crate::units::{Price, Qty, Side};
+
+#[derive(Clone, Copy, Debug)]
+struct ShadowOrder {
+    side: Side,
+    price: Price,
+    qty: Qty,
+    post_only: bool,
+}
+
+/// What the incoming order of a `Place` may do.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TakerRules {
+    pub id: OrderId,
+    pub side: Side,
+    /// `None` for market orders.
+    pub limit: Option<Price>,
+    /// `None` for market orders.
+    pub tif: Option<Tif>,
+    pub qty: Qty,
+    pub fok: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct ShadowBook {
+    bids: BTreeMap<Price, VecDeque<OrderId>>,
+    asks: BTreeMap<Price, VecDeque<OrderId>>,
+    orders: BTreeMap<OrderId, ShadowOrder>,
+}
+
+type Found = Vec<(Invariant, String)>;
+
+impl ShadowBook {
+    fn side_mut(&mut self, side: Side) -> &mut BTreeMap<Price, VecDeque<OrderId>> {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
+    /// Best price of a side.
+    pub(super) fn best(&self, side: Side) -> Option<Price> {
+        match side {
+            Side::Buy => self.bids.last_key_value().map(|(p, _)| *p),
+            Side::Sell => self.asks.first_key_value().map(|(p, _)| *p),
+        }
+    }
+
+    /// The earliest order at the best price of `side`.
+    fn head(&self, side: Side) -> Option<OrderId> {
+        let level = match side {
+            Side::Buy => self.bids.last_key_value(),
+            Side::Sell => self.asks.first_key_value(),
+        };
+        level.and_then(|(_, q)| q.front().copied())
+    }
+
+    /// Lowers an order's quantity by `qty`, removing it at zero.
+    fn reduce(&mut self, id: OrderId, qty: Qty) -> Result<(), String> {
+        let order = self.orders.get_mut(&id).ok_or_else(|| format!("order {} is not resting", id.0))?;
+        if qty > order.qty {
+            return Err(format!("order {} lost {} of its {} open", id.0, qty.0, order.qty.0));
+        }
+        order.qty = Qty(order.qty.0 - qty.0);
+        if order.qty.0 == 0 {
+            self.remove(id);
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, id: OrderId) -> ShadowOrder {
+        let order = self.orders.remove(&id).expect("removing a resting order");
+        let side = self.side_mut(order.side);
+        let queue = side.get_mut(&order.price).expect("its level exists");
+        queue.retain(|q| *q != id);
+        if queue.is_empty() {
+            side.remove(&order.price);
+        }
+        order
+    }
+
+    /// Checks and applies one command's events.
+    pub(super) fn replay(&mut self, events: Vec<Event>, rules: Option<&TakerRules>, command: &Command, found: &mut Found) {
+        let mut taker = rules.map(|r| (r.id, r.side, r.limit, r.tif));
+        let mut filled = 0u64;
+        for event in events {
+            match event {
+                Event::Fill { maker, taker: taker_id, price, qty } => {
+                    let Some(resting) = self.orders.get(&maker).copied() else {
+                        found.push((Invariant::PriceTimePriority, format!("fill against order {}, which is not resting", maker.0)));
+                        continue;
+                    };
+                    if self.head(resting.side) != Some(maker) {
+                        found.push((
+                            Invariant::PriceTimePriority,
+                            format!("order {} filled at {} while order {:?} was ahead of it", maker.0, price.0, self.head(resting.side).map(|o| o.0)),
+                        ));
+                    }
+                    if price != resting.price {
+                        found.push((Invariant::LimitRespected, format!("fill at {} but maker {} rests at {}", price.0, maker.0, resting.price.0)));
+                    }
+                    match taker {
+                        Some((id, side, limit, tif)) if id == taker_id => {
+                            if side == resting.side {
+                                found.push((Invariant::PriceTimePriority, format!("order {} traded with its own side", id.0)));
+                            }
+                            if limit.is_some_and(|l| !side.accepts(l, price)) {
+                                found.push((Invariant::LimitRespected, format!("taker {} filled at {} beyond its limit {:?}", id.0, price.0, limit.map(|l| l.0))));
+                            }
+                            if tif == Some(Tif::PostOnly) {
+                                found.push((Invariant::TifRespected, format!("post-only order {} took liquidity", id.0)));
+                            }
+                        }
+                        _ => found.push((Invariant::PriceTimePriority, format!("fill for taker {} that {command:?} did not send", taker_id.0))),
+                    }
+                    filled += qty.0;
+                    if let Err(detail) = self.reduce(maker, qty) {
+                        found.push((Invariant::PriceTimePriority, detail));
+                    }
+                }
+                Event::Cancel { id, qty, .. } => {
+                    if self.orders.contains_key(&id) {
+                        if let Err(detail) = self.reduce(id, qty) {
+                            found.push((Invariant::HoldsMatchOpenOrders, detail));
+                        }
+                    }
+                }
+                Event::Rest { id, side, price, qty } => {
+                    match taker {
+                        Some((t, _, _, tif)) if t == id => match tif {
+                            Some(Tif::Gtc) | Some(Tif::PostOnly) => {}
+                            other => found.push((Invariant::TifRespected, format!("order {} with tif {other:?} rested", id.0))),
+                        },
+                        _ => found.push((Invariant::TifRespected, format!("order {} rested but was not sent", id.0))),
+                    }
+                    let post_only = taker.is_some_and(|(_, _, _, tif)| tif == Some(Tif::PostOnly));
+                    self.orders.insert(id, ShadowOrder { side, price, qty, post_only });
+                    self.side_mut(side).entry(price).or_default().push_back(id);
+                }
+                Event::Reduce { id, qty } => match self.orders.get_mut(&id) {
+                    Some(order) if qty < order.qty => order.qty = qty,
+                    _ => found.push((Invariant::PriceTimePriority, format!("order {} reduced in place to {} from more", id.0, qty.0))),
+                },
+                Event::Requeue { id, side, price, .. } => {
+                    if !self.orders.contains_key(&id) {
+                        found.push((Invariant::PriceTimePriority, format!("requeue of order {}, which is not resting", id.0)));
+                        continue;
+                    }
+                    let old = self.remove(id);
+                    let tif = if old.post_only { Tif::PostOnly } else { Tif::Gtc };
+                    taker = Some((id, side, Some(price), Some(tif)));
+                }
+            }
+        }
+        if let Some(r) = rules {
+            if r.fok && filled != 0 && filled != r.qty.0 {
+                found.push((Invariant::TifRespected, format!("fill-or-kill order {} filled {} of {}", r.id.0, filled, r.qty.0)));
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The reference exchange: a pure state machine, `apply(now, command) -> outcome`.
+//!
+//! It reads no clock (time is an argument), draws no random number and does no I/O. It owns one
+//! matching engine per market, the ledger, the open orders' reservations and the RFQ quotes.
+//!
+//! Invariants kept here (each also re-checked independently by [`crate::audit`]):
+//! - a rejected command changes nothing: every check runs before the engine or the ledger is
+//!   touched, and a command's ledger effect is one atomic entry;
+//! - `holds_match_open_orders`: a user's `Held` balance in an asset equals what their open orders
+//!   reserve — a buy reserves `notional(limit, open)` of quote, a sell `open` lots of base — because
+//!   reservations are linear in quantity and every engine event releases exactly its share;
+//! - fees are taken from what each side *receives* (the seller's quote, the buyer's base), rounded
+//!   up, and posted to [`Account::Fees`]: rounding moves money, never creates it;
+//! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
+//!   of quote between the customer and the house, or is rejected with nothing changed;
+//! - time never goes backwards (`time_regressed`).
+
+mod command;
+mod orders;
+mod quotes;
+mod reject;
+
+pub use command::{Ack, Command, NewOrder, OrderKind, Quote, QuoteId};
+pub use reject::Reject;
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+use crate::engine::{Book, Event, MatchingEngine, OrderId};
+use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
+use crate::lookup::LookupMap;
+use crate::units::decimal::UnitError;
+use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side};
+
+/// How an exchange is set up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExchangeConfig {
+    /// Assets, indexed by [`AssetId`].
+    pub assets: Vec<Asset>,
+    /// Markets, indexed by [`MarketId`].
+    pub markets: Vec<MarketSpec>,
+    /// How long an RFQ quote stays acceptable.
+    pub quote_ttl_ns: u64,
+    /// The house's spread over the book's average price when quoting, in basis points.
+    pub quote_spread_bps: u32,
+}
+
+/// A configuration the exchange cannot run.
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error("market {index}: {source}")]
+    Market { index: usize, source: UnitError },
+    #[error("market {index}: asset id {asset} does not exist (there are {assets} assets)")]
+    UnknownAsset { index: usize, asset: u16, assets: usize },
+    #[error("at most {max} {what} are supported")]
+    TooMany { what: &'static str, max: usize },
+    #[error("quote spread {0} bps exceeds 10000 bps")]
+    Spread(u32),
+}
+
+/// One market: its rules and its engine.
+#[derive(Clone, Debug)]
+struct MarketState<E> {
+    market: Market,
+    engine: E,
+}
+
+/// What the exchange remembers of an open order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenOrder {
+    pub owner: UserId,
+    pub market: MarketId,
+    pub side: Side,
+    pub price: Price,
+    pub open: Qty,
+}
+
+/// The reference exchange. `E` is the matching engine of every market.
+#[derive(Clone, Debug)]
+pub struct Exchange<E: MatchingEngine = Book> {
+    assets: Vec<Asset>,
+    markets: Vec<MarketState<E>>,
+    ledger: Ledger,
+    orders: LookupMap<OpenOrder>,
+    quotes: BTreeMap<QuoteId, Quote>,
+    quote_ttl_ns: u64,
+    quote_spread_bps: u32,
+    next_order: u64,
+    next_quote: u64,
+    seq: u64,
+    now_ns: u64,
+    /// Scratch: one engine call's events.
+    events: Vec<Event>,
+    /// The last command's engine events, with their market.
+    last_events: Vec<(MarketId, Event)>,
+    /// Scratch: the entry being built.
+    postings: Vec<Posting>,
+}
+
+impl Exchange<Book> {
+    /// An exchange with the reference engine in every market and only the house account open.
+    pub fn new(config: &ExchangeConfig) -> Result<Exchange<Book>, ConfigError> {
+        Exchange::with_engine(config, Book::new)
+    }
+}
+
+impl<E: MatchingEngine> Exchange<E> {
+    /// An exchange whose markets run engines made by `make_engine`.
+    pub fn with_engine(config: &ExchangeConfig, mut make_engine: impl FnMut() -> E) -> Result<Exchange<E>, ConfigError> {
+        if config.assets.len() > usize::from(u16::MAX) {
+            return Err(ConfigError::TooMany { what: "assets", max: usize::from(u16::MAX) });
+        }
+        if config.markets.len() > usize::from(u16::MAX) {
+            return Err(ConfigError::TooMany { what: "markets", max: usize::from(u16::MAX) });
+        }
+        if config.quote_spread_bps > 10_000 {
+            return Err(ConfigError::Spread(config.quote_spread_bps));
+        }
+        let mut markets = Vec::with_capacity(config.markets.len());
+        for (index, spec) in config.markets.iter().enumerate() {
+            let asset = |id: AssetId| {
+                config.assets.get(usize::from(id.0)).ok_or(ConfigError::UnknownAsset {
+                    index,
+                    asset: id.0,
+                    assets: config.assets.len(),
+                })
+            };
+            let market = Market::new(spec, asset(spec.base)?, asset(spec.quote)?)
+                .map_err(|source| ConfigError::Market { index, source })?;
+            markets.push(MarketState { market, engine: make_engine() });
+        }
+        let mut ledger = Ledger::new(config.assets.len());
+        let house = ledger.open_user();
+        assert_eq!(house, UserId::HOUSE);
+        Ok(Exchange {
+            assets: config.assets.clone(),
+            markets,
+            ledger,
+            orders: LookupMap::default(),
+            quotes: BTreeMap::new(),
+            quote_ttl_ns: config.quote_ttl_ns,
+            quote_spread_bps: config.quote_spread_bps,
+            next_order: 1,
+            next_quote: 1,
+            seq: 0,
+            now_ns: 0,
+            events: Vec::with_capacity(64),
+            last_events: Vec::with_capacity(64),
+            postings: Vec::with_capacity(32),
+        })
+    }
+
+    /// Applies one command at time `now_ns`. A rejection changes nothing but the command count.
+    pub fn apply(&mut self, now_ns: u64, command: &Command) -> Result<Ack, Reject> {
+        self.seq += 1;
+        self.last_events.clear();
+        if now_ns < self.now_ns {
+            return Err(Reject::TimeRegressed);
+        }
+        self.now_ns = now_ns;
+        match *command {
+            Command::OpenAccount => Ok(Ack::Account(self.ledger.open_user())),
+            Command::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
+            Command::Withdraw { user, asset, amount } => self.withdraw(user, asset, amount),
+            Command::Place(order) => self.place(&order),
+            Command::Cancel { user, order } => self.cancel(user, order),
+            Command::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
+            Command::MassCancel { user, market } => self.mass_cancel(user, market),
+            Command::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
+            Command::AcceptQuote { user, quote } => self.accept_quote(user, quote),
+        }
+    }
+
+    fn check_user(&self, user: UserId) -> Result<(), Reject> {
+        if (user.0 as usize) < self.ledger.users() {
+            Ok(())
+        } else {
+            Err(Reject::UnknownUser)
+        }
+    }
+
+    fn check_asset(&self, asset: AssetId) -> Result<(), Reject> {
+        if usize::from(asset.0) < self.assets.len() {
+            Ok(())
+        } else {
+            Err(Reject::UnknownAsset)
+        }
+    }
+
+    fn market_index(&self, market: MarketId) -> Result<usize, Reject> {
+        let i = usize::from(market.0);
+        if i < self.markets.len() {
+            Ok(i)
+        } else {
+            Err(Reject::UnknownMarket)
+        }
+    }
+
+    fn cause(&self, kind: CauseKind) -> Cause {
+        Cause { seq: self.seq, kind }
+    }
+
+    fn deposit(&mut self, user: UserId, asset: AssetId, amount: Minor) -> Result<Ack, Reject> {
+        self.check_user(user)?;
+        self.check_asset(asset)?;
+        if amount <= 0 {
+            return Err(Reject::InvalidAmount);
+        }
+        // Keep every asset's total ≤ i64::MAX, so that no balance can ever overflow.
+        let world = self.ledger.balance(Account::World, asset);
+        if world.checked_sub(amount).is_none_or(|w| w < -Minor::MAX) {
+            return Err(Reject::Overflow);
+        }
+        let postings = [
+            Posting { account: Account::World, asset, delta: -amount },
+            Posting { account: Account::Available(user), asset, delta: amount },
+        ];
+        let cause = self.cause(CauseKind::Deposit);
+        self.ledger.commit(cause, &postings).expect("a checked deposit commits");
+        Ok(Ack::Posted)
+    }
+
+    fn withdraw(&mut self, user: UserId, asset: AssetId, amount: Minor) -> Result<Ack, Reject> {
+        self.check_user(user)?;
+        self.check_asset(asset)?;
+        if amount <= 0 {
+            return Err(Reject::InvalidAmount);
+        }
+        if self.ledger.balance(Account::Available(user), asset) < amount {
+            return Err(Reject::InsufficientFunds);
+        }
+        let postings = [
+            Posting { account: Account::Available(user), asset, delta: -amount },
+            Posting { account: Account::World, asset, delta: amount },
+        ];
+        let cause = self.cause(CauseKind::Withdrawal);
+        self.ledger.commit(cause, &postings).expect("a checked withdrawal commits");
+        Ok(Ack::Posted)
+    }
+
+    /// The ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Assets, indexed by [`AssetId`].
+    pub fn assets(&self) -> &[Asset] {
+        &self.assets
+    }
+
+    /// Number of markets.
+    pub fn market_count(&self) -> usize {
+        self.markets.len()
+    }
+
+    /// A market's rules.
+    pub fn market(&self, market: MarketId) -> &Market {
+        &self.markets[usize::from(market.0)].market
+    }
+
+    /// A market's engine.
+    pub fn engine(&self, market: MarketId) -> &E {
+        &self.markets[usize::from(market.0)].engine
+    }
+
+    /// What the exchange remembers of an open order.
+    pub fn open_order(&self, id: OrderId) -> Option<OpenOrder> {
+        self.orders.get(id.0).copied()
+    }
+
+    /// Number of open orders.
+    pub fn open_orders(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// An outstanding quote.
+    pub fn quote(&self, id: QuoteId) -> Option<&Quote> {
+        self.quotes.get(&id)
+    }
+
+    /// The engine events of the last command, in order, with their market.
+    pub fn last_events(&self) -> &[(MarketId, Event)] {
+        &self.last_events
+    }
+
+    /// Commands applied so far (accepted or rejected).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The time of the last command.
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    /// What an open order of `side` at `price` for `qty` lots reserves: (asset, amount).
+    pub fn reservation(market: &Market, side: Side, price: Price, qty: Qty) -> Option<(AssetId, Minor)> {
+        match side {
+            Side::Buy => Some((market.quote(), market.notional(price, qty)?)),
+            Side::Sell => Some((market.base(), market.base_amount(qty)?)),
+        }
+    }
+}
+
+/// Adds `delta` to the posting for (account, asset), merging with an existing one.
+#[inline]
+fn post(postings: &mut Vec<Posting>, account: Account, asset: AssetId, delta: Minor) {
+    if delta == 0 {
+        return;
+    }
+    match postings.iter_mut().find(|p| p.account == account && p.asset == asset) {
+        Some(p) => p.delta = p.delta.checked_add(delta).expect("posting within the asset's total"),
+        None => postings.push(Posting { account, asset, delta }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,332 @@
+//! Orders on the exchange: placing, cancelling, replacing, mass-cancelling, and settling what the
+//! engine did into one balanced ledger entry per command.
+//!
+//! Settlement follows the engine's events one by one:
+//! - `Fill`: the buyer pays `notional(price, qty)` of quote from `Held`, the seller pays
+//!   `qty` lots of base from `Held`; each receives into `Available` less a fee rounded up
+//!   (maker or taker rate by role), the fee going to `Fees`;
+//! - `Cancel` / `Reduce` of a resting order: its reservation for that quantity returns to
+//!   `Available`; `Requeue`: the whole old reservation returns and the new one is taken;
+//! - `Rest` of the incoming order: its remaining reservation stays in `Held`.
+//!
+//! The incoming order (the taker) reserves its whole possible spend before the engine runs; at
+//! the end, whatever it did not spend and does not keep resting returns to `Available`.
+
+use super::{post, Ack, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
+use crate::engine::{Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId};
+use crate::ledger::{Account, CauseKind, UserId};
+use crate::units::market::fee_ceil;
+use crate::units::{AssetId, Market, MarketId, Minor, Price, Qty, Side};
+
+/// The incoming order while its events are settled.
+struct Taker {
+    id: OrderId,
+    user: UserId,
+    side: Side,
+    /// Limit price, for the reservation of what rests.
+    price: Option<Price>,
+    asset: AssetId,
+    /// Reserved and not yet spent.
+    held: Minor,
+    /// Whether its reservation has been taken (a replace takes it at `Requeue`).
+    active: bool,
+    filled: Qty,
+    rested: Qty,
+}
+
+fn owner(user: UserId) -> OwnerId {
+    OwnerId(user.0)
+}
+
+impl<E: MatchingEngine> Exchange<E> {
+    pub(super) fn place(&mut self, order: &NewOrder) -> Result<Ack, Reject> {
+        self.check_user(order.user)?;
+        let m = self.market_index(order.market)?;
+        let market = &self.markets[m].market;
+        let available = |asset| self.ledger.balance(Account::Available(order.user), asset);
+        let id = OrderId(self.next_order);
+        let stp = order.stp;
+        let (asset, reserve, limit) = match order.kind {
+            OrderKind::Limit { price, tif } => {
+                if order.qty.0 == 0 {
+                    return Err(Reject::InvalidQuantity);
+                }
+                if price.0 == 0 {
+                    return Err(Reject::InvalidPrice);
+                }
+                let (asset, reserve) = Self::reservation(market, order.side, price, order.qty).ok_or(Reject::Overflow)?;
+                let o = LimitOrder { id, owner: owner(order.user), side: order.side, price, qty: order.qty, tif, stp };
+                (asset, reserve, Ok(o))
+            }
+            OrderKind::Market => {
+                if order.qty.0 == 0 {
+                    return Err(Reject::InvalidQuantity);
+                }
+                let (asset, reserve, budget) = match order.side {
+                    Side::Sell => (market.base(), market.base_amount(order.qty).ok_or(Reject::Overflow)?, None),
+                    Side::Buy => {
+                        // Spend at most what is available, in whole tick·lots.
+                        let unit = market.quote_minor_per_tick_lot();
+                        let budget = available(market.quote()) / unit;
+                        if budget == 0 {
+                            return Err(Reject::InsufficientFunds);
+                        }
+                        (market.quote(), budget * unit, Some(budget as u128))
+                    }
+                };
+                let o = MarketOrder { id, owner: owner(order.user), side: order.side, qty: order.qty, budget, stp };
+                (asset, reserve, Err(o))
+            }
+            OrderKind::MarketQuote { amount } => {
+                if order.side != Side::Buy || amount <= 0 {
+                    return Err(Reject::InvalidAmount);
+                }
+                let budget = amount / market.quote_minor_per_tick_lot();
+                if budget == 0 {
+                    return Err(Reject::InvalidAmount);
+                }
+                let o = MarketOrder {
+                    id,
+                    owner: owner(order.user),
+                    side: Side::Buy,
+                    qty: Qty(u64::MAX),
+                    budget: Some(budget as u128),
+                    stp,
+                };
+                (market.quote(), amount, Err(o))
+            }
+        };
+        if available(asset) < reserve {
+            return Err(Reject::InsufficientFunds);
+        }
+        self.events.clear();
+        let engine = &mut self.markets[m].engine;
+        match limit {
+            Ok(o) => engine.limit(o, &mut self.events)?,
+            Err(o) => engine.market(o, &mut self.events)?,
+        }
+        self.next_order += 1;
+        let price = match order.kind {
+            OrderKind::Limit { price, .. } => Some(price),
+            _ => None,
+        };
+        let mut taker = Taker {
+            id,
+            user: order.user,
+            side: order.side,
+            price,
+            asset,
+            held: 0,
+            active: false,
+            filled: Qty(0),
+            rested: Qty(0),
+        };
+        self.postings.clear();
+        self.take_reservation(&mut taker, reserve);
+        self.settle(order.market, Some(&mut taker));
+        self.commit(CauseKind::Order);
+        Ok(Ack::Order { id, filled: taker.filled, open: taker.rested })
+    }
+
+    /// The open order `id` if `user` owns it.
+    fn owned(&self, user: UserId, id: OrderId) -> Result<OpenOrder, Reject> {
+        self.check_user(user)?;
+        let order = self.orders.get(id.0).ok_or(Reject::UnknownOrder)?;
+        if order.owner != user {
+            return Err(Reject::NotOwner);
+        }
+        Ok(*order)
+    }
+
+    pub(super) fn cancel(&mut self, user: UserId, id: OrderId) -> Result<Ack, Reject> {
+        let order = self.owned(user, id)?;
+        self.events.clear();
+        self.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.events)?;
+        self.postings.clear();
+        self.settle(order.market, None);
+        self.commit(CauseKind::Cancel);
+        Ok(Ack::Cancelled { orders: 1 })
+    }
+
+    pub(super) fn replace(&mut self, user: UserId, id: OrderId, price: Price, qty: Qty) -> Result<Ack, Reject> {
+        let order = self.owned(user, id)?;
+        if qty.0 == 0 {
+            return Err(Reject::InvalidQuantity);
+        }
+        if price.0 == 0 {
+            return Err(Reject::InvalidPrice);
+        }
+        let m = usize::from(order.market.0);
+        let market = &self.markets[m].market;
+        let (asset, old) = Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
+        let (_, new) = Self::reservation(market, order.side, price, qty).ok_or(Reject::Overflow)?;
+        let available = self.ledger.balance(Account::Available(user), asset);
+        if available.checked_add(old).is_none_or(|funds| funds < new) {
+            return Err(Reject::InsufficientFunds);
+        }
+        self.events.clear();
+        self.markets[m].engine.replace(id, price, qty, &mut self.events)?;
+        let mut taker = Taker {
+            id,
+            user,
+            side: order.side,
+            price: Some(price),
+            asset,
+            held: 0,
+            active: false,
+            filled: Qty(0),
+            rested: Qty(0),
+        };
+        self.postings.clear();
+        self.settle(order.market, Some(&mut taker));
+        self.commit(CauseKind::Replace);
+        let open = self.orders.get(id.0).map_or(Qty(0), |o| o.open);
+        Ok(Ack::Replaced { id, filled: taker.filled, open })
+    }
+
+    pub(super) fn mass_cancel(&mut self, user: UserId, market: Option<MarketId>) -> Result<Ack, Reject> {
+        self.check_user(user)?;
+        let range = match market {
+            Some(m) => {
+                let i = self.market_index(m)?;
+                i..i + 1
+            }
+            None => 0..self.markets.len(),
+        };
+        self.postings.clear();
+        let mut cancelled = 0u32;
+        for i in range {
+            self.events.clear();
+            self.markets[i].engine.mass_cancel(owner(user), &mut self.events);
+            cancelled += self.events.len() as u32;
+            let market_id = MarketId(u16::try_from(i).expect("market ids fit u16"));
+            self.settle(market_id, None);
+        }
+        if !self.postings.is_empty() {
+            self.commit(CauseKind::MassCancel);
+        }
+        Ok(Ack::Cancelled { orders: cancelled })
+    }
+
+    fn take_reservation(&mut self, taker: &mut Taker, amount: Minor) {
+        post(&mut self.postings, Account::Available(taker.user), taker.asset, -amount);
+        post(&mut self.postings, Account::Held(taker.user), taker.asset, amount);
+        taker.held = amount;
+        taker.active = true;
+    }
+
+    fn release(&mut self, user: UserId, asset: AssetId, amount: Minor) {
+        assert!(amount >= 0, "released a negative amount {amount}");
+        post(&mut self.postings, Account::Held(user), asset, -amount);
+        post(&mut self.postings, Account::Available(user), asset, amount);
+    }
+
+    /// Releases the reservation of `qty` lots of the resting order `id` and lowers its open
+    /// quantity; forgets it when nothing is open.
+    fn release_resting(&mut self, market: &Market, id: OrderId, qty: Qty) {
+        let order = self.orders.get_mut(id.0).expect("every resting order is known to the exchange");
+        assert!(qty <= order.open, "order {} released {} of {} open", id.0, qty.0, order.open.0);
+        order.open = Qty(order.open.0 - qty.0);
+        let order = *order;
+        if order.open.0 == 0 {
+            self.orders.remove(id.0);
+        }
+        let (asset, amount) = Self::reservation(market, order.side, order.price, qty).expect("part of a reservation fits");
+        self.release(order.owner, asset, amount);
+    }
+
+    /// Turns the engine events in `self.events` into postings (see the module docs).
+    fn settle(&mut self, market_id: MarketId, mut taker: Option<&mut Taker>) {
+        let market = self.markets[usize::from(market_id.0)].market.clone();
+        let fees = market.fees();
+        for i in 0..self.events.len() {
+            let event = self.events[i];
+            self.last_events.push((market_id, event));
+            match event {
+                Event::Fill { maker, taker: taker_id, price, qty } => {
+                    let t = taker.as_deref_mut().expect("fills have a taker");
+                    assert_eq!(t.id, taker_id, "fill for another taker");
+                    assert!(t.active, "the taker reserved before it filled");
+                    if let Some(limit) = t.price {
+                        assert!(t.side.accepts(limit, price), "fill at {} beyond the taker's limit {}", price.0, limit.0);
+                    }
+                    let resting = *self.orders.get(maker.0).expect("every maker is known");
+                    assert_eq!(resting.price, price, "fill away from the maker's price");
+                    let notional = market.notional(price, qty).expect("a fill's notional is within a reservation");
+                    let base = market.base_amount(qty).expect("a fill's base is within a reservation");
+                    let (buyer, seller, buyer_bps, seller_bps) = match t.side {
+                        Side::Buy => (t.user, resting.owner, fees.taker_bps, fees.maker_bps),
+                        Side::Sell => (resting.owner, t.user, fees.maker_bps, fees.taker_bps),
+                    };
+                    // The taker spends from its reservation; the maker's reservation for qty is exactly this.
+                    t.held -= if t.side == Side::Buy { notional } else { base };
+                    assert!(t.held >= 0, "taker {} spent beyond its reservation", t.id.0);
+                    t.filled = Qty(t.filled.0 + qty.0);
+                    let order = self.orders.get_mut(maker.0).expect("maker known");
+                    order.open = Qty(order.open.0.checked_sub(qty.0).expect("a maker fills at most its open quantity"));
+                    if order.open.0 == 0 {
+                        self.orders.remove(maker.0);
+                    }
+                    let (quote_fee, base_fee) = (fee_ceil(notional, seller_bps), fee_ceil(base, buyer_bps));
+                    let p = &mut self.postings;
+                    post(p, Account::Held(buyer), market.quote(), -notional);
+                    post(p, Account::Available(seller), market.quote(), notional - quote_fee);
+                    post(p, Account::Fees, market.quote(), quote_fee);
+                    post(p, Account::Held(seller), market.base(), -base);
+                    post(p, Account::Available(buyer), market.base(), base - base_fee);
+                    post(p, Account::Fees, market.base(), base_fee);
+                }
+                Event::Cancel { id, qty, .. } => {
+                    if taker.as_deref().is_some_and(|t| t.id == id && self.orders.get(id.0).is_none()) {
+                        // The incoming order's own remainder: released at the end.
+                        continue;
+                    }
+                    self.release_resting(&market, id, qty);
+                }
+                Event::Rest { id, side, price, qty } => {
+                    let t = taker.as_deref_mut().expect("only the incoming order rests");
+                    assert_eq!(t.id, id);
+                    t.rested = qty;
+                    let owner = t.user;
+                    self.orders.insert_new(id.0, OpenOrder { owner, market: market_id, side, price, open: qty });
+                }
+                Event::Reduce { id, qty } => {
+                    let open = self.orders.get(id.0).expect("a reduced order is open").open;
+                    self.release_resting(&market, id, Qty(open.0 - qty.0));
+                }
+                Event::Requeue { id, price, qty, side } => {
+                    let open = self.orders.get(id.0).expect("a requeued order is open").open;
+                    self.release_resting(&market, id, open);
+                    let (_, reserve) = Self::reservation(&market, side, price, qty).expect("checked before the engine ran");
+                    let t = taker.as_deref_mut().expect("a requeue re-enters as the taker");
+                    assert!(t.id == id && !t.active);
+                    let (user, asset) = (t.user, t.asset);
+                    post(&mut self.postings, Account::Available(user), asset, -reserve);
+                    post(&mut self.postings, Account::Held(user), asset, reserve);
+                    t.held = reserve;
+                    t.active = true;
+                }
+            }
+        }
+        if let Some(t) = taker {
+            if t.active {
+                let keep = match t.price {
+                    Some(price) if t.rested.0 > 0 => Self::reservation(&market, t.side, price, t.rested).expect("fits").1,
+                    _ => 0,
+                };
+                let (user, asset, spare) = (t.user, t.asset, t.held - keep);
+                self.release(user, asset, spare);
+            }
+        }
+    }
+
+    fn commit(&mut self, kind: CauseKind) {
+        if self.postings.is_empty() {
+            return;
+        }
+        let cause = self.cause(kind);
+        if let Err(e) = self.ledger.commit(cause, &self.postings) {
+            panic!("settlement of command {} produced an entry the ledger refused: {e}", self.seq);
+        }
+    }
+}

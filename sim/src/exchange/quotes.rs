@@ -1,0 +1,114 @@
+//! RFQ: the house quotes a firm price for a quantity, and honors it exactly until it expires.
+//!
+//! Pricing: the average price of sweeping `qty` lots from the book's opposite side, widened by
+//! the spread and rounded to a whole tick in the house's favour. The book is only a reference:
+//! accepting a quote moves funds between the customer and the house at the quoted terms and
+//! never touches the book, so the customer's result cannot depend on the book moving.
+//!
+//! Invariant (`quote_honored`): an accepted quote moves exactly `qty` lots of base and exactly
+//! `notional(price, qty)` of quote, or is rejected (`quote_expired`, `insufficient_funds`,
+//! `cannot_honor`, `unknown_quote`) with nothing changed. The house cannot quote itself
+//! (`house_account`).
+
+use super::{Ack, Exchange, Quote, QuoteId, Reject};
+use crate::engine::MatchingEngine;
+use crate::ledger::{Account, CauseKind, Posting, UserId};
+use crate::units::{MarketId, Price, Qty, Side};
+
+impl<E: MatchingEngine> Exchange<E> {
+    pub(super) fn request_quote(&mut self, user: UserId, market: MarketId, side: Side, qty: Qty) -> Result<Ack, Reject> {
+        self.check_user(user)?;
+        if user == UserId::HOUSE {
+            return Err(Reject::HouseAccount);
+        }
+        let m = self.market_index(market)?;
+        if qty.0 == 0 {
+            return Err(Reject::InvalidQuantity);
+        }
+        // Cost of sweeping qty from the side the customer would trade against, in tick·lots.
+        let (mut need, mut cost) = (u128::from(qty.0), 0u128);
+        self.markets[m].engine.resting(side.opposite(), &mut |o| {
+            let take = need.min(u128::from(o.qty.0));
+            need -= take;
+            cost += take * u128::from(o.price.0);
+        });
+        if need > 0 {
+            return Err(Reject::NoLiquidity);
+        }
+        let lots = u128::from(qty.0) * 10_000;
+        let spread = u128::from(self.quote_spread_bps);
+        let ticks = match side {
+            // The customer buys: round up, widen up.
+            Side::Buy => cost.checked_mul(10_000 + spread).map(|c| c.div_ceil(lots)),
+            // The customer sells: round down, widen down.
+            Side::Sell => cost.checked_mul(10_000 - spread).map(|c| c / lots),
+        }
+        .ok_or(Reject::Overflow)?;
+        let price = Price(u64::try_from(ticks).map_err(|_| Reject::Overflow)?);
+        if price.0 == 0 {
+            return Err(Reject::NoLiquidity);
+        }
+        let market_rules = &self.markets[m].market;
+        market_rules.notional(price, qty).ok_or(Reject::Overflow)?;
+        market_rules.base_amount(qty).ok_or(Reject::Overflow)?;
+        // Forget quotes that can no longer be accepted (ids and expiries ascend together).
+        while let Some(entry) = self.quotes.first_entry() {
+            if entry.get().expires_at_ns > self.now_ns {
+                break;
+            }
+            entry.remove();
+        }
+        let quote = Quote {
+            id: QuoteId(self.next_quote),
+            user,
+            market,
+            side,
+            qty,
+            price,
+            expires_at_ns: self.now_ns.saturating_add(self.quote_ttl_ns),
+        };
+        self.next_quote += 1;
+        self.quotes.insert(quote.id, quote);
+        Ok(Ack::Quote(quote))
+    }
+
+    pub(super) fn accept_quote(&mut self, user: UserId, id: QuoteId) -> Result<Ack, Reject> {
+        self.check_user(user)?;
+        let quote = *self.quotes.get(&id).filter(|q| q.user == user).ok_or(Reject::UnknownQuote)?;
+        if self.now_ns >= quote.expires_at_ns {
+            self.quotes.remove(&id);
+            return Err(Reject::QuoteExpired);
+        }
+        let market = &self.markets[usize::from(quote.market.0)].market;
+        let notional = market.notional(quote.price, quote.qty).expect("checked when quoted");
+        let base = market.base_amount(quote.qty).expect("checked when quoted");
+        let (base_asset, quote_asset) = (market.base(), market.quote());
+        let house = UserId::HOUSE;
+        let (buyer, seller) = match quote.side {
+            Side::Buy => (user, house),
+            Side::Sell => (house, user),
+        };
+        let customer_short = |asset, amount| self.ledger.balance(Account::Available(user), asset) < amount;
+        let house_short = |asset, amount| self.ledger.balance(Account::Available(house), asset) < amount;
+        let (customer_pays, house_pays) = match quote.side {
+            Side::Buy => ((quote_asset, notional), (base_asset, base)),
+            Side::Sell => ((base_asset, base), (quote_asset, notional)),
+        };
+        if customer_short(customer_pays.0, customer_pays.1) {
+            return Err(Reject::InsufficientFunds);
+        }
+        if house_short(house_pays.0, house_pays.1) {
+            return Err(Reject::CannotHonor);
+        }
+        let postings = [
+            Posting { account: Account::Available(buyer), asset: quote_asset, delta: -notional },
+            Posting { account: Account::Available(seller), asset: quote_asset, delta: notional },
+            Posting { account: Account::Available(seller), asset: base_asset, delta: -base },
+            Posting { account: Account::Available(buyer), asset: base_asset, delta: base },
+        ];
+        let cause = self.cause(CauseKind::QuoteAccept);
+        self.ledger.commit(cause, &postings).expect("a checked quote acceptance commits");
+        self.quotes.remove(&id);
+        Ok(Ack::QuoteFilled(quote))
+    }
+}

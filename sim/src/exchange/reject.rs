@@ -1,0 +1,96 @@
+//! [`Reject`]: every business rejection, as data. A rejected command changes nothing.
+//!
+//! Invariant: the list is exhaustive and each code is a stable snake_case string (SPEC §1.6).
+
+use std::fmt;
+
+use crate::engine::EngineReject;
+
+/// Why the exchange refused a command. Nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reject {
+    UnknownUser,
+    UnknownAsset,
+    UnknownMarket,
+    UnknownOrder,
+    NotOwner,
+    InvalidAmount,
+    InvalidQuantity,
+    InvalidPrice,
+    InsufficientFunds,
+    Overflow,
+    WouldCross,
+    DuplicateOrderId,
+    UnknownQuote,
+    QuoteExpired,
+    NoLiquidity,
+    CannotHonor,
+    HouseAccount,
+    TimeRegressed,
+}
+
+impl Reject {
+    /// Every rejection, for catalogues and tests.
+    pub const ALL: [Reject; 18] = [
+        Reject::UnknownUser,
+        Reject::UnknownAsset,
+        Reject::UnknownMarket,
+        Reject::UnknownOrder,
+        Reject::NotOwner,
+        Reject::InvalidAmount,
+        Reject::InvalidQuantity,
+        Reject::InvalidPrice,
+        Reject::InsufficientFunds,
+        Reject::Overflow,
+        Reject::WouldCross,
+        Reject::DuplicateOrderId,
+        Reject::UnknownQuote,
+        Reject::QuoteExpired,
+        Reject::NoLiquidity,
+        Reject::CannotHonor,
+        Reject::HouseAccount,
+        Reject::TimeRegressed,
+    ];
+
+    /// The stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reject::UnknownUser => "unknown_user",
+            Reject::UnknownAsset => "unknown_asset",
+            Reject::UnknownMarket => "unknown_market",
+            Reject::UnknownOrder => "unknown_order",
+            Reject::NotOwner => "not_owner",
+            Reject::InvalidAmount => "invalid_amount",
+            Reject::InvalidQuantity => "invalid_quantity",
+            Reject::InvalidPrice => "invalid_price",
+            Reject::InsufficientFunds => "insufficient_funds",
+            Reject::Overflow => "overflow",
+            Reject::WouldCross => "would_cross",
+            Reject::DuplicateOrderId => "duplicate_order_id",
+            Reject::UnknownQuote => "unknown_quote",
+            Reject::QuoteExpired => "quote_expired",
+            Reject::NoLiquidity => "no_liquidity",
+            Reject::CannotHonor => "cannot_honor",
+            Reject::HouseAccount => "house_account",
+            Reject::TimeRegressed => "time_regressed",
+        }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl From<EngineReject> for Reject {
+    fn from(e: EngineReject) -> Reject {
+        match e {
+            EngineReject::UnknownOrder => Reject::UnknownOrder,
+            EngineReject::DuplicateOrderId => Reject::DuplicateOrderId,
+            EngineReject::WouldCross => Reject::WouldCross,
+            EngineReject::InvalidQuantity => Reject::InvalidQuantity,
+            EngineReject::InvalidPrice => Reject::InvalidPrice,
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Table tests for the exchange: commands in order, each with the expected outcome, then the
+//! balances that must result. Time moves explicitly.
+
+use super::*;
+use crate::engine::{Stp, Tif};
+use crate::units::FeeSchedule;
+use rust_decimal::Decimal;
+
+const BTC: AssetId = AssetId(0);
+const USD: AssetId = AssetId(1);
+const M: MarketId = MarketId(0);
+const HOUSE: UserId = UserId::HOUSE;
+const A: UserId = UserId(1);
+const B: UserId = UserId(2);
+
+/// BTC/USD, tick 1 USD, lot 0.01 BTC (1 tick·lot = 1 cent), maker 10 bps, taker 20 bps.
+fn config() -> ExchangeConfig {
+    ExchangeConfig {
+        assets: vec![Asset::new("BTC", 8).unwrap(), Asset::new("USD", 2).unwrap()],
+        markets: vec![MarketSpec {
+            base: BTC,
+            quote: USD,
+            tick_size: Decimal::ONE,
+            lot_size: Decimal::new(1, 2),
+            fees: FeeSchedule { maker_bps: 10, taker_bps: 20 },
+        }],
+        quote_ttl_ns: 1_000,
+        quote_spread_bps: 50,
+    }
+}
+
+fn exchange() -> Exchange {
+    let mut x = Exchange::new(&config()).unwrap();
+    for _ in 0..2 {
+        x.apply(0, &Command::OpenAccount).unwrap();
+    }
+    x
+}
+
+fn limit(user: UserId, side: Side, price: u64, qty: u64, tif: Tif) -> Command {
+    Command::Place(NewOrder {
+        user,
+        market: M,
+        side,
+        qty: Qty(qty),
+        kind: OrderKind::Limit { price: Price(price), tif },
+        stp: Stp::default(),
+    })
+}
+
+fn deposit(user: UserId, asset: AssetId, amount: Minor) -> Command {
+    Command::Deposit { user, asset, amount }
+}
+
+fn bal(x: &Exchange, account: Account, asset: AssetId) -> Minor {
+    x.ledger().balance(account, asset)
+}
+
+/// Runs (command, expected) rows at increasing times.
+fn run(x: &mut Exchange, rows: &[(Command, Result<Ack, Reject>)]) {
+    for (i, (command, expected)) in rows.iter().enumerate() {
+        let before = x.ledger().journal().len();
+        let got = x.apply(x.now_ns() + 1, command);
+        assert_eq!(&got, expected, "row {i}: {command:?}");
+        if got.is_err() {
+            assert_eq!(x.ledger().journal().len(), before, "row {i}: a rejection posted");
+        }
+    }
+}
+
+#[test]
+fn a_trade_moves_funds_and_fees_exactly() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(A, USD, 1_000_000), Ok(Ack::Posted)),
+            (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
+            // B offers 0.5 BTC at 30,000; A bids 0.3 BTC at 30,100 and takes at 30,000.
+            (limit(B, Side::Sell, 30_000, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
+            (limit(A, Side::Buy, 30_100, 30, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(30), open: Qty(0) })),
+        ],
+    );
+    // Notional 30,000 × 30 lots × 1 cent = 900,000 cents. B (maker) pays 10 bps on it: 900.
+    assert_eq!(bal(&x, Account::Available(A), USD), 1_000_000 - 900_000);
+    assert_eq!(bal(&x, Account::Held(A), USD), 0);
+    assert_eq!(bal(&x, Account::Available(B), USD), 900_000 - 900);
+    // A (taker) receives 0.3 BTC = 30,000,000 sat less 20 bps: 60,000.
+    assert_eq!(bal(&x, Account::Available(A), BTC), 30_000_000 - 60_000);
+    assert_eq!(bal(&x, Account::Held(B), BTC), 20_000_000);
+    assert_eq!(bal(&x, Account::Available(B), BTC), 50_000_000);
+    assert_eq!(bal(&x, Account::Fees, USD), 900);
+    assert_eq!(bal(&x, Account::Fees, BTC), 60_000);
+    assert_eq!(x.open_order(OrderId(1)).unwrap().open, Qty(20));
+}
+
+#[test]
+fn rejections_change_nothing() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(A, USD, 100), Ok(Ack::Posted)),
+            (deposit(UserId(9), USD, 1), Err(Reject::UnknownUser)),
+            (deposit(A, AssetId(7), 1), Err(Reject::UnknownAsset)),
+            (deposit(A, USD, 0), Err(Reject::InvalidAmount)),
+            (deposit(A, USD, Minor::MAX), Err(Reject::Overflow)),
+            (Command::Withdraw { user: A, asset: USD, amount: 101 }, Err(Reject::InsufficientFunds)),
+            (limit(A, Side::Buy, 2, 51, Tif::Gtc), Err(Reject::InsufficientFunds)),
+            (limit(A, Side::Buy, 0, 1, Tif::Gtc), Err(Reject::InvalidPrice)),
+            (limit(A, Side::Buy, 1, 0, Tif::Gtc), Err(Reject::InvalidQuantity)),
+            (limit(A, Side::Buy, u64::MAX, 2, Tif::Gtc), Err(Reject::Overflow)),
+            (limit(A, Side::Buy, 2, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
+            (limit(B, Side::Sell, 2, 1, Tif::PostOnly), Err(Reject::InsufficientFunds)),
+            (Command::Cancel { user: B, order: OrderId(1) }, Err(Reject::NotOwner)),
+            (Command::Cancel { user: A, order: OrderId(5) }, Err(Reject::UnknownOrder)),
+            (Command::Replace { user: A, order: OrderId(1), price: Price(3), qty: Qty(50) }, Err(Reject::InsufficientFunds)),
+            (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
+            (Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(1) }, Err(Reject::NoLiquidity)),
+            (Command::Cancel { user: A, order: OrderId(1) }, Ok(Ack::Cancelled { orders: 1 })),
+            (Command::Withdraw { user: A, asset: USD, amount: 100 }, Ok(Ack::Posted)),
+        ],
+    );
+    assert_eq!(bal(&x, Account::Available(A), USD), 0);
+    assert_eq!(bal(&x, Account::World, USD), 0);
+    assert!(x.apply(0, &Command::OpenAccount) == Err(Reject::TimeRegressed));
+}
+
+#[test]
+fn holds_follow_resting_orders_through_replace_and_cancel() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(A, USD, 10_000), Ok(Ack::Posted)),
+            (limit(A, Side::Buy, 100, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
+        ],
+    );
+    assert_eq!(bal(&x, Account::Held(A), USD), 5_000);
+    run(
+        &mut x,
+        &[(
+            Command::Replace { user: A, order: OrderId(1), price: Price(100), qty: Qty(20) },
+            Ok(Ack::Replaced { id: OrderId(1), filled: Qty(0), open: Qty(20) }),
+        )],
+    );
+    assert_eq!(bal(&x, Account::Held(A), USD), 2_000);
+    run(
+        &mut x,
+        &[(
+            Command::Replace { user: A, order: OrderId(1), price: Price(90), qty: Qty(100) },
+            Ok(Ack::Replaced { id: OrderId(1), filled: Qty(0), open: Qty(100) }),
+        )],
+    );
+    assert_eq!(bal(&x, Account::Held(A), USD), 9_000);
+    run(&mut x, &[(Command::MassCancel { user: A, market: None }, Ok(Ack::Cancelled { orders: 1 }))]);
+    assert_eq!(bal(&x, Account::Held(A), USD), 0);
+    assert_eq!(bal(&x, Account::Available(A), USD), 10_000);
+}
+
+#[test]
+fn a_limit_buy_filled_below_its_limit_gets_the_difference_back() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(A, USD, 10_000), Ok(Ack::Posted)),
+            (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
+            (limit(B, Side::Sell, 90, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) })),
+            (limit(A, Side::Buy, 100, 30, Tif::Ioc), Ok(Ack::Order { id: OrderId(2), filled: Qty(10), open: Qty(0) })),
+        ],
+    );
+    assert_eq!(bal(&x, Account::Available(A), USD), 10_000 - 900);
+    assert_eq!(bal(&x, Account::Held(A), USD), 0);
+}
+
+#[test]
+fn market_orders_spend_within_funds_and_never_rest() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(A, USD, 250), Ok(Ack::Posted)),
+            (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
+            (limit(B, Side::Sell, 10, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) })),
+            (limit(B, Side::Sell, 20, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(10) })),
+            // 250 cents buys 10 lots at 10 (100) and 7 lots at 20 (140).
+            (
+                Command::Place(NewOrder { user: A, market: M, side: Side::Buy, qty: Qty(50), kind: OrderKind::Market, stp: Stp::default() }),
+                Ok(Ack::Order { id: OrderId(3), filled: Qty(17), open: Qty(0) }),
+            ),
+            (
+                Command::Place(NewOrder {
+                    user: A,
+                    market: M,
+                    side: Side::Buy,
+                    qty: Qty(0),
+                    kind: OrderKind::MarketQuote { amount: 11 },
+                    stp: Stp::default(),
+                }),
+                Err(Reject::InsufficientFunds),
+            ),
+            // 9 cents are there but buy nothing at 20: accepted, nothing filled, nothing kept.
+            (
+                Command::Place(NewOrder {
+                    user: A,
+                    market: M,
+                    side: Side::Buy,
+                    qty: Qty(0),
+                    kind: OrderKind::MarketQuote { amount: 9 },
+                    stp: Stp::default(),
+                }),
+                Ok(Ack::Order { id: OrderId(4), filled: Qty(0), open: Qty(0) }),
+            ),
+        ],
+    );
+    assert_eq!(bal(&x, Account::Available(A), USD), 10);
+    assert_eq!(bal(&x, Account::Held(A), USD), 0);
+    assert_eq!(x.open_orders(), 1);
+}
+
+#[test]
+fn quotes_are_honored_exactly_or_not_at_all() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(HOUSE, BTC, 100_000_000), Ok(Ack::Posted)),
+            (deposit(A, USD, 1_000_000), Ok(Ack::Posted)),
+            (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
+            (limit(B, Side::Sell, 1_000, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) })),
+            (limit(B, Side::Sell, 1_100, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(10) })),
+        ],
+    );
+    // 20 lots: average 1,050, widened 50 bps: 1,055.25 → 1,056 ticks (rounded up).
+    let expected = Quote {
+        id: QuoteId(1),
+        user: A,
+        market: M,
+        side: Side::Buy,
+        qty: Qty(20),
+        price: Price(1_056),
+        expires_at_ns: x.now_ns() + 1 + 1_000,
+    };
+    run(&mut x, &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(20) }, Ok(Ack::Quote(expected)))]);
+    // The book moves away; the quote still delivers its terms.
+    run(
+        &mut x,
+        &[
+            (Command::Cancel { user: B, order: OrderId(1) }, Ok(Ack::Cancelled { orders: 1 })),
+            (Command::AcceptQuote { user: B, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
+            (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Ok(Ack::QuoteFilled(expected))),
+            (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
+        ],
+    );
+    assert_eq!(bal(&x, Account::Available(A), USD), 1_000_000 - 1_056 * 20);
+    assert_eq!(bal(&x, Account::Available(A), BTC), 20_000_000);
+    assert_eq!(bal(&x, Account::Available(HOUSE), BTC), 80_000_000);
+    // Expiry: accepted at or after expires_at_ns is refused.
+    let second = Quote { id: QuoteId(2), qty: Qty(10), price: Price(1_106), expires_at_ns: x.now_ns() + 1 + 1_000, ..expected };
+    run(&mut x, &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(second)))]);
+    let late = x.now_ns() + 1_000;
+    assert_eq!(x.apply(late, &Command::AcceptQuote { user: A, quote: QuoteId(2) }), Err(Reject::QuoteExpired));
+    // The house cannot deliver more than it has.
+    let third = Quote { id: QuoteId(3), expires_at_ns: late + 1 + 1_000, ..second };
+    run(&mut x, &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(third)))]);
+    run(&mut x, &[(Command::Withdraw { user: HOUSE, asset: BTC, amount: 80_000_000 }, Ok(Ack::Posted))]);
+    run(&mut x, &[(Command::AcceptQuote { user: A, quote: QuoteId(3) }, Err(Reject::CannotHonor))]);
+    assert_eq!(bal(&x, Account::Available(A), BTC), 20_000_000);
+}
+
+#[test]
+fn self_trade_prevention_releases_both_reservations() {
+    let mut x = exchange();
+    run(
+        &mut x,
+        &[
+            (deposit(A, USD, 10_000), Ok(Ack::Posted)),
+            (deposit(A, BTC, 10_000_000), Ok(Ack::Posted)),
+            (limit(A, Side::Sell, 100, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) })),
+            (
+                Command::Place(NewOrder {
+                    user: A,
+                    market: M,
+                    side: Side::Buy,
+                    qty: Qty(4),
+                    kind: OrderKind::Limit { price: Price(100), tif: Tif::Gtc },
+                    stp: Stp::Decrement,
+                }),
+                Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(0) }),
+            ),
+        ],
+    );
+    assert_eq!(x.open_order(OrderId(1)).unwrap().open, Qty(6));
+    assert_eq!(bal(&x, Account::Held(A), BTC), 6_000_000);
+    assert_eq!(bal(&x, Account::Held(A), USD), 0);
+    assert_eq!(bal(&x, Account::Available(A), USD), 10_000);
+}

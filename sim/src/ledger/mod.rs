@@ -1,0 +1,163 @@
+//! The double-entry ledger: the only way to change a balance.
+//!
+//! Every change is one [`Ledger::commit`] of a journal entry: signed postings that sum to zero per
+//! asset, naming the command that caused them. A commit is atomic: it applies every posting or,
+//! if any check fails, none.
+//!
+//! Invariants (asserted or refused here; re-checked independently by [`crate::audit`]):
+//! - `ledger_balanced`: a committed entry sums to zero per asset (unbalanced entries are refused);
+//! - `no_negative_balance`: no account but [`Account::World`] is ever below zero (refused);
+//! - `journal_complete`: replaying the journal from genesis ([`Journal::replay`]) reproduces every
+//!   balance;
+//! - `conservation` follows: the internal accounts of an asset sum to minus the world's balance,
+//!   which is what was deposited less what was withdrawn. Because deposits are refused once an
+//!   asset's total would pass `i64::MAX`, no single balance can overflow either.
+
+mod account;
+mod journal;
+
+pub use account::{Account, UserId};
+pub use journal::{Cause, CauseKind, Entry, Journal, Posting};
+
+use thiserror::Error;
+
+use crate::units::{AssetId, Minor};
+
+/// Why a commit was refused. Nothing was applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum LedgerError {
+    /// An entry's postings do not sum to zero for `asset`.
+    #[error("entry does not balance in asset {0:?}")]
+    Unbalanced(AssetId),
+    /// A balance would leave the `i64` range.
+    #[error("balance of {account:?} in {asset:?} would overflow")]
+    Overflow { account: Account, asset: AssetId },
+    /// A balance other than the world's would go below zero.
+    #[error("balance of {account:?} in {asset:?} would go negative")]
+    Negative { account: Account, asset: AssetId },
+    /// A posting names an account or asset the ledger does not have.
+    #[error("posting to unknown account {account:?} or asset {asset:?}")]
+    Unknown { account: Account, asset: AssetId },
+}
+
+/// Balances and the journal that produced them.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    assets: usize,
+    /// `balances[account.index() * assets + asset]`.
+    balances: Vec<Minor>,
+    journal: Journal,
+    /// Scratch: per-asset sums while checking an entry.
+    sums: Vec<(AssetId, i128)>,
+}
+
+impl Ledger {
+    /// A ledger over `assets` assets with only the system accounts open.
+    pub fn new(assets: usize) -> Ledger {
+        Ledger {
+            assets,
+            balances: vec![0; Account::FIRST_USER_INDEX * assets],
+            journal: Journal::default(),
+            sums: Vec::new(),
+        }
+    }
+
+    /// Number of assets.
+    pub fn assets(&self) -> usize {
+        self.assets
+    }
+
+    /// Opens the accounts of one more user; returns its id. Users are numbered from 0.
+    pub fn open_user(&mut self) -> UserId {
+        let user = UserId(u32::try_from(self.users()).expect("fewer than 2^32 users"));
+        self.balances.resize(self.balances.len() + 2 * self.assets, 0);
+        user
+    }
+
+    /// Number of users with open accounts.
+    pub fn users(&self) -> usize {
+        self.balances.len() / self.assets.max(1) / 2 - Account::FIRST_USER_INDEX / 2
+    }
+
+    #[inline]
+    fn slot(&self, account: Account, asset: AssetId) -> Option<usize> {
+        let i = account.index().checked_mul(self.assets)?.checked_add(usize::from(asset.0))?;
+        (usize::from(asset.0) < self.assets && i < self.balances.len()).then_some(i)
+    }
+
+    /// The balance of `account` in `asset` (zero for an account that does not exist).
+    #[inline]
+    pub fn balance(&self, account: Account, asset: AssetId) -> Minor {
+        self.slot(account, asset).map_or(0, |i| self.balances[i])
+    }
+
+    /// The journal so far.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Commits one entry atomically: checks it balances per asset, applies it, checks no
+    /// non-world balance is negative or overflowed; on any failure, applies nothing.
+    pub fn commit(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {
+        assert!(!postings.is_empty(), "an entry needs postings");
+        self.sums.clear();
+        for p in postings {
+            self.slot(p.account, p.asset)
+                .ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
+            match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
+                Some((_, sum)) => *sum += i128::from(p.delta),
+                None => self.sums.push((p.asset, i128::from(p.delta))),
+            }
+        }
+        if let Some((asset, _)) = self.sums.iter().find(|(_, sum)| *sum != 0) {
+            return Err(LedgerError::Unbalanced(*asset));
+        }
+        for (applied, p) in postings.iter().enumerate() {
+            let i = self.slot(p.account, p.asset).expect("checked above");
+            let problem = match self.balances[i].checked_add(p.delta) {
+                None => Some(LedgerError::Overflow { account: p.account, asset: p.asset }),
+                Some(v) if v < 0 && p.account != Account::World => {
+                    // Might be transient (a later posting may credit it back): check at the end.
+                    self.balances[i] = v;
+                    None
+                }
+                Some(v) => {
+                    self.balances[i] = v;
+                    None
+                }
+            };
+            if let Some(error) = problem {
+                self.rollback(&postings[..applied]);
+                return Err(error);
+            }
+        }
+        if let Some(p) = postings
+            .iter()
+            .find(|p| p.account != Account::World && self.balance(p.account, p.asset) < 0)
+        {
+            let error = LedgerError::Negative { account: p.account, asset: p.asset };
+            self.rollback(postings);
+            return Err(error);
+        }
+        self.journal.append(cause, postings);
+        Ok(())
+    }
+
+    fn rollback(&mut self, applied: &[Posting]) {
+        for p in applied.iter().rev() {
+            let i = self.slot(p.account, p.asset).expect("applied postings exist");
+            self.balances[i] -= p.delta;
+        }
+    }
+
+    /// Every (account, asset, balance), accounts in index order, assets in id order.
+    pub fn balances(&self) -> impl Iterator<Item = (Account, AssetId, Minor)> + '_ {
+        self.balances.iter().enumerate().map(|(i, &b)| {
+            let asset = AssetId(u16::try_from(i % self.assets).expect("asset ids fit u16"));
+            (Account::from_index(i / self.assets), asset, b)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

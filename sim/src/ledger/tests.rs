@@ -1,0 +1,104 @@
+//! Table tests for the ledger: each case commits entries and states the balances after.
+
+use super::*;
+
+const BTC: AssetId = AssetId(0);
+const USD: AssetId = AssetId(1);
+
+fn cause(seq: u64) -> Cause {
+    Cause { seq, kind: CauseKind::Deposit }
+}
+
+fn p(account: Account, asset: AssetId, delta: Minor) -> Posting {
+    Posting { account, asset, delta }
+}
+
+fn ledger_with_users(n: usize) -> Ledger {
+    let mut ledger = Ledger::new(2);
+    for _ in 0..n {
+        ledger.open_user();
+    }
+    ledger
+}
+
+#[test]
+fn deposits_trade_and_replay() {
+    let (a, b) = (UserId(0), UserId(1));
+    let mut l = ledger_with_users(2);
+    l.commit(cause(1), &[p(Account::World, USD, -10_000), p(Account::Available(a), USD, 10_000)]).unwrap();
+    l.commit(cause(2), &[p(Account::World, BTC, -5), p(Account::Available(b), BTC, 5)]).unwrap();
+    // a reserves 3000 USD, then buys 2 BTC for 3000 with a 1 BTC-minor fee.
+    l.commit(cause(3), &[p(Account::Available(a), USD, -3000), p(Account::Held(a), USD, 3000)]).unwrap();
+    l.commit(
+        cause(4),
+        &[
+            p(Account::Held(a), USD, -3000),
+            p(Account::Available(b), USD, 3000),
+            p(Account::Available(b), BTC, -2),
+            p(Account::Available(a), BTC, 1),
+            p(Account::Fees, BTC, 1),
+        ],
+    )
+    .unwrap();
+    assert_eq!(l.balance(Account::Available(a), USD), 7000);
+    assert_eq!(l.balance(Account::Held(a), USD), 0);
+    assert_eq!(l.balance(Account::Available(a), BTC), 1);
+    assert_eq!(l.balance(Account::Available(b), USD), 3000);
+    assert_eq!(l.balance(Account::Fees, BTC), 1);
+    assert_eq!(l.journal().len(), 4);
+    assert_eq!(l.journal().entry(3).cause, cause(4));
+    let replayed = l.journal().replay();
+    for (account, asset, balance) in l.balances() {
+        assert_eq!(replayed.get(&(account, asset)).copied().unwrap_or(0), balance, "{account:?} {asset:?}");
+    }
+}
+
+#[test]
+fn refused_entries_change_nothing() {
+    let a = UserId(0);
+    let mut l = ledger_with_users(1);
+    l.commit(cause(1), &[p(Account::World, USD, -100), p(Account::Available(a), USD, 100)]).unwrap();
+    let cases: [(&[Posting], LedgerError); 4] = [
+        (&[p(Account::Available(a), USD, -1)], LedgerError::Unbalanced(USD)),
+        (
+            &[p(Account::Available(a), USD, -101), p(Account::Held(a), USD, 101)],
+            LedgerError::Negative { account: Account::Available(a), asset: USD },
+        ),
+        (
+            &[p(Account::Available(a), USD, i64::MAX), p(Account::World, USD, -i64::MAX)],
+            LedgerError::Overflow { account: Account::Available(a), asset: USD },
+        ),
+        (
+            &[p(Account::Available(UserId(9)), USD, 1), p(Account::World, USD, -1)],
+            LedgerError::Unknown { account: Account::Available(UserId(9)), asset: USD },
+        ),
+    ];
+    for (postings, expected) in cases {
+        assert_eq!(l.commit(cause(2), postings), Err(expected));
+        assert_eq!(l.balance(Account::Available(a), USD), 100);
+        assert_eq!(l.balance(Account::Held(a), USD), 0);
+        assert_eq!(l.balance(Account::World, USD), -100);
+        assert_eq!(l.journal().len(), 1);
+    }
+}
+
+#[test]
+fn a_transiently_negative_posting_within_one_entry_is_fine() {
+    let a = UserId(0);
+    let mut l = ledger_with_users(1);
+    l.commit(cause(1), &[p(Account::Available(a), USD, -5), p(Account::World, USD, -5), p(Account::Available(a), USD, 10)])
+        .unwrap();
+    assert_eq!(l.balance(Account::Available(a), USD), 5);
+}
+
+#[test]
+fn account_indices_round_trip() {
+    for account in [Account::World, Account::Fees, Account::Available(UserId(0)), Account::Held(UserId(7))] {
+        assert_eq!(Account::from_index(account.index()), account);
+    }
+    let mut l = Ledger::new(3);
+    assert_eq!(l.users(), 0);
+    assert_eq!(l.open_user(), UserId(0));
+    assert_eq!(l.open_user(), UserId(1));
+    assert_eq!(l.users(), 2);
+}
