@@ -113,8 +113,10 @@ impl Book {
         }
     }
 
-    /// Appends a new resting order at the back of its level's queue.
-    fn rest(&mut self, id: OrderId, owner: OwnerId, side: Side, price: Price, qty: u64, post_only: bool, stp: Stp) {
+    /// Appends `order` with `qty` open at the back of its level's queue.
+    fn rest(&mut self, order: &LimitOrder, qty: u64) {
+        let LimitOrder { id, owner, side, price, tif, stp, .. } = *order;
+        let post_only = tif == Tif::PostOnly;
         debug_assert!(qty > 0 && !self.ids.contains(id.0));
         let ladder = match side {
             Side::Buy => &mut self.bids,
@@ -284,7 +286,9 @@ impl Book {
                         nodes[next as usize].prev = NIL;
                     }
                 } else {
-                    debug_assert!(taker.qty == 0 || stop.is_some() || traded == 0);
+                    // The maker outlives this step only if the taker is done, stopped, self-traded,
+                    // or can no longer afford a whole lot (its next step stops on the budget).
+                    debug_assert!(taker.qty == 0 || stop.is_some() || traded == 0 || taker.budget.is_some());
                 }
                 if stop.is_some() {
                     break;
@@ -334,8 +338,7 @@ impl MatchingEngine for Book {
         if stop == Stop::Open && taker.qty > 0 {
             match order.tif {
                 Tif::Gtc | Tif::PostOnly => {
-                    let post_only = order.tif == Tif::PostOnly;
-                    self.rest(order.id, order.owner, order.side, order.price, taker.qty, post_only, order.stp);
+                    self.rest(&order, taker.qty);
                     out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
                 }
                 Tif::Ioc => out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled }),
