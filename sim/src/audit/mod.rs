@@ -94,7 +94,7 @@ impl Auditor {
         let mut touched = Vec::new();
         for entry in journal.entries_from(self.journal_seen) {
             let mut sums: BTreeMap<AssetId, i128> = BTreeMap::new();
-            for p in entry.postings {
+            for p in entry.postings() {
                 *sums.entry(p.asset).or_default() += i128::from(p.delta);
                 *self.balances.entry((p.account, p.asset)).or_default() += p.delta;
                 if p.account != Account::World {
@@ -252,7 +252,7 @@ impl Auditor {
                 let delta = |asset| -> Decimal {
                     journal
                         .entries_from(journal.len().saturating_sub(1))
-                        .flat_map(|e| e.postings.iter())
+                        .flat_map(|e| e.postings().collect::<Vec<_>>())
                         .filter(|p| p.account == Account::Available(*user) && p.asset == asset)
                         .map(|p| Decimal::from(p.delta))
                         .sum()

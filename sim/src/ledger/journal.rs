@@ -1,8 +1,8 @@
 //! The journal: every entry ever committed, in order, each naming its cause.
 //!
 //! Invariant: append-only; `replay` from genesis reproduces the ledger's balances exactly
-//! (`journal_complete`). Postings are stored flat, entries as offsets into them, so an entry
-//! costs 16 bytes of header and 16 per posting.
+//! (`journal_complete`). Postings are stored flat and compact (16 bytes each), entries as offsets
+//! into them.
 
 use std::collections::BTreeMap;
 
@@ -36,11 +36,37 @@ pub struct Cause {
     pub kind: CauseKind,
 }
 
+/// A posting as the journal stores it: 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stored {
+    account: u32,
+    asset: u16,
+    delta: Minor,
+}
+
+impl Stored {
+    fn new(p: &Posting) -> Stored {
+        let account = u32::try_from(p.account.index()).expect("account indices fit u32");
+        Stored { account, asset: p.asset.0, delta: p.delta }
+    }
+
+    fn posting(self) -> Posting {
+        Posting { account: Account::from_index(self.account as usize), asset: AssetId(self.asset), delta: self.delta }
+    }
+}
+
 /// One committed entry.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry<'a> {
     pub cause: Cause,
-    pub postings: &'a [Posting],
+    stored: &'a [Stored],
+}
+
+impl Entry<'_> {
+    /// The entry's postings, in the order they were committed.
+    pub fn postings(&self) -> impl Iterator<Item = Posting> + '_ {
+        self.stored.iter().map(|s| s.posting())
+    }
 }
 
 /// All entries, in commit order.
@@ -49,12 +75,12 @@ pub struct Journal {
     causes: Vec<Cause>,
     /// `ends[i]` is one past entry i's last posting.
     ends: Vec<u64>,
-    postings: Vec<Posting>,
+    postings: Vec<Stored>,
 }
 
 impl Journal {
     pub(super) fn append(&mut self, cause: Cause, postings: &[Posting]) {
-        self.postings.extend_from_slice(postings);
+        self.postings.extend(postings.iter().map(Stored::new));
         self.causes.push(cause);
         self.ends.push(self.postings.len() as u64);
     }
@@ -72,7 +98,7 @@ impl Journal {
     /// Entry `i`.
     pub fn entry(&self, i: usize) -> Entry<'_> {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        Entry { cause: self.causes[i], postings: &self.postings[start..self.ends[i] as usize] }
+        Entry { cause: self.causes[i], stored: &self.postings[start..self.ends[i] as usize] }
     }
 
     /// Entries from `from` on.
@@ -83,7 +109,7 @@ impl Journal {
     /// Balances obtained by applying every entry from genesis; zero balances omitted.
     pub fn replay(&self) -> BTreeMap<(Account, AssetId), Minor> {
         let mut balances = BTreeMap::new();
-        for p in &self.postings {
+        for p in self.postings.iter().map(|s| s.posting()) {
             *balances.entry((p.account, p.asset)).or_insert(0) += p.delta;
         }
         balances.retain(|_, b| *b != 0);

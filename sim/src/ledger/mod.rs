@@ -47,8 +47,12 @@ pub struct Ledger {
     /// `balances[account.index() * assets + asset]`.
     balances: Vec<Minor>,
     journal: Journal,
+    /// Number of users with open accounts.
+    users: usize,
     /// Scratch: per-asset sums while checking an entry.
     sums: Vec<(AssetId, i128)>,
+    /// Scratch: each posting's balance slot while committing an entry.
+    slots: Vec<usize>,
 }
 
 impl Ledger {
@@ -58,7 +62,9 @@ impl Ledger {
             assets,
             balances: vec![0; Account::FIRST_USER_INDEX * assets],
             journal: Journal::default(),
+            users: 0,
             sums: Vec::new(),
+            slots: Vec::new(),
         }
     }
 
@@ -69,14 +75,16 @@ impl Ledger {
 
     /// Opens the accounts of one more user; returns its id. Users are numbered from 0.
     pub fn open_user(&mut self) -> UserId {
-        let user = UserId(u32::try_from(self.users()).expect("fewer than 2^32 users"));
+        let user = UserId(u32::try_from(self.users).expect("fewer than 2^32 users"));
         self.balances.resize(self.balances.len() + 2 * self.assets, 0);
+        self.users += 1;
         user
     }
 
     /// Number of users with open accounts.
+    #[inline]
     pub fn users(&self) -> usize {
-        self.balances.len() / self.assets.max(1) / 2 - Account::FIRST_USER_INDEX / 2
+        self.users
     }
 
     #[inline]
@@ -101,9 +109,12 @@ impl Ledger {
     pub fn commit(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {
         assert!(!postings.is_empty(), "an entry needs postings");
         self.sums.clear();
+        self.slots.clear();
         for p in postings {
-            self.slot(p.account, p.asset)
+            let slot = self
+                .slot(p.account, p.asset)
                 .ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
+            self.slots.push(slot);
             match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
                 Some((_, sum)) => *sum += i128::from(p.delta),
                 None => self.sums.push((p.asset, i128::from(p.delta))),
@@ -112,43 +123,37 @@ impl Ledger {
         if let Some((asset, _)) = self.sums.iter().find(|(_, sum)| *sum != 0) {
             return Err(LedgerError::Unbalanced(*asset));
         }
-        for (applied, p) in postings.iter().enumerate() {
-            let i = self.slot(p.account, p.asset).expect("checked above");
-            let problem = match self.balances[i].checked_add(p.delta) {
-                None => Some(LedgerError::Overflow { account: p.account, asset: p.asset }),
-                Some(v) if v < 0 && p.account != Account::World => {
-                    // Might be transient (a later posting may credit it back): check at the end.
-                    self.balances[i] = v;
-                    None
+        for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
+            // A non-world balance may be negative in passing (a later posting may credit it
+            // back); it is checked once the whole entry is applied.
+            match self.balances[slot].checked_add(p.delta) {
+                Some(v) => self.balances[slot] = v,
+                None => {
+                    self.rollback_slots(postings, applied);
+                    return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
                 }
-                Some(v) => {
-                    self.balances[i] = v;
-                    None
-                }
-            };
-            if let Some(error) = problem {
-                self.rollback(&postings[..applied]);
-                return Err(error);
             }
         }
-        if let Some(p) = postings
+        let negative = postings
             .iter()
-            .find(|p| p.account != Account::World && self.balance(p.account, p.asset) < 0)
-        {
+            .zip(&self.slots)
+            .find(|(p, &slot)| p.account != Account::World && self.balances[slot] < 0);
+        if let Some((p, _)) = negative {
             let error = LedgerError::Negative { account: p.account, asset: p.asset };
-            self.rollback(postings);
+            self.rollback_slots(postings, postings.len());
             return Err(error);
         }
         self.journal.append(cause, postings);
         Ok(())
     }
 
-    fn rollback(&mut self, applied: &[Posting]) {
-        for p in applied.iter().rev() {
-            let i = self.slot(p.account, p.asset).expect("applied postings exist");
-            self.balances[i] -= p.delta;
+    /// Undoes the first `applied` postings of the entry whose slots are in `self.slots`.
+    fn rollback_slots(&mut self, postings: &[Posting], applied: usize) {
+        for (p, &slot) in postings[..applied].iter().zip(&self.slots).rev() {
+            self.balances[slot] -= p.delta;
         }
     }
+
 
     /// Every (account, asset, balance), accounts in index order, assets in id order.
     pub fn balances(&self) -> impl Iterator<Item = (Account, AssetId, Minor)> + '_ {
