@@ -78,7 +78,8 @@ pub struct LimitOrder {
 }
 
 /// A new market order: trades at any price until `qty` is filled, the opposite side is empty, or
-/// (buys) `budget` — a cap on Σ price × qty in tick·lots — is spent. Never rests.
+/// `budget` — a cap on Σ price × qty in tick·lots, on either side — would be exceeded by the next
+/// whole lot. Never rests. (The exchange sets a budget on buys only: what the buyer can pay.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MarketOrder {
     pub id: OrderId,
@@ -117,11 +118,12 @@ pub enum Event {
     /// A resting order was reduced in place to `qty`, keeping its queue position.
     Reduce { id: OrderId, qty: Qty },
     /// A resting order was pulled for a replace that loses priority; it re-enters at once as a new
-    /// aggressor with the same id (its later events follow).
+    /// aggressor with the same id at the **new** `price` and `qty` (its later events follow).
     Requeue { id: OrderId, side: Side, price: Price, qty: Qty },
 }
 
-/// A message the engine refused; nothing changed.
+/// A message the engine refused; nothing changed. When several apply, the first in this order
+/// wins: quantity, price, then the id (unknown or duplicate), then `WouldCross`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineReject {
     /// Cancel or replace of an id with no live order.
