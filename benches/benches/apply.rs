@@ -78,15 +78,35 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
         } else if roll < 45 {
             let kind = match rng.gen_range(0..3) {
                 0 => OrderKind::Market,
-                1 => OrderKind::Limit { price: Price(if side == Side::Buy { mid + 300 } else { mid - 300 }), tif: Tif::Ioc },
-                _ => OrderKind::Limit { price: Price(if side == Side::Buy { mid + 50 } else { mid - 50 }), tif: Tif::Gtc },
+                1 => OrderKind::Limit {
+                    price: Price(if side == Side::Buy { mid + 300 } else { mid - 300 }),
+                    tif: Tif::Ioc,
+                },
+                _ => OrderKind::Limit {
+                    price: Price(if side == Side::Buy { mid + 50 } else { mid - 50 }),
+                    tif: Tif::Gtc,
+                },
             };
-            Command::Place(NewOrder { user, market: MarketId(0), side, qty: Qty(rng.gen_range(1..40)), kind, stp: Stp::CancelNewest })
+            Command::Place(NewOrder {
+                user,
+                market: MarketId(0),
+                side,
+                qty: Qty(rng.gen_range(1..40)),
+                kind,
+                stp: Stp::CancelNewest,
+            })
         } else {
             let offset = rng.gen_range(1..200);
             let price = Price(if side == Side::Buy { mid - offset } else { mid + offset });
             let kind = OrderKind::Limit { price, tif: Tif::Gtc };
-            Command::Place(NewOrder { user, market: MarketId(0), side, qty: Qty(rng.gen_range(1..20)), kind, stp: Stp::CancelNewest })
+            Command::Place(NewOrder {
+                user,
+                market: MarketId(0),
+                side,
+                qty: Qty(rng.gen_range(1..20)),
+                kind,
+                stp: Stp::CancelNewest,
+            })
         };
         if rng.gen_range(0..1_000) == 0 {
             mid = (mid as i64 + rng.gen_range(-100..=100)).max(10_000) as u64;

@@ -22,5 +22,5 @@ pub mod exchange;
 pub mod ledger;
 pub mod lookup;
 pub mod testkit;
-pub mod workload;
 pub mod units;
+pub mod workload;

@@ -8,9 +8,7 @@
 //! the first divergence.
 
 use exsim::engine::{OrderId, OwnerId, Stp, Tif};
-use exsim::testkit::flow::{
-    differential, Budget, Id, Lots, Op, Px, Who, ID_SPACE, OWNER_NAMES, PRICE_HIGH, PRICE_LOW,
-};
+use exsim::testkit::flow::{differential, Budget, Id, Lots, Op, Px, Who, ID_SPACE, OWNER_NAMES, PRICE_HIGH, PRICE_LOW};
 use exsim::units::{Price, Qty, Side};
 use proptest::prelude::*;
 
@@ -52,12 +50,7 @@ fn tif() -> impl Strategy<Value = Tif> {
 }
 
 fn stp() -> impl Strategy<Value = Stp> {
-    prop_oneof![
-        Just(Stp::CancelNewest),
-        Just(Stp::CancelOldest),
-        Just(Stp::CancelBoth),
-        Just(Stp::Decrement)
-    ]
+    prop_oneof![Just(Stp::CancelNewest), Just(Stp::CancelOldest), Just(Stp::CancelBoth), Just(Stp::Decrement)]
 }
 
 fn budget() -> impl Strategy<Value = Option<Budget>> {
@@ -84,24 +77,15 @@ fn op(limits: u32, low: u64, high: u64) -> impl Strategy<Value = Op> {
 
 fn check(ops: &[Op]) -> Result<(), TestCaseError> {
     if let Err(divergence) = differential(ops) {
-        return Err(TestCaseError::fail(format!(
-            "{divergence}\nflow: {:#?}",
-            &ops[..=divergence.index]
-        )));
+        return Err(TestCaseError::fail(format!("{divergence}\nflow: {:#?}", &ops[..=divergence.index])));
     }
     Ok(())
 }
 
 /// `cases` by default; `PROPTEST_CASES=N` runs N instead (for long soaks).
 fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(cases);
+    ProptestConfig { cases, ..ProptestConfig::default() }
 }
 
 proptest! {
@@ -151,9 +135,6 @@ fn anonymous_orders_never_self_trade() {
         tif: Tif::Gtc,
         stp,
     };
-    let ops = [
-        anon(1, Side::Sell, Stp::CancelBoth),
-        anon(2, Side::Buy, Stp::CancelNewest),
-    ];
+    let ops = [anon(1, Side::Sell, Stp::CancelBoth), anon(2, Side::Buy, Stp::CancelNewest)];
     differential(&ops).unwrap();
 }

@@ -57,7 +57,14 @@ fn command(kind: u8, a: u64, b: u64, c: u64, next_order: u64, next_quote: u64) -
         2 => Command::Withdraw { user, asset, amount: amount / 3 },
         3..=6 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Limit { price, tif }, stp }),
         7 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Market, stp }),
-        8 => Command::Place(NewOrder { user, market, side: Side::Buy, qty, kind: OrderKind::MarketQuote { amount: amount % 100_000 }, stp }),
+        8 => Command::Place(NewOrder {
+            user,
+            market,
+            side: Side::Buy,
+            qty,
+            kind: OrderKind::MarketQuote { amount: amount % 100_000 },
+            stp,
+        }),
         9 => Command::Cancel { user, order },
         10 => Command::Replace { user, order, price, qty },
         11 => Command::MassCancel { user, market: if c & 1 == 0 { Some(market) } else { None } },
@@ -137,7 +144,8 @@ proptest! {
 #[test]
 fn a_long_run_exercises_fills_rests_quotes_and_rejections() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let script: Vec<_> = (0..20_000).map(|_| (rng.gen(), rng.gen(), rng.gen(), rng.gen(), rng.gen_range(0..40))).collect();
+    let script: Vec<_> =
+        (0..20_000).map(|_| (rng.gen(), rng.gen(), rng.gen(), rng.gen(), rng.gen_range(0..40))).collect();
     let seen = run(&script);
     assert!(seen.fills > 1_000 && seen.rests > 1_000 && seen.quotes_filled > 10 && seen.rejects > 100, "{seen:?}");
 }
@@ -163,7 +171,14 @@ fn the_auditor_catches_lies() {
         Command::Deposit { user: UserId::HOUSE, asset: AssetId(0), amount: 100_000_000 },
         Command::Deposit { user, asset: AssetId(0), amount: 100_000_000 },
         Command::Deposit { user, asset: AssetId(1), amount: 100_000_000 },
-        Command::Place(NewOrder { user, market: MarketId(0), side: Side::Sell, qty: Qty(5), kind: OrderKind::Limit { price: Price(100), tif: Tif::Gtc }, stp: Stp::default() }),
+        Command::Place(NewOrder {
+            user,
+            market: MarketId(0),
+            side: Side::Sell,
+            qty: Qty(5),
+            kind: OrderKind::Limit { price: Price(100), tif: Tif::Gtc },
+            stp: Stp::default(),
+        }),
         Command::RequestQuote { user, market: MarketId(0), side: Side::Buy, qty: Qty(1) },
     ]
     .iter()

@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 use exsim::testkit::fuzz;
 
 fn dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz")
-        .join(name)
-        .join("book")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz").join(name).join("book")
 }
 
 /// Runs every file in `dir` (if it exists) through the target; returns how many ran.
@@ -22,9 +19,7 @@ fn replay(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
-    let mut paths: Vec<PathBuf> = entries
-        .map(|e| e.expect("readable directory entry").path())
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.expect("readable directory entry").path()).collect();
     paths.sort();
     let mut count = 0;
     for path in paths.iter().filter(|p| p.is_file()) {
@@ -44,21 +39,13 @@ fn replay(dir: &Path) -> usize {
 #[test]
 fn seed_corpus_replays_clean() {
     let count = replay(&dir("corpus"));
-    assert!(
-        count >= 40,
-        "only {count} seed inputs in {}",
-        dir("corpus").display()
-    );
+    assert!(count >= 40, "only {count} seed inputs in {}", dir("corpus").display());
 }
 
 #[test]
 fn regressions_replay_clean() {
     let count = replay(&dir("regressions"));
-    assert!(
-        count >= 1,
-        "no regression inputs in {}",
-        dir("regressions").display()
-    );
+    assert!(count >= 1, "no regression inputs in {}", dir("regressions").display());
 }
 
 fn regression(name: &str) {

@@ -50,14 +50,24 @@ impl Invariant {
     pub fn holds_when(self) -> &'static str {
         match self {
             Invariant::LedgerBalanced => "every journal entry sums to zero per asset",
-            Invariant::Conservation => "per asset, the sum over all ledger accounts equals deposits credited minus withdrawals settled",
+            Invariant::Conservation => {
+                "per asset, the sum over all ledger accounts equals deposits credited minus withdrawals settled"
+            }
             Invariant::NoNegativeBalance => "no account, privileged ones included, is ever below zero",
-            Invariant::HoldsMatchOpenOrders => "each user's held funds equal what their open orders and pending withdrawals reserve",
+            Invariant::HoldsMatchOpenOrders => {
+                "each user's held funds equal what their open orders and pending withdrawals reserve"
+            }
             Invariant::BookUncrossed => "after every command, best bid < best ask in every market",
-            Invariant::PriceTimePriority => "every fill's maker was the best-priced, earliest resting order on its side",
+            Invariant::PriceTimePriority => {
+                "every fill's maker was the best-priced, earliest resting order on its side"
+            }
             Invariant::LimitRespected => "no fill beyond the taker's limit; fills at the maker's price",
-            Invariant::TifRespected => "IOC and market orders never rest; FOK fills fully or not at all; post-only never takes",
-            Invariant::QuoteHonored => "an accepted quote delivered exactly its quantity at exactly its price, or changed nothing",
+            Invariant::TifRespected => {
+                "IOC and market orders never rest; FOK fills fully or not at all; post-only never takes"
+            }
+            Invariant::QuoteHonored => {
+                "an accepted quote delivered exactly its quantity at exactly its price, or changed nothing"
+            }
             Invariant::JournalComplete => "replaying the journal reproduces every balance, also after crash recovery",
         }
     }

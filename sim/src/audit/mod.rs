@@ -73,7 +73,12 @@ impl Auditor {
 
     /// Checks the exchange after it answered `outcome` to `command`. Returns how many new
     /// violations were found.
-    pub fn observe<E: MatchingEngine>(&mut self, x: &Exchange<E>, command: &Command, outcome: &Result<Ack, Reject>) -> usize {
+    pub fn observe<E: MatchingEngine>(
+        &mut self,
+        x: &Exchange<E>,
+        command: &Command,
+        outcome: &Result<Ack, Reject>,
+    ) -> usize {
         let before = self.violations.len();
         let seq = x.seq();
         if outcome.is_err() && (x.ledger().journal().len() != self.journal_seen || !x.last_events().is_empty()) {
@@ -103,10 +108,18 @@ impl Auditor {
                 touched.push((p.account, p.asset));
             }
             if entry.cause.seq != seq {
-                self.fail(Invariant::JournalComplete, seq, format!("entry names command {} but command {seq} ran", entry.cause.seq));
+                self.fail(
+                    Invariant::JournalComplete,
+                    seq,
+                    format!("entry names command {} but command {seq} ran", entry.cause.seq),
+                );
             }
             if let Some((asset, sum)) = sums.iter().find(|(_, s)| **s != 0) {
-                self.fail(Invariant::LedgerBalanced, seq, format!("entry for command {seq} sums to {sum} in asset {}", asset.0));
+                self.fail(
+                    Invariant::LedgerBalanced,
+                    seq,
+                    format!("entry for command {seq} sums to {sum} in asset {}", asset.0),
+                );
             }
         }
         self.journal_seen = journal.len();
@@ -117,7 +130,11 @@ impl Auditor {
             }
             let actual = x.ledger().balance(account, asset);
             if actual != shadow {
-                self.fail(Invariant::JournalComplete, seq, format!("{account:?} asset {} is {actual}, journal says {shadow}", asset.0));
+                self.fail(
+                    Invariant::JournalComplete,
+                    seq,
+                    format!("{account:?} asset {} is {actual}, journal says {shadow}", asset.0),
+                );
             }
         }
     }
@@ -127,8 +144,12 @@ impl Auditor {
             return;
         }
         match *command {
-            Command::Deposit { asset, amount, .. } => *self.net_deposits.entry(asset).or_default() += i128::from(amount),
-            Command::Withdraw { asset, amount, .. } => *self.net_deposits.entry(asset).or_default() -= i128::from(amount),
+            Command::Deposit { asset, amount, .. } => {
+                *self.net_deposits.entry(asset).or_default() += i128::from(amount)
+            }
+            Command::Withdraw { asset, amount, .. } => {
+                *self.net_deposits.entry(asset).or_default() -= i128::from(amount)
+            }
             _ => {}
         }
     }
@@ -150,7 +171,13 @@ impl Auditor {
 
     /// Replays the engine events into the shadow books: `book_uncrossed`, `price_time_priority`,
     /// `limit_respected`, `tif_respected`.
-    fn check_book<E: MatchingEngine>(&mut self, x: &Exchange<E>, command: &Command, outcome: &Result<Ack, Reject>, seq: u64) {
+    fn check_book<E: MatchingEngine>(
+        &mut self,
+        x: &Exchange<E>,
+        command: &Command,
+        outcome: &Result<Ack, Reject>,
+        seq: u64,
+    ) {
         let rules = match (*command, outcome) {
             (Command::Place(order), Ok(Ack::Order { id, .. })) => Some(TakerRules {
                 id: *id,
@@ -175,11 +202,22 @@ impl Auditor {
             let engine = x.engine(market);
             let (bid, ask) = (book.best(Side::Buy), book.best(Side::Sell));
             if (bid, ask) != (engine.best_bid(), engine.best_ask()) {
-                found.push((Invariant::BookUncrossed, format!("market {}: engine top {:?}/{:?}, shadow {bid:?}/{ask:?}", market.0, engine.best_bid(), engine.best_ask())));
+                found.push((
+                    Invariant::BookUncrossed,
+                    format!(
+                        "market {}: engine top {:?}/{:?}, shadow {bid:?}/{ask:?}",
+                        market.0,
+                        engine.best_bid(),
+                        engine.best_ask()
+                    ),
+                ));
             }
             if let (Some(b), Some(a)) = (bid, ask) {
                 if b >= a {
-                    found.push((Invariant::BookUncrossed, format!("market {}: best bid {} >= best ask {}", market.0, b.0, a.0)));
+                    found.push((
+                        Invariant::BookUncrossed,
+                        format!("market {}: best bid {} >= best ask {}", market.0, b.0, a.0),
+                    ));
                 }
             }
         }
@@ -204,7 +242,9 @@ impl Auditor {
                     let user = UserId(o.owner.0);
                     let lots = Decimal::from(o.qty.0) * market.lot_size();
                     let (asset, amount) = match side {
-                        Side::Buy => (market.quote(), Decimal::from(o.price.0) * market.tick_size() * lots * quote_minor),
+                        Side::Buy => {
+                            (market.quote(), Decimal::from(o.price.0) * market.tick_size() * lots * quote_minor)
+                        }
                         Side::Sell => (market.base(), lots * base_minor),
                     };
                     *expected.entry((user, asset)).or_default() += amount;
@@ -218,7 +258,10 @@ impl Auditor {
                     self.fail(
                         Invariant::HoldsMatchOpenOrders,
                         seq,
-                        format!("user {} holds {balance} of asset {} but its open orders reserve {want}", user.0, asset.0),
+                        format!(
+                            "user {} holds {balance} of asset {} but its open orders reserve {want}",
+                            user.0, asset.0
+                        ),
                     );
                 }
             }
@@ -226,17 +269,31 @@ impl Auditor {
     }
 
     /// `quote_honored`: an accepted quote delivered exactly its terms, as issued.
-    fn check_quote<E: MatchingEngine>(&mut self, x: &Exchange<E>, command: &Command, outcome: &Result<Ack, Reject>, seq: u64) {
+    fn check_quote<E: MatchingEngine>(
+        &mut self,
+        x: &Exchange<E>,
+        command: &Command,
+        outcome: &Result<Ack, Reject>,
+        seq: u64,
+    ) {
         match (command, outcome) {
             (_, Ok(Ack::Quote(q))) => {
                 self.quotes.insert(q.id, *q);
             }
             (Command::AcceptQuote { user, quote }, Ok(Ack::QuoteFilled(filled))) => {
                 let Some(issued) = self.quotes.remove(quote) else {
-                    return self.fail(Invariant::QuoteHonored, seq, format!("quote {} filled but never issued", quote.0));
+                    return self.fail(
+                        Invariant::QuoteHonored,
+                        seq,
+                        format!("quote {} filled but never issued", quote.0),
+                    );
                 };
                 if issued != *filled {
-                    return self.fail(Invariant::QuoteHonored, seq, format!("quote issued as {issued:?}, filled as {filled:?}"));
+                    return self.fail(
+                        Invariant::QuoteHonored,
+                        seq,
+                        format!("quote issued as {issued:?}, filled as {filled:?}"),
+                    );
                 }
                 let market = x.market(issued.market);
                 let assets = x.assets();

@@ -91,38 +91,72 @@ impl ShadowBook {
     }
 
     /// Checks and applies one command's events.
-    pub(super) fn replay(&mut self, events: Vec<Event>, rules: Option<&TakerRules>, command: &Command, found: &mut Found) {
+    pub(super) fn replay(
+        &mut self,
+        events: Vec<Event>,
+        rules: Option<&TakerRules>,
+        command: &Command,
+        found: &mut Found,
+    ) {
         let mut taker = rules.map(|r| (r.id, r.side, r.limit, r.tif));
         let mut filled = 0u64;
         for event in events {
             match event {
                 Event::Fill { maker, taker: taker_id, price, qty } => {
                     let Some(resting) = self.orders.get(&maker).copied() else {
-                        found.push((Invariant::PriceTimePriority, format!("fill against order {}, which is not resting", maker.0)));
+                        found.push((
+                            Invariant::PriceTimePriority,
+                            format!("fill against order {}, which is not resting", maker.0),
+                        ));
                         continue;
                     };
                     if self.head(resting.side) != Some(maker) {
                         found.push((
                             Invariant::PriceTimePriority,
-                            format!("order {} filled at {} while order {:?} was ahead of it", maker.0, price.0, self.head(resting.side).map(|o| o.0)),
+                            format!(
+                                "order {} filled at {} while order {:?} was ahead of it",
+                                maker.0,
+                                price.0,
+                                self.head(resting.side).map(|o| o.0)
+                            ),
                         ));
                     }
                     if price != resting.price {
-                        found.push((Invariant::LimitRespected, format!("fill at {} but maker {} rests at {}", price.0, maker.0, resting.price.0)));
+                        found.push((
+                            Invariant::LimitRespected,
+                            format!("fill at {} but maker {} rests at {}", price.0, maker.0, resting.price.0),
+                        ));
                     }
                     match taker {
                         Some((id, side, limit, tif)) if id == taker_id => {
                             if side == resting.side {
-                                found.push((Invariant::PriceTimePriority, format!("order {} traded with its own side", id.0)));
+                                found.push((
+                                    Invariant::PriceTimePriority,
+                                    format!("order {} traded with its own side", id.0),
+                                ));
                             }
                             if limit.is_some_and(|l| !side.accepts(l, price)) {
-                                found.push((Invariant::LimitRespected, format!("taker {} filled at {} beyond its limit {:?}", id.0, price.0, limit.map(|l| l.0))));
+                                found.push((
+                                    Invariant::LimitRespected,
+                                    format!(
+                                        "taker {} filled at {} beyond its limit {:?}",
+                                        id.0,
+                                        price.0,
+                                        limit.map(|l| l.0)
+                                    ),
+                                ));
                             }
                             if tif == Some(Tif::PostOnly) {
-                                found.push((Invariant::TifRespected, format!("post-only order {} took liquidity", id.0)));
+                                found.push((
+                                    Invariant::TifRespected,
+                                    format!("post-only order {} took liquidity", id.0),
+                                ));
                             }
                         }
-                        _ => found.push((Invariant::PriceTimePriority, format!("fill for taker {} that {command:?} did not send", taker_id.0))),
+                        _ => found.push((
+                            Invariant::PriceTimePriority,
+                            format!("fill for taker {} that {command:?} did not send", taker_id.0),
+                        )),
                     }
                     filled += qty.0;
                     if let Err(detail) = self.reduce(maker, qty) {
@@ -140,7 +174,8 @@ impl ShadowBook {
                     match taker {
                         Some((t, _, _, tif)) if t == id => match tif {
                             Some(Tif::Gtc) | Some(Tif::PostOnly) => {}
-                            other => found.push((Invariant::TifRespected, format!("order {} with tif {other:?} rested", id.0))),
+                            other => found
+                                .push((Invariant::TifRespected, format!("order {} with tif {other:?} rested", id.0))),
                         },
                         _ => found.push((Invariant::TifRespected, format!("order {} rested but was not sent", id.0))),
                     }
@@ -150,11 +185,17 @@ impl ShadowBook {
                 }
                 Event::Reduce { id, qty } => match self.orders.get_mut(&id) {
                     Some(order) if qty < order.qty => order.qty = qty,
-                    _ => found.push((Invariant::PriceTimePriority, format!("order {} reduced in place to {} from more", id.0, qty.0))),
+                    _ => found.push((
+                        Invariant::PriceTimePriority,
+                        format!("order {} reduced in place to {} from more", id.0, qty.0),
+                    )),
                 },
                 Event::Requeue { id, side, price, .. } => {
                     if !self.orders.contains_key(&id) {
-                        found.push((Invariant::PriceTimePriority, format!("requeue of order {}, which is not resting", id.0)));
+                        found.push((
+                            Invariant::PriceTimePriority,
+                            format!("requeue of order {}, which is not resting", id.0),
+                        ));
                         continue;
                     }
                     let old = self.remove(id);
@@ -165,7 +206,10 @@ impl ShadowBook {
         }
         if let Some(r) = rules {
             if r.fok && filled != 0 && filled != r.qty.0 {
-                found.push((Invariant::TifRespected, format!("fill-or-kill order {} filled {} of {}", r.id.0, filled, r.qty.0)));
+                found.push((
+                    Invariant::TifRespected,
+                    format!("fill-or-kill order {} filled {} of {}", r.id.0, filled, r.qty.0),
+                ));
             }
         }
     }

@@ -38,7 +38,10 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Message>, String> {
     let fields = &fields[..count.min(fields.len())];
     let arity = |form: &str, min: usize, max: usize| -> Result<(), String> {
         if count < min || count > max {
-            Err(format!("expected {form} ({} fields), found {count} fields", if min == max { min.to_string() } else { format!("{min} or {max}") }))
+            Err(format!(
+                "expected {form} ({} fields), found {count} fields",
+                if min == max { min.to_string() } else { format!("{min} or {max}") }
+            ))
         } else {
             Ok(())
         }
@@ -56,7 +59,11 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Message>, String> {
         }
         b"M" => {
             arity("M,<id>,<B|S>,<qty>", 4, 4)?;
-            Message::Market { id: id(fields[1])?, side: side(fields[2])?, qty: Qty(positive(fields[3], 4, "qty", "lots")?) }
+            Message::Market {
+                id: id(fields[1])?,
+                side: side(fields[2])?,
+                qty: Qty(positive(fields[3], 4, "qty", "lots")?),
+            }
         }
         b"C" => {
             arity("C,<id>", 2, 2)?;
@@ -145,7 +152,13 @@ mod tests {
         );
         assert_eq!(
             ok("N, 18446744073709551615 ,S,1,1,POST\r"),
-            Some(Message::New { id: OrderId(u64::MAX), side: Side::Sell, price: Price(1), qty: Qty(1), tif: Tif::PostOnly })
+            Some(Message::New {
+                id: OrderId(u64::MAX),
+                side: Side::Sell,
+                price: Price(1),
+                qty: Qty(1),
+                tif: Tif::PostOnly
+            })
         );
         assert_eq!(ok("M,2,S,7"), Some(Message::Market { id: OrderId(2), side: Side::Sell, qty: Qty(7) }));
         assert_eq!(ok("C,3"), Some(Message::Cancel { id: OrderId(3) }));
@@ -167,7 +180,10 @@ mod tests {
         );
         assert_eq!(err("C,1,2"), "expected C,<id> (2 fields), found 3 fields");
         assert_eq!(err("N,1,B,1"), "expected N,<id>,<B|S>,<price>,<qty>[,<tif>] (5 or 6 fields), found 4 fields");
-        assert_eq!(err("N,1,B,1,1,GTC,x,y,z"), "expected N,<id>,<B|S>,<price>,<qty>[,<tif>] (5 or 6 fields), found 8 fields");
+        assert_eq!(
+            err("N,1,B,1,1,GTC,x,y,z"),
+            "expected N,<id>,<B|S>,<price>,<qty>[,<tif>] (5 or 6 fields), found 8 fields"
+        );
         assert!(err("Q,1").starts_with("expected a message N,"));
         assert!(err("N,18446744073709551616,B,1,1").contains("field 2 (id)"));
     }

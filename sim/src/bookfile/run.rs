@@ -31,12 +31,20 @@ pub enum BookError {
 }
 
 /// Applies one message to an engine (anonymous owner, so no self-trade prevention).
-pub fn apply<E: MatchingEngine + ?Sized>(engine: &mut E, message: Message, out: &mut Vec<Event>) -> Result<(), EngineReject> {
+pub fn apply<E: MatchingEngine + ?Sized>(
+    engine: &mut E,
+    message: Message,
+    out: &mut Vec<Event>,
+) -> Result<(), EngineReject> {
     let owner = OwnerId::NONE;
     let stp = Stp::default();
     match message {
-        Message::New { id, side, price, qty, tif } => engine.limit(LimitOrder { id, owner, side, price, qty, tif, stp }, out),
-        Message::Market { id, side, qty } => engine.market(MarketOrder { id, owner, side, qty, budget: None, stp }, out),
+        Message::New { id, side, price, qty, tif } => {
+            engine.limit(LimitOrder { id, owner, side, price, qty, tif, stp }, out)
+        }
+        Message::Market { id, side, qty } => {
+            engine.market(MarketOrder { id, owner, side, qty, budget: None, stp }, out)
+        }
         Message::Cancel { id } => engine.cancel(id, out),
         Message::Replace { id, price, qty } => engine.replace(id, price, qty, out),
     }
@@ -45,7 +53,9 @@ pub fn apply<E: MatchingEngine + ?Sized>(engine: &mut E, message: Message, out: 
 /// The id a message is about, for its `J` line.
 fn message_id(message: &Message) -> OrderId {
     match *message {
-        Message::New { id, .. } | Message::Market { id, .. } | Message::Cancel { id } | Message::Replace { id, .. } => id,
+        Message::New { id, .. } | Message::Market { id, .. } | Message::Cancel { id } | Message::Replace { id, .. } => {
+            id
+        }
     }
 }
 

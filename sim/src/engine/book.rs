@@ -233,24 +233,40 @@ impl Book {
                 if self_trade_possible && maker.owner == taker.owner {
                     match taker.stp {
                         Stp::CancelNewest => {
-                            out.push(Event::Cancel { id: taker.id, qty: Qty(taker.qty), reason: CancelReason::SelfTrade });
+                            out.push(Event::Cancel {
+                                id: taker.id,
+                                qty: Qty(taker.qty),
+                                reason: CancelReason::SelfTrade,
+                            });
                             taker.qty = 0;
                             stop = Some(Stop::Cancelled);
                             break;
                         }
                         Stp::CancelOldest | Stp::CancelBoth => {
-                            out.push(Event::Cancel { id: OrderId(maker.id), qty: Qty(maker.qty), reason: CancelReason::SelfTrade });
+                            out.push(Event::Cancel {
+                                id: OrderId(maker.id),
+                                qty: Qty(maker.qty),
+                                reason: CancelReason::SelfTrade,
+                            });
                             level.total -= u128::from(maker.qty);
                             maker.qty = 0;
                             if taker.stp == Stp::CancelBoth {
-                                out.push(Event::Cancel { id: taker.id, qty: Qty(taker.qty), reason: CancelReason::SelfTrade });
+                                out.push(Event::Cancel {
+                                    id: taker.id,
+                                    qty: Qty(taker.qty),
+                                    reason: CancelReason::SelfTrade,
+                                });
                                 taker.qty = 0;
                                 stop = Some(Stop::Cancelled);
                             }
                         }
                         Stp::Decrement => {
                             let d = taker.qty.min(maker.qty);
-                            out.push(Event::Cancel { id: OrderId(maker.id), qty: Qty(d), reason: CancelReason::SelfTrade });
+                            out.push(Event::Cancel {
+                                id: OrderId(maker.id),
+                                qty: Qty(d),
+                                reason: CancelReason::SelfTrade,
+                            });
                             out.push(Event::Cancel { id: taker.id, qty: Qty(d), reason: CancelReason::SelfTrade });
                             maker.qty -= d;
                             level.total -= u128::from(d);
@@ -341,7 +357,9 @@ impl MatchingEngine for Book {
                     self.rest(&order, taker.qty);
                     out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
                 }
-                Tif::Ioc => out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled }),
+                Tif::Ioc => {
+                    out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled })
+                }
                 Tif::Fok => unreachable!("a fillable FOK filled completely"),
             }
         }

@@ -107,7 +107,10 @@ impl Exchange<Book> {
 
 impl<E: MatchingEngine> Exchange<E> {
     /// An exchange whose markets run engines made by `make_engine`.
-    pub fn with_engine(config: &ExchangeConfig, mut make_engine: impl FnMut() -> E) -> Result<Exchange<E>, ConfigError> {
+    pub fn with_engine(
+        config: &ExchangeConfig,
+        mut make_engine: impl FnMut() -> E,
+    ) -> Result<Exchange<E>, ConfigError> {
         if config.assets.len() > usize::from(u16::MAX) {
             return Err(ConfigError::TooMany { what: "assets", max: usize::from(u16::MAX) });
         }

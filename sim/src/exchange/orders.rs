@@ -54,7 +54,8 @@ impl<E: MatchingEngine> Exchange<E> {
                 if price.0 == 0 {
                     return Err(Reject::InvalidPrice);
                 }
-                let (asset, reserve) = Self::reservation(market, order.side, price, order.qty).ok_or(Reject::Overflow)?;
+                let (asset, reserve) =
+                    Self::reservation(market, order.side, price, order.qty).ok_or(Reject::Overflow)?;
                 let o = LimitOrder { id, owner: owner(order.user), side: order.side, price, qty: order.qty, tif, stp };
                 (asset, reserve, Ok(o))
             }
@@ -158,7 +159,8 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         let m = usize::from(order.market.0);
         let market = &self.markets[m].market;
-        let (asset, old) = Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
+        let (asset, old) =
+            Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
         let (_, new) = Self::reservation(market, order.side, price, qty).ok_or(Reject::Overflow)?;
         let available = self.ledger.balance(Account::Available(user), asset);
         if available.checked_add(old).is_none_or(|funds| funds < new) {
@@ -231,7 +233,8 @@ impl<E: MatchingEngine> Exchange<E> {
         if order.open.0 == 0 {
             self.orders.remove(id.0);
         }
-        let (asset, amount) = Self::reservation(market, order.side, order.price, qty).expect("part of a reservation fits");
+        let (asset, amount) =
+            Self::reservation(market, order.side, order.price, qty).expect("part of a reservation fits");
         self.release(order.owner, asset, amount);
     }
 
@@ -248,7 +251,12 @@ impl<E: MatchingEngine> Exchange<E> {
                     assert_eq!(t.id, taker_id, "fill for another taker");
                     assert!(t.active, "the taker reserved before it filled");
                     if let Some(limit) = t.price {
-                        assert!(t.side.accepts(limit, price), "fill at {} beyond the taker's limit {}", price.0, limit.0);
+                        assert!(
+                            t.side.accepts(limit, price),
+                            "fill at {} beyond the taker's limit {}",
+                            price.0,
+                            limit.0
+                        );
                     }
                     let resting = *self.orders.get(maker.0).expect("every maker is known");
                     assert_eq!(resting.price, price, "fill away from the maker's price");
@@ -297,7 +305,8 @@ impl<E: MatchingEngine> Exchange<E> {
                 Event::Requeue { id, price, qty, side } => {
                     let open = self.orders.get(id.0).expect("a requeued order is open").open;
                     self.release_resting(&market, id, open);
-                    let (_, reserve) = Self::reservation(&market, side, price, qty).expect("checked before the engine ran");
+                    let (_, reserve) =
+                        Self::reservation(&market, side, price, qty).expect("checked before the engine ran");
                     let t = taker.as_deref_mut().expect("a requeue re-enters as the taker");
                     assert!(t.id == id && !t.active);
                     let (user, asset) = (t.user, t.asset);
@@ -311,7 +320,9 @@ impl<E: MatchingEngine> Exchange<E> {
         if let Some(t) = taker {
             if t.active {
                 let keep = match t.price {
-                    Some(price) if t.rested.0 > 0 => Self::reservation(&market, t.side, price, t.rested).expect("fits").1,
+                    Some(price) if t.rested.0 > 0 => {
+                        Self::reservation(&market, t.side, price, t.rested).expect("fits").1
+                    }
                     _ => 0,
                 };
                 let (user, asset, spare) = (t.user, t.asset, t.held - keep);

@@ -16,7 +16,13 @@ use crate::ledger::{Account, CauseKind, Posting, UserId};
 use crate::units::{MarketId, Price, Qty, Side};
 
 impl<E: MatchingEngine> Exchange<E> {
-    pub(super) fn request_quote(&mut self, user: UserId, market: MarketId, side: Side, qty: Qty) -> Result<Ack, Reject> {
+    pub(super) fn request_quote(
+        &mut self,
+        user: UserId,
+        market: MarketId,
+        side: Side,
+        qty: Qty,
+    ) -> Result<Ack, Reject> {
         self.check_user(user)?;
         if user == UserId::HOUSE {
             return Err(Reject::HouseAccount);

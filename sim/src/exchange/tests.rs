@@ -77,8 +77,14 @@ fn a_trade_moves_funds_and_fees_exactly() {
             (deposit(A, USD, 1_000_000), Ok(Ack::Posted)),
             (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
             // B offers 0.5 BTC at 30,000; A bids 0.3 BTC at 30,100 and takes at 30,000.
-            (limit(B, Side::Sell, 30_000, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
-            (limit(A, Side::Buy, 30_100, 30, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(30), open: Qty(0) })),
+            (
+                limit(B, Side::Sell, 30_000, 50, Tif::Gtc),
+                Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) }),
+            ),
+            (
+                limit(A, Side::Buy, 30_100, 30, Tif::Gtc),
+                Ok(Ack::Order { id: OrderId(2), filled: Qty(30), open: Qty(0) }),
+            ),
         ],
     );
     // Notional 30,000 × 30 lots × 1 cent = 900,000 cents. B (maker) pays 10 bps on it: 900.
@@ -114,7 +120,10 @@ fn rejections_change_nothing() {
             (limit(B, Side::Sell, 2, 1, Tif::PostOnly), Err(Reject::InsufficientFunds)),
             (Command::Cancel { user: B, order: OrderId(1) }, Err(Reject::NotOwner)),
             (Command::Cancel { user: A, order: OrderId(5) }, Err(Reject::UnknownOrder)),
-            (Command::Replace { user: A, order: OrderId(1), price: Price(3), qty: Qty(50) }, Err(Reject::InsufficientFunds)),
+            (
+                Command::Replace { user: A, order: OrderId(1), price: Price(3), qty: Qty(50) },
+                Err(Reject::InsufficientFunds),
+            ),
             (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
             (Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(1) }, Err(Reject::NoLiquidity)),
             (Command::Cancel { user: A, order: OrderId(1) }, Ok(Ack::Cancelled { orders: 1 })),
@@ -186,7 +195,14 @@ fn market_orders_spend_within_funds_and_never_rest() {
             (limit(B, Side::Sell, 20, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(10) })),
             // 250 cents buys 10 lots at 10 (100) and 7 lots at 20 (140).
             (
-                Command::Place(NewOrder { user: A, market: M, side: Side::Buy, qty: Qty(50), kind: OrderKind::Market, stp: Stp::default() }),
+                Command::Place(NewOrder {
+                    user: A,
+                    market: M,
+                    side: Side::Buy,
+                    qty: Qty(50),
+                    kind: OrderKind::Market,
+                    stp: Stp::default(),
+                }),
                 Ok(Ack::Order { id: OrderId(3), filled: Qty(17), open: Qty(0) }),
             ),
             (
@@ -228,8 +244,14 @@ fn quotes_are_honored_exactly_or_not_at_all() {
             (deposit(HOUSE, BTC, 100_000_000), Ok(Ack::Posted)),
             (deposit(A, USD, 1_000_000), Ok(Ack::Posted)),
             (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
-            (limit(B, Side::Sell, 1_000, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) })),
-            (limit(B, Side::Sell, 1_100, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(10) })),
+            (
+                limit(B, Side::Sell, 1_000, 10, Tif::Gtc),
+                Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) }),
+            ),
+            (
+                limit(B, Side::Sell, 1_100, 10, Tif::Gtc),
+                Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(10) }),
+            ),
         ],
     );
     // 20 lots: average 1,050, widened 50 bps: 1,055.25 → 1,056 ticks (rounded up).
@@ -242,7 +264,10 @@ fn quotes_are_honored_exactly_or_not_at_all() {
         price: Price(1_056),
         expires_at_ns: x.now_ns() + 1 + 1_000,
     };
-    run(&mut x, &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(20) }, Ok(Ack::Quote(expected)))]);
+    run(
+        &mut x,
+        &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(20) }, Ok(Ack::Quote(expected)))],
+    );
     // The book moves away; the quote still delivers its terms.
     run(
         &mut x,
@@ -257,13 +282,20 @@ fn quotes_are_honored_exactly_or_not_at_all() {
     assert_eq!(bal(&x, Account::Available(A), BTC), 20_000_000);
     assert_eq!(bal(&x, Account::Available(HOUSE), BTC), 80_000_000);
     // Expiry: accepted at or after expires_at_ns is refused.
-    let second = Quote { id: QuoteId(2), qty: Qty(10), price: Price(1_106), expires_at_ns: x.now_ns() + 1 + 1_000, ..expected };
-    run(&mut x, &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(second)))]);
+    let second =
+        Quote { id: QuoteId(2), qty: Qty(10), price: Price(1_106), expires_at_ns: x.now_ns() + 1 + 1_000, ..expected };
+    run(
+        &mut x,
+        &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(second)))],
+    );
     let late = x.now_ns() + 1_000;
     assert_eq!(x.apply(late, &Command::AcceptQuote { user: A, quote: QuoteId(2) }), Err(Reject::QuoteExpired));
     // The house cannot deliver more than it has.
     let third = Quote { id: QuoteId(3), expires_at_ns: late + 1 + 1_000, ..second };
-    run(&mut x, &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(third)))]);
+    run(
+        &mut x,
+        &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(third)))],
+    );
     run(&mut x, &[(Command::Withdraw { user: HOUSE, asset: BTC, amount: 80_000_000 }, Ok(Ack::Posted))]);
     run(&mut x, &[(Command::AcceptQuote { user: A, quote: QuoteId(3) }, Err(Reject::CannotHonor))]);
     assert_eq!(bal(&x, Account::Available(A), BTC), 20_000_000);

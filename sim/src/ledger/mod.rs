@@ -111,9 +111,8 @@ impl Ledger {
         self.sums.clear();
         self.slots.clear();
         for p in postings {
-            let slot = self
-                .slot(p.account, p.asset)
-                .ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
+            let slot =
+                self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
             self.slots.push(slot);
             match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
                 Some((_, sum)) => *sum += i128::from(p.delta),
@@ -134,10 +133,8 @@ impl Ledger {
                 }
             }
         }
-        let negative = postings
-            .iter()
-            .zip(&self.slots)
-            .find(|(p, &slot)| p.account != Account::World && self.balances[slot] < 0);
+        let negative =
+            postings.iter().zip(&self.slots).find(|(p, &slot)| p.account != Account::World && self.balances[slot] < 0);
         if let Some((p, _)) = negative {
             let error = LedgerError::Negative { account: p.account, asset: p.asset };
             self.rollback_slots(postings, postings.len());
@@ -153,7 +150,6 @@ impl Ledger {
             self.balances[slot] -= p.delta;
         }
     }
-
 
     /// Every (account, asset, balance), accounts in index order, assets in id order.
     pub fn balances(&self) -> impl Iterator<Item = (Account, AssetId, Minor)> + '_ {

@@ -86,8 +86,11 @@ fn refused_entries_change_nothing() {
 fn a_transiently_negative_posting_within_one_entry_is_fine() {
     let a = UserId(0);
     let mut l = ledger_with_users(1);
-    l.commit(cause(1), &[p(Account::Available(a), USD, -5), p(Account::World, USD, -5), p(Account::Available(a), USD, 10)])
-        .unwrap();
+    l.commit(
+        cause(1),
+        &[p(Account::Available(a), USD, -5), p(Account::World, USD, -5), p(Account::Available(a), USD, 10)],
+    )
+    .unwrap();
     assert_eq!(l.balance(Account::Available(a), USD), 5);
 }
 

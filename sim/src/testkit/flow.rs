@@ -19,8 +19,7 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use super::model::Model;
 use crate::engine::{
-    Book, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId,
-    RestingOrder, Stp, Tif,
+    Book, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId, RestingOrder, Stp, Tif,
 };
 use crate::units::{Price, Qty, Side};
 
@@ -86,11 +85,7 @@ impl fmt::Debug for Who {
 impl<'a> Arbitrary<'a> for Who {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let i = u.int_in_range(0..=OWNER_NAMES.len())?;
-        Ok(if i == OWNER_NAMES.len() {
-            Who::ANON
-        } else {
-            Who::named(i)
-        })
+        Ok(if i == OWNER_NAMES.len() { Who::ANON } else { Who::named(i) })
     }
     fn size_hint(_depth: usize) -> (usize, Option<usize>) {
         (1, Some(1))
@@ -179,24 +174,9 @@ impl<'a> Arbitrary<'a> for Budget {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
 pub enum Op {
     /// A new limit order.
-    Limit {
-        id: Id,
-        owner: Who,
-        side: Side,
-        price: Px,
-        qty: Lots,
-        tif: Tif,
-        stp: Stp,
-    },
+    Limit { id: Id, owner: Who, side: Side, price: Px, qty: Lots, tif: Tif, stp: Stp },
     /// A new market order, optionally capped by a budget.
-    Market {
-        id: Id,
-        owner: Who,
-        side: Side,
-        qty: Lots,
-        budget: Option<Budget>,
-        stp: Stp,
-    },
+    Market { id: Id, owner: Who, side: Side, qty: Lots, budget: Option<Budget>, stp: Stp },
     /// Cancel one order.
     Cancel { id: Id },
     /// Replace an order's price and open quantity.
@@ -221,50 +201,13 @@ impl Op {
 }
 
 /// Applies one op to an engine, appending its events to `out`.
-pub fn apply<E: MatchingEngine + ?Sized>(
-    engine: &mut E,
-    op: Op,
-    out: &mut Vec<Event>,
-) -> Result<(), EngineReject> {
+pub fn apply<E: MatchingEngine + ?Sized>(engine: &mut E, op: Op, out: &mut Vec<Event>) -> Result<(), EngineReject> {
     match op {
-        Op::Limit {
-            id,
-            owner,
-            side,
-            price,
-            qty,
-            tif,
-            stp,
-        } => engine.limit(
-            LimitOrder {
-                id: id.0,
-                owner: owner.0,
-                side,
-                price: price.0,
-                qty: qty.0,
-                tif,
-                stp,
-            },
-            out,
-        ),
-        Op::Market {
-            id,
-            owner,
-            side,
-            qty,
-            budget,
-            stp,
-        } => engine.market(
-            MarketOrder {
-                id: id.0,
-                owner: owner.0,
-                side,
-                qty: qty.0,
-                budget: budget.map(|b| b.0),
-                stp,
-            },
-            out,
-        ),
+        Op::Limit { id, owner, side, price, qty, tif, stp } => {
+            engine.limit(LimitOrder { id: id.0, owner: owner.0, side, price: price.0, qty: qty.0, tif, stp }, out)
+        }
+        Op::Market { id, owner, side, qty, budget, stp } => engine
+            .market(MarketOrder { id: id.0, owner: owner.0, side, qty: qty.0, budget: budget.map(|b| b.0), stp }, out),
         Op::Cancel { id } => engine.cancel(id.0, out),
         Op::Replace { id, price, qty } => engine.replace(id.0, price.0, qty.0, out),
         Op::MassCancel { owner } => {
@@ -343,19 +286,10 @@ fn show_top(top: Top) -> String {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "engine and model diverge at op {}: {}",
-            self.index, self.what
-        )?;
+        writeln!(f, "engine and model diverge at op {}: {}", self.index, self.what)?;
         writeln!(f, "  op:    {:?}", self.op)?;
         for (name, step) in [("book", &self.book), ("model", &self.model)] {
-            writeln!(
-                f,
-                "  {name:<5}  {:?}, top {}",
-                step.result,
-                show_top(step.top)
-            )?;
+            writeln!(f, "  {name:<5}  {:?}, top {}", step.result, show_top(step.top))?;
             for event in &step.events {
                 writeln!(f, "           {event:?}")?;
             }
@@ -397,16 +331,10 @@ pub fn side_by_side<E: MatchingEngine>(
         let engine_result = apply(engine, op, &mut engine_events);
         let model_result = apply(&mut model, op, &mut model_events);
         let after = snapshot(engine);
-        let book = Step {
-            result: engine_result,
-            events: engine_events.clone(),
-            top: (engine.best_bid(), engine.best_ask()),
-        };
-        let model_step = Step {
-            result: model_result,
-            events: model_events.clone(),
-            top: (model.best_bid(), model.best_ask()),
-        };
+        let book =
+            Step { result: engine_result, events: engine_events.clone(), top: (engine.best_bid(), engine.best_ask()) };
+        let model_step =
+            Step { result: model_result, events: model_events.clone(), top: (model.best_bid(), model.best_ask()) };
         let what = if book.result != model_step.result {
             Some("results differ".to_owned())
         } else if book.events != model_step.events {
@@ -414,10 +342,7 @@ pub fn side_by_side<E: MatchingEngine>(
         } else if book.top != model_step.top {
             Some("tops of book differ".to_owned())
         } else if after != snapshot(&model) || engine.len() != model.len() {
-            Some(format!(
-                "resting orders differ:\n    book:  {after:?}\n    model: {:?}",
-                snapshot(&model)
-            ))
+            Some(format!("resting orders differ:\n    book:  {after:?}\n    model: {:?}", snapshot(&model)))
         } else if let Err(broken) = check(engine) {
             Some(format!("engine self-check failed: {broken}"))
         } else if matches!(book.top, (Some(bid), Some(ask)) if bid >= ask) {
@@ -428,13 +353,7 @@ pub fn side_by_side<E: MatchingEngine>(
             None
         };
         if let Some(what) = what {
-            return Err(Box::new(Divergence {
-                index,
-                op,
-                what,
-                book,
-                model: model_step,
-            }));
+            return Err(Box::new(Divergence { index, op, what, book, model: model_step }));
         }
     }
     Ok(())
@@ -459,10 +378,7 @@ mod tests {
             format!("{op:?}"),
             "Limit { id: #3, owner: alice, side: Buy, price: 101, qty: 5, tif: Ioc, stp: Decrement }"
         );
-        assert_eq!(
-            format!("{:?}", Op::MassCancel { owner: Who::ANON }),
-            "MassCancel { owner: anon }"
-        );
+        assert_eq!(format!("{:?}", Op::MassCancel { owner: Who::ANON }), "MassCancel { owner: anon }");
     }
 
     #[test]
@@ -474,11 +390,7 @@ mod tests {
 
     #[test]
     fn a_simple_cross_agrees() {
-        let ops = [
-            Op::gtc(1, Side::Sell, 101, 5),
-            Op::gtc(2, Side::Sell, 100, 5),
-            Op::gtc(3, Side::Buy, 101, 7),
-        ];
+        let ops = [Op::gtc(1, Side::Sell, 101, 5), Op::gtc(2, Side::Sell, 100, 5), Op::gtc(3, Side::Buy, 101, 7)];
         differential(&ops).unwrap();
     }
 }

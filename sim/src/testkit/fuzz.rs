@@ -99,21 +99,10 @@ fn book_text(text: &[u8]) {
         }
     }
     if !malformed {
-        let side =
-            |p: Option<crate::units::Price>| p.map_or_else(|| "-".to_owned(), |p| p.0.to_string());
-        writeln!(
-            expected,
-            "B,{},{}",
-            side(model.best_bid()),
-            side(model.best_ask())
-        )
-        .expect("writing to a Vec");
+        let side = |p: Option<crate::units::Price>| p.map_or_else(|| "-".to_owned(), |p| p.0.to_string());
+        writeln!(expected, "B,{},{}", side(model.best_bid()), side(model.best_ask())).expect("writing to a Vec");
     }
-    assert_eq!(
-        ran.is_err(),
-        malformed,
-        "bookfile::run and parse_line disagree on whether the input is well formed"
-    );
+    assert_eq!(ran.is_err(), malformed, "bookfile::run and parse_line disagree on whether the input is well formed");
     check_flow(&ops);
     if actual != expected {
         panic!(
@@ -129,44 +118,19 @@ fn book_text(text: &[u8]) {
 fn to_op(message: Message) -> Op {
     let (owner, stp) = (Who::ANON, Stp::default());
     match message {
-        Message::New {
-            id,
-            side,
-            price,
-            qty,
-            tif,
-        } => Op::Limit {
-            id: Id(id),
-            owner,
-            side,
-            price: Px(price),
-            qty: Lots(qty),
-            tif,
-            stp,
-        },
-        Message::Market { id, side, qty } => Op::Market {
-            id: Id(id),
-            owner,
-            side,
-            qty: Lots(qty),
-            budget: None,
-            stp,
-        },
+        Message::New { id, side, price, qty, tif } => {
+            Op::Limit { id: Id(id), owner, side, price: Px(price), qty: Lots(qty), tif, stp }
+        }
+        Message::Market { id, side, qty } => Op::Market { id: Id(id), owner, side, qty: Lots(qty), budget: None, stp },
         Message::Cancel { id } => Op::Cancel { id: Id(id) },
-        Message::Replace { id, price, qty } => Op::Replace {
-            id: Id(id),
-            price: Px(price),
-            qty: Lots(qty),
-        },
+        Message::Replace { id, price, qty } => Op::Replace { id: Id(id), price: Px(price), qty: Lots(qty) },
     }
 }
 
 /// Decodes a structured fuzz input (odd first byte) into its flow, for printing a reproducer.
 pub fn decode_flow(data: &[u8]) -> Option<Flow> {
     match data.split_first() {
-        Some((mode, rest)) if mode % 2 == 1 => {
-            Flow::arbitrary_take_rest(Unstructured::new(rest)).ok()
-        }
+        Some((mode, rest)) if mode % 2 == 1 => Flow::arbitrary_take_rest(Unstructured::new(rest)).ok(),
         _ => None,
     }
 }
@@ -188,42 +152,28 @@ fn encode_op(op: &Op, out: &mut Vec<u8>) {
 
     // `int_in_range` over a range of n values reads one byte b and yields start + b % n.
     let id = |id: &Id, out: &mut Vec<u8>| {
-        assert!(
-            (1..=ID_SPACE).contains(&id.0 .0),
-            "id {} outside the flow id space",
-            id.0 .0
-        );
+        assert!((1..=ID_SPACE).contains(&id.0 .0), "id {} outside the flow id space", id.0 .0);
         out.push((id.0 .0 - 1) as u8);
     };
     let who = |who: &Who, out: &mut Vec<u8>| {
-        out.push(if who.0 == OwnerId::NONE {
-            OWNER_NAMES.len() as u8
-        } else {
-            who.0 .0 as u8
-        });
+        out.push(if who.0 == OwnerId::NONE { OWNER_NAMES.len() as u8 } else { who.0 .0 as u8 });
     };
     // A derived enum reads a little-endian u32 x and picks variant (x × count) >> 32.
     let variant = |v: u32, count: u32, out: &mut Vec<u8>| {
         let x = (u64::from(v) << 32).div_ceil(u64::from(count));
         out.extend_from_slice(&u32::try_from(x).expect("v < count").to_le_bytes());
     };
-    let side =
-        |side: Side, out: &mut Vec<u8>| variant(if side == Side::Buy { 0 } else { 1 }, 2, out);
+    let side = |side: Side, out: &mut Vec<u8>| variant(if side == Side::Buy { 0 } else { 1 }, 2, out);
     let px = |px: &Px, out: &mut Vec<u8>| {
         out.push(match px.0 .0 {
             0 => 0,
             1 => 1,
             u64::MAX => 2,
             p => {
-                assert!(
-                    (PRICE_LOW..=PRICE_HIGH).contains(&p),
-                    "price {p} outside the flow price range"
-                );
+                assert!((PRICE_LOW..=PRICE_HIGH).contains(&p), "price {p} outside the flow price range");
                 let width = PRICE_HIGH - PRICE_LOW + 1;
                 // The smallest byte >= 3 with byte % width == p - PRICE_LOW.
-                (3..=255u8)
-                    .find(|b| u64::from(*b) % width == p - PRICE_LOW)
-                    .expect("a byte exists")
+                (3..=255u8).find(|b| u64::from(*b) % width == p - PRICE_LOW).expect("a byte exists")
             }
         })
     };
@@ -233,13 +183,8 @@ fn encode_op(op: &Op, out: &mut Vec<u8>) {
             u64::MAX => 1,
             n if n == u64::MAX - 1 => 2,
             n => {
-                assert!(
-                    (1..=10).contains(&n),
-                    "quantity {n} outside the flow quantity range"
-                );
-                (3..=255u8)
-                    .find(|b| 1 + u64::from(*b) % 10 == n)
-                    .expect("a byte exists")
+                assert!((1..=10).contains(&n), "quantity {n} outside the flow quantity range");
+                (3..=255u8).find(|b| 1 + u64::from(*b) % 10 == n).expect("a byte exists")
             }
         })
     };
@@ -262,15 +207,7 @@ fn encode_op(op: &Op, out: &mut Vec<u8>) {
         variant(v, 4, out);
     };
     match op {
-        Op::Limit {
-            id: i,
-            owner,
-            side: s,
-            price,
-            qty,
-            tif: t,
-            stp: p,
-        } => {
+        Op::Limit { id: i, owner, side: s, price, qty, tif: t, stp: p } => {
             variant(0, 5, out);
             id(i, out);
             who(owner, out);
@@ -280,14 +217,7 @@ fn encode_op(op: &Op, out: &mut Vec<u8>) {
             tif(*t, out);
             stp(*p, out);
         }
-        Op::Market {
-            id: i,
-            owner,
-            side: s,
-            qty,
-            budget,
-            stp: p,
-        } => {
+        Op::Market { id: i, owner, side: s, qty, budget, stp: p } => {
             variant(1, 5, out);
             id(i, out);
             who(owner, out);
@@ -301,10 +231,7 @@ fn encode_op(op: &Op, out: &mut Vec<u8>) {
                         0 => 0,
                         u128::MAX => 1,
                         n => {
-                            assert!(
-                                (2..2500).contains(&n),
-                                "budget {n} outside the flow budget range"
-                            );
+                            assert!((2..2500).contains(&n), "budget {n} outside the flow budget range");
                             n as u16
                         }
                     };
@@ -366,14 +293,8 @@ mod tests {
                 stp: Stp::CancelOldest,
             },
             Op::Cancel { id: Id(OrderId(1)) },
-            Op::Replace {
-                id: Id(OrderId(1)),
-                price: Px(Price(98)),
-                qty: Lots(Qty(0)),
-            },
-            Op::MassCancel {
-                owner: Who::named(0),
-            },
+            Op::Replace { id: Id(OrderId(1)), price: Px(Price(98)), qty: Lots(Qty(0)) },
+            Op::MassCancel { owner: Who::named(0) },
         ]);
         assert_eq!(decode_flow(&encode_flow(&flow)), Some(flow));
     }

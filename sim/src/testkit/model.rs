@@ -28,8 +28,8 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::engine::{
-    CancelReason, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId,
-    RestingOrder, Stp, Tif,
+    CancelReason, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId, RestingOrder, Stp,
+    Tif,
 };
 use crate::units::{Price, Qty, Side};
 
@@ -41,11 +41,7 @@ fn decimal_price(price: Price) -> Decimal {
 }
 
 fn tick_price(price: Decimal) -> Price {
-    Price(
-        (price / TICK)
-            .to_u64()
-            .expect("a model price is a whole number of ticks that fits in a u64"),
-    )
+    Price((price / TICK).to_u64().expect("a model price is a whole number of ticks that fits in a u64"))
 }
 
 /// How many whole lots a budget of `budget` tick·lots pays for at `price`. Budgets stay integers
@@ -168,9 +164,7 @@ impl Model {
 
     /// Whether an order on `side` at `limit` would trade with some resting order right now.
     fn would_take(&self, side: Side, limit: Decimal) -> bool {
-        self.orders
-            .iter()
-            .any(|o| o.side != side && acceptable(side, Some(limit), o.price))
+        self.orders.iter().any(|o| o.side != side && acceptable(side, Some(limit), o.price))
     }
 
     /// Whether a fill-or-kill order could fill `qty` completely, in queue order, without first
@@ -219,49 +213,25 @@ impl Model {
             if taker.owner != OwnerId::NONE && maker.owner == taker.owner {
                 match taker.stp {
                     Stp::CancelNewest => {
-                        out.push(Event::Cancel {
-                            id: taker.id,
-                            qty: Qty(taker.qty),
-                            reason: CancelReason::SelfTrade,
-                        });
+                        out.push(Event::Cancel { id: taker.id, qty: Qty(taker.qty), reason: CancelReason::SelfTrade });
                         taker.qty = 0;
                         return Ended::SelfTrade;
                     }
                     Stp::CancelOldest => {
                         self.orders.remove(i);
-                        out.push(Event::Cancel {
-                            id: maker.id,
-                            qty: Qty(maker.qty),
-                            reason: CancelReason::SelfTrade,
-                        });
+                        out.push(Event::Cancel { id: maker.id, qty: Qty(maker.qty), reason: CancelReason::SelfTrade });
                     }
                     Stp::CancelBoth => {
                         self.orders.remove(i);
-                        out.push(Event::Cancel {
-                            id: maker.id,
-                            qty: Qty(maker.qty),
-                            reason: CancelReason::SelfTrade,
-                        });
-                        out.push(Event::Cancel {
-                            id: taker.id,
-                            qty: Qty(taker.qty),
-                            reason: CancelReason::SelfTrade,
-                        });
+                        out.push(Event::Cancel { id: maker.id, qty: Qty(maker.qty), reason: CancelReason::SelfTrade });
+                        out.push(Event::Cancel { id: taker.id, qty: Qty(taker.qty), reason: CancelReason::SelfTrade });
                         taker.qty = 0;
                         return Ended::SelfTrade;
                     }
                     Stp::Decrement => {
                         let both = taker.qty.min(maker.qty);
-                        out.push(Event::Cancel {
-                            id: maker.id,
-                            qty: Qty(both),
-                            reason: CancelReason::SelfTrade,
-                        });
-                        out.push(Event::Cancel {
-                            id: taker.id,
-                            qty: Qty(both),
-                            reason: CancelReason::SelfTrade,
-                        });
+                        out.push(Event::Cancel { id: maker.id, qty: Qty(both), reason: CancelReason::SelfTrade });
+                        out.push(Event::Cancel { id: taker.id, qty: Qty(both), reason: CancelReason::SelfTrade });
                         taker.qty -= both;
                         if maker.qty == both {
                             self.orders.remove(i);
@@ -280,12 +250,7 @@ impl Model {
                 }
                 *budget -= u128::from(qty) * u128::from(tick_price(maker.price).0);
             }
-            out.push(Event::Fill {
-                maker: maker.id,
-                taker: taker.id,
-                price: tick_price(maker.price),
-                qty: Qty(qty),
-            });
+            out.push(Event::Fill { maker: maker.id, taker: taker.id, price: tick_price(maker.price), qty: Qty(qty) });
             taker.qty -= qty;
             if maker.qty == qty {
                 self.orders.remove(i);
@@ -312,13 +277,8 @@ impl MatchingEngine for Model {
         if order.tif == Tif::PostOnly && self.would_take(order.side, price) {
             return Err(EngineReject::WouldCross);
         }
-        if order.tif == Tif::Fok && !self.fok_can_fill(order.side, price, order.qty.0, order.owner)
-        {
-            out.push(Event::Cancel {
-                id: order.id,
-                qty: order.qty,
-                reason: CancelReason::Killed,
-            });
+        if order.tif == Tif::Fok && !self.fok_can_fill(order.side, price, order.qty.0, order.owner) {
+            out.push(Event::Cancel { id: order.id, qty: order.qty, reason: CancelReason::Killed });
             return Ok(());
         }
         let mut taker = Incoming {
@@ -336,22 +296,10 @@ impl MatchingEngine for Model {
         match order.tif {
             Tif::Gtc | Tif::PostOnly => {
                 self.rest(&order, price, taker.qty);
-                out.push(Event::Rest {
-                    id: order.id,
-                    side: order.side,
-                    price: order.price,
-                    qty: Qty(taker.qty),
-                });
+                out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
             }
-            Tif::Ioc => out.push(Event::Cancel {
-                id: order.id,
-                qty: Qty(taker.qty),
-                reason: CancelReason::Unfilled,
-            }),
-            Tif::Fok => panic!(
-                "model: a fill-or-kill judged fillable left {} unfilled",
-                taker.qty
-            ),
+            Tif::Ioc => out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled }),
+            Tif::Fok => panic!("model: a fill-or-kill judged fillable left {} unfilled", taker.qty),
         }
         Ok(())
     }
@@ -373,11 +321,7 @@ impl MatchingEngine for Model {
             stp: order.stp,
         };
         if self.take(&mut taker, out) == Ended::Open && taker.qty > 0 {
-            out.push(Event::Cancel {
-                id: order.id,
-                qty: Qty(taker.qty),
-                reason: CancelReason::Unfilled,
-            });
+            out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled });
         }
         Ok(())
     }
@@ -385,21 +329,11 @@ impl MatchingEngine for Model {
     fn cancel(&mut self, id: OrderId, out: &mut Vec<Event>) -> Result<(), EngineReject> {
         let i = self.position(id).ok_or(EngineReject::UnknownOrder)?;
         let order = self.orders.remove(i);
-        out.push(Event::Cancel {
-            id,
-            qty: Qty(order.qty),
-            reason: CancelReason::Cancelled,
-        });
+        out.push(Event::Cancel { id, qty: Qty(order.qty), reason: CancelReason::Cancelled });
         Ok(())
     }
 
-    fn replace(
-        &mut self,
-        id: OrderId,
-        price: Price,
-        qty: Qty,
-        out: &mut Vec<Event>,
-    ) -> Result<(), EngineReject> {
+    fn replace(&mut self, id: OrderId, price: Price, qty: Qty, out: &mut Vec<Event>) -> Result<(), EngineReject> {
         if qty.0 == 0 {
             return Err(EngineReject::InvalidQuantity);
         }
@@ -418,59 +352,30 @@ impl MatchingEngine for Model {
             return Err(EngineReject::WouldCross);
         }
         self.orders.remove(i);
-        out.push(Event::Requeue {
-            id,
-            side: old.side,
-            price,
-            qty,
-        });
-        let tif = if old.post_only {
-            Tif::PostOnly
-        } else {
-            Tif::Gtc
-        };
-        let again = LimitOrder {
-            id,
-            owner: old.owner,
-            side: old.side,
-            price,
-            qty,
-            tif,
-            stp: old.stp,
-        };
-        self.limit(again, out)
-            .expect("model: a validated replace re-enters without rejection");
+        out.push(Event::Requeue { id, side: old.side, price, qty });
+        let tif = if old.post_only { Tif::PostOnly } else { Tif::Gtc };
+        let again = LimitOrder { id, owner: old.owner, side: old.side, price, qty, tif, stp: old.stp };
+        self.limit(again, out).expect("model: a validated replace re-enters without rejection");
         Ok(())
     }
 
     fn mass_cancel(&mut self, owner: OwnerId, out: &mut Vec<Event>) {
         for side in [Side::Buy, Side::Sell] {
-            let ids: Vec<OrderId> = self
-                .queue(side)
-                .into_iter()
-                .filter(|o| o.owner == owner)
-                .map(|o| o.id)
-                .collect();
+            let ids: Vec<OrderId> = self.queue(side).into_iter().filter(|o| o.owner == owner).map(|o| o.id).collect();
             for id in ids {
                 let i = self.position(id).expect("just listed");
                 let order = self.orders.remove(i);
-                out.push(Event::Cancel {
-                    id,
-                    qty: Qty(order.qty),
-                    reason: CancelReason::MassCancelled,
-                });
+                out.push(Event::Cancel { id, qty: Qty(order.qty), reason: CancelReason::MassCancelled });
             }
         }
     }
 
     fn best_bid(&self) -> Option<Price> {
-        self.first(Side::Buy)
-            .map(|i| tick_price(self.orders[i].price))
+        self.first(Side::Buy).map(|i| tick_price(self.orders[i].price))
     }
 
     fn best_ask(&self) -> Option<Price> {
-        self.first(Side::Sell)
-            .map(|i| tick_price(self.orders[i].price))
+        self.first(Side::Sell).map(|i| tick_price(self.orders[i].price))
     }
 
     fn order(&self, id: OrderId) -> Option<RestingOrder> {
@@ -509,9 +414,6 @@ mod tests {
         assert_eq!(affordable(u128::MAX, decimal_price(Price(1))), u64::MAX);
         let max = u128::from(u64::MAX);
         assert_eq!(affordable(max * 3 + 5, decimal_price(Price(u64::MAX))), 3);
-        assert_eq!(
-            affordable(u128::MAX, decimal_price(Price(u64::MAX))),
-            u64::MAX
-        );
+        assert_eq!(affordable(u128::MAX, decimal_price(Price(u64::MAX))), u64::MAX);
     }
 }

@@ -26,23 +26,16 @@ impl Asset {
     pub fn new(symbol: &str, decimals: u8) -> Result<Asset, UnitError> {
         let valid_symbol = !symbol.is_empty()
             && symbol.len() <= 12
-            && symbol
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !valid_symbol {
-            return Err(UnitError::new(format!(
-                "asset symbol {symbol:?} must be 1 to 12 characters of A-Z and 0-9"
-            )));
+            return Err(UnitError::new(format!("asset symbol {symbol:?} must be 1 to 12 characters of A-Z and 0-9")));
         }
         if decimals > DECIMALS_MAX {
             return Err(UnitError::new(format!(
                 "asset {symbol} has {decimals} decimals; at most {DECIMALS_MAX} are supported"
             )));
         }
-        Ok(Asset {
-            symbol: symbol.to_owned(),
-            decimals,
-        })
+        Ok(Asset { symbol: symbol.to_owned(), decimals })
     }
 
     /// The ticker, e.g. `BTC`.

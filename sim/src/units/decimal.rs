@@ -32,9 +32,8 @@ pub fn whole_steps(value: Decimal, step: Decimal, what: &str, unit: &str) -> Res
     if value.is_sign_negative() && !value.is_zero() {
         return Err(UnitError::new(format!("{what} {value} {unit} must not be negative")));
     }
-    let quotient = value
-        .checked_div(step)
-        .ok_or_else(|| UnitError::new(format!("{what} {value} {unit} is too large")))?;
+    let quotient =
+        value.checked_div(step).ok_or_else(|| UnitError::new(format!("{what} {value} {unit} is too large")))?;
     if quotient.fract() != Decimal::ZERO {
         let below = (quotient.trunc() * step).normalize();
         let above = ((quotient.trunc() + Decimal::ONE) * step).normalize();
@@ -64,7 +63,8 @@ pub fn amount_to_minor(asset: &Asset, value: Decimal) -> Result<Minor, UnitError
             asset.decimals()
         )));
     }
-    let too_large = || UnitError::new(format!("amount {value} {symbol} is too large (at most {} minor units)", Minor::MAX));
+    let too_large =
+        || UnitError::new(format!("amount {value} {symbol} is too large (at most {} minor units)", Minor::MAX));
     let steps = whole_steps(value, minor_unit(asset), "amount", symbol).map_err(|_| too_large())?;
     Minor::try_from(steps).map_err(|_| too_large())
 }

@@ -58,9 +58,7 @@ impl Market {
     /// Validates a spec against its assets.
     pub fn new(spec: &MarketSpec, base: &Asset, quote: &Asset) -> Result<Market, UnitError> {
         if spec.base == spec.quote {
-            return Err(UnitError::new(format!(
-                "market {base}/{quote}: base and quote must be different assets"
-            )));
+            return Err(UnitError::new(format!("market {base}/{quote}: base and quote must be different assets")));
         }
         if spec.tick_size <= Decimal::ZERO || spec.lot_size <= Decimal::ZERO {
             return Err(UnitError::new(format!(
