@@ -34,6 +34,13 @@ struct Taker {
     rested: Qty,
 }
 
+impl Taker {
+    /// An incoming order that has not reserved anything yet.
+    fn new(id: OrderId, user: UserId, side: Side, price: Option<Price>, asset: AssetId) -> Taker {
+        Taker { id, user, side, price, asset, held: 0, active: false, filled: Qty(0), rested: Qty(0) }
+    }
+}
+
 fn owner(user: UserId) -> OwnerId {
     OwnerId(user.0)
 }
@@ -111,17 +118,7 @@ impl<E: MatchingEngine> Exchange<E> {
             OrderKind::Limit { price, .. } => Some(price),
             _ => None,
         };
-        let mut taker = Taker {
-            id,
-            user: order.user,
-            side: order.side,
-            price,
-            asset,
-            held: 0,
-            active: false,
-            filled: Qty(0),
-            rested: Qty(0),
-        };
+        let mut taker = Taker::new(id, order.user, order.side, price, asset);
         self.postings.clear();
         self.take_reservation(&mut taker, reserve);
         self.settle(order.market, Some(&mut taker));
@@ -168,17 +165,8 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         self.events.clear();
         self.markets[m].engine.replace(id, price, qty, &mut self.events)?;
-        let mut taker = Taker {
-            id,
-            user,
-            side: order.side,
-            price: Some(price),
-            asset,
-            held: 0,
-            active: false,
-            filled: Qty(0),
-            rested: Qty(0),
-        };
+        // The replaced order becomes a taker only if it loses priority (`Requeue`).
+        let mut taker = Taker::new(id, user, order.side, Some(price), asset);
         self.postings.clear();
         self.settle(order.market, Some(&mut taker));
         self.commit(CauseKind::Replace);
