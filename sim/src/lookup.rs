@@ -28,6 +28,12 @@ impl<V> LookupMap<V> {
         self.map.get(&key)
     }
 
+    /// Whether `key` has a value.
+    #[inline]
+    pub fn contains_key(&self, key: u64) -> bool {
+        self.map.contains_key(&key)
+    }
+
     /// The value of `key`, mutably.
     #[inline]
     pub fn get_mut(&mut self, key: u64) -> Option<&mut V> {

@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 use crate::engine::{MatchingEngine, Tif};
 use crate::exchange::{Ack, Command, Exchange, OrderKind, Quote, QuoteId, Reject};
 use crate::ledger::{Account, UserId};
+use crate::units::decimal::minor_unit;
 use crate::units::{AssetId, MarketId, Minor, Side};
 use shadow_book::{ShadowBook, TakerRules};
 
@@ -235,17 +236,16 @@ impl Auditor {
             let market = x.market(market_id);
             let assets = x.assets();
             let (base, quote) = (&assets[usize::from(market.base().0)], &assets[usize::from(market.quote().0)]);
-            let base_minor = Decimal::from(10u64.pow(u32::from(base.decimals())));
-            let quote_minor = Decimal::from(10u64.pow(u32::from(quote.decimals())));
+            let (base_minor, quote_minor) = (minor_unit(base), minor_unit(quote));
             for side in [Side::Buy, Side::Sell] {
                 x.engine(market_id).resting(side, &mut |o| {
                     let user = UserId(o.owner.0);
                     let lots = Decimal::from(o.qty.0) * market.lot_size();
                     let (asset, amount) = match side {
                         Side::Buy => {
-                            (market.quote(), Decimal::from(o.price.0) * market.tick_size() * lots * quote_minor)
+                            (market.quote(), Decimal::from(o.price.0) * market.tick_size() * lots / quote_minor)
                         }
-                        Side::Sell => (market.base(), lots * base_minor),
+                        Side::Sell => (market.base(), lots / base_minor),
                     };
                     *expected.entry((user, asset)).or_default() += amount;
                 });
@@ -297,10 +297,10 @@ impl Auditor {
                 }
                 let market = x.market(issued.market);
                 let assets = x.assets();
-                let minor = |a: AssetId| Decimal::from(10u64.pow(u32::from(assets[usize::from(a.0)].decimals())));
+                let minor = |a: AssetId| minor_unit(&assets[usize::from(a.0)]);
                 let lots = Decimal::from(issued.qty.0) * market.lot_size();
-                let base = lots * minor(market.base());
-                let paid = Decimal::from(issued.price.0) * market.tick_size() * lots * minor(market.quote());
+                let base = lots / minor(market.base());
+                let paid = Decimal::from(issued.price.0) * market.tick_size() * lots / minor(market.quote());
                 let (want_base, want_quote) = match issued.side {
                     Side::Buy => (base, -paid),
                     Side::Sell => (-base, paid),
@@ -309,7 +309,7 @@ impl Auditor {
                 let delta = |asset| -> Decimal {
                     journal
                         .entries_from(journal.len().saturating_sub(1))
-                        .flat_map(|e| e.postings().collect::<Vec<_>>())
+                        .flat_map(|e| e.postings())
                         .filter(|p| p.account == Account::Available(*user) && p.asset == asset)
                         .map(|p| Decimal::from(p.delta))
                         .sum()

@@ -4,7 +4,7 @@
 //! - orders live in an arena (`Vec<Node>` plus a free list), linked into one FIFO queue per price
 //!   level through `prev`/`next` slot indices, so a cancel unlinks in O(1) once found;
 //! - each side is a [`Ladder`]: levels in a `Vec` sorted so the best is last;
-//! - ids map to slots through an [`IdIndex`] that cannot be iterated.
+//! - ids map to slots through a [`LookupMap`] that cannot be iterated.
 //!
 //! Invariants (asserted where produced, re-checked in full by [`Book::check`]):
 //! - best bid < best ask after every message;
@@ -12,12 +12,12 @@
 //! - each level's `total` equals the sum of its orders' open quantities, and no level is empty;
 //! - the id index holds exactly the resting orders.
 
-use super::id_index::IdIndex;
 use super::ladder::{Ladder, NIL};
 use super::{
     CancelReason, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId, RestingOrder, Stp,
     Tif,
 };
+use crate::lookup::LookupMap;
 use crate::units::{Price, Qty, Side};
 
 /// A resting order in the arena.
@@ -61,7 +61,7 @@ pub struct Book {
     asks: Ladder,
     nodes: Vec<Node>,
     free: Vec<u32>,
-    ids: IdIndex,
+    ids: LookupMap<u32>,
 }
 
 impl Default for Book {
@@ -78,7 +78,7 @@ impl Book {
             asks: Ladder::new(Side::Sell),
             nodes: Vec::new(),
             free: Vec::new(),
-            ids: IdIndex::default(),
+            ids: LookupMap::default(),
         }
     }
 
@@ -117,7 +117,7 @@ impl Book {
     fn rest(&mut self, order: &LimitOrder, qty: u64) {
         let LimitOrder { id, owner, side, price, tif, stp, .. } = *order;
         let post_only = tif == Tif::PostOnly;
-        debug_assert!(qty > 0 && !self.ids.contains(id.0));
+        debug_assert!(qty > 0 && !self.ids.contains_key(id.0));
         let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -145,7 +145,7 @@ impl Book {
         }
         level.tail = slot;
         level.total += u128::from(qty);
-        self.ids.insert(id.0, slot);
+        self.ids.insert_new(id.0, slot);
     }
 
     /// Unlinks the order in `slot` from its level and frees it.
@@ -170,7 +170,7 @@ impl Book {
         if level.head == NIL {
             ladder.remove(node.key);
         }
-        self.ids.remove(node.id);
+        self.ids.remove(node.id).expect("a resting order is indexed");
         self.free.push(slot);
         node
     }
@@ -293,7 +293,7 @@ impl Book {
                 if maker.qty == 0 {
                     // The maker is gone: unlink the head.
                     let next = maker.next;
-                    ids.remove(maker.id);
+                    ids.remove(maker.id).expect("a resting order is indexed");
                     free.push(slot);
                     level.head = next;
                     if next == NIL {
@@ -330,7 +330,7 @@ impl MatchingEngine for Book {
         if order.price.0 == 0 {
             return Err(EngineReject::InvalidPrice);
         }
-        if self.ids.contains(order.id.0) {
+        if self.ids.contains_key(order.id.0) {
             return Err(EngineReject::DuplicateOrderId);
         }
         match order.tif {
@@ -371,7 +371,7 @@ impl MatchingEngine for Book {
         if order.qty.0 == 0 || order.budget == Some(0) {
             return Err(EngineReject::InvalidQuantity);
         }
-        if self.ids.contains(order.id.0) {
+        if self.ids.contains_key(order.id.0) {
             return Err(EngineReject::DuplicateOrderId);
         }
         let mut taker = Taker {
@@ -391,7 +391,7 @@ impl MatchingEngine for Book {
     }
 
     fn cancel(&mut self, id: OrderId, out: &mut Vec<Event>) -> Result<(), EngineReject> {
-        let slot = self.ids.get(id.0).ok_or(EngineReject::UnknownOrder)?;
+        let slot = self.ids.get(id.0).copied().ok_or(EngineReject::UnknownOrder)?;
         let node = self.remove(slot);
         out.push(Event::Cancel { id, qty: Qty(node.qty), reason: CancelReason::Cancelled });
         Ok(())
@@ -404,7 +404,7 @@ impl MatchingEngine for Book {
         if price.0 == 0 {
             return Err(EngineReject::InvalidPrice);
         }
-        let slot = self.ids.get(id.0).ok_or(EngineReject::UnknownOrder)?;
+        let slot = self.ids.get(id.0).copied().ok_or(EngineReject::UnknownOrder)?;
         let node = self.nodes[slot as usize];
         let key = self.ladder(node.side).key(price);
         if key == node.key && qty.0 < node.qty {
@@ -461,7 +461,7 @@ impl MatchingEngine for Book {
     }
 
     fn order(&self, id: OrderId) -> Option<RestingOrder> {
-        let node = &self.nodes[self.ids.get(id.0)? as usize];
+        let node = &self.nodes[*self.ids.get(id.0)? as usize];
         Some(RestingOrder {
             id,
             owner: node.owner,
@@ -521,7 +521,7 @@ impl Book {
                     if node.prev != prev || node.key != level.key || node.qty == 0 {
                         return Err(format!("order {} badly linked or empty", node.id));
                     }
-                    if self.ids.get(node.id) != Some(slot) {
+                    if self.ids.get(node.id) != Some(&slot) {
                         return Err(format!("order {} missing from the id index", node.id));
                     }
                     total += u128::from(node.qty);

@@ -17,7 +17,6 @@
 //! driven and checked the same way (SPEC §12).
 
 mod book;
-mod id_index;
 mod ladder;
 
 pub use book::Book;

@@ -62,9 +62,9 @@ pub struct Entry<'a> {
     stored: &'a [Stored],
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
     /// The entry's postings, in the order they were committed.
-    pub fn postings(&self) -> impl Iterator<Item = Posting> + '_ {
+    pub fn postings(self) -> impl Iterator<Item = Posting> + 'a {
         self.stored.iter().map(|s| s.posting())
     }
 }
