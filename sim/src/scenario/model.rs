@@ -1,0 +1,211 @@
+//! The validated scenario: what the simulator runs, in integer units only.
+//!
+//! A [`Scenario`] can only be built by the parser ([`super::parse`]), which checks every
+//! reference (markets name assets that exist, agents name markets that exist), every unit (prices
+//! are whole ticks, sizes whole lots, amounts whole minor units) and every range, so the simulator
+//! never re-validates and never meets a decimal. Durations are nanoseconds, probabilities parts
+//! per million, prices ticks, sizes lots, amounts minor units.
+
+use crate::audit::Invariant;
+use crate::fault::FaultSet;
+use crate::units::{Asset, AssetId, MarketId, MarketSpec, Minor, Price};
+
+/// Probability in parts per million (0..=1_000_000).
+pub type Ppm = u32;
+
+/// One run: the base of a scenario file or one of its variants, fully resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// The scenario's name (`name` in the file).
+    pub name: String,
+    /// `base`, or the variant's name.
+    pub variant: String,
+    /// One paragraph: what it models.
+    pub description: String,
+    /// Where the facts come from (URLs, INCIDENTS.md sections).
+    pub sources: Vec<String>,
+    /// The seed used when the command line gives none.
+    pub seed: u64,
+    /// Simulated time the run lasts.
+    pub duration_ns: u64,
+    /// Assets, indexed by [`AssetId`].
+    pub assets: Vec<Asset>,
+    /// Markets, indexed by [`MarketId`].
+    pub markets: Vec<MarketSetup>,
+    /// The exchange's own settings.
+    pub exchange: ExchangeSettings,
+    /// The network between clients and the exchange.
+    pub network: NetworkSettings,
+    /// Faults switched on (SPEC §5).
+    pub faults: FaultSet,
+    /// Agent groups, in file order.
+    pub agents: Vec<AgentGroup>,
+    /// What must happen.
+    pub expect: Expectations,
+}
+
+/// A market and the fair-value process agents quote around.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarketSetup {
+    /// The name used in the file, e.g. `BTC-USD`.
+    pub name: String,
+    /// Assets, tick, lot, fees.
+    pub spec: MarketSpec,
+    /// Fair value at time zero, in ticks.
+    pub initial_price: Price,
+    /// Largest fair-value move per step, in ticks (each step moves uniformly in ±this).
+    pub volatility_ticks: u64,
+    /// Time between fair-value steps.
+    pub step_ns: u64,
+}
+
+/// The exchange's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeSettings {
+    /// How long an RFQ quote stays acceptable.
+    pub quote_ttl_ns: u64,
+    /// The house's spread over the book when quoting, in basis points.
+    pub quote_spread_bps: u32,
+    /// Group commit: the journal is made durable every this often; acknowledgements wait for it.
+    pub flush_interval_ns: u64,
+    /// Crashes at these times.
+    pub crash_at_ns: Vec<u64>,
+    /// Random crashes with this mean interval (exponential); 0 means none.
+    pub crash_mean_interval_ns: u64,
+    /// Time from a crash until the exchange serves again.
+    pub recovery_ns: u64,
+}
+
+/// The client–exchange network: each message independently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkSettings {
+    /// Smallest one-way latency.
+    pub latency_min_ns: u64,
+    /// Mean of the exponential extra latency on top of the minimum.
+    pub latency_jitter_mean_ns: u64,
+    /// Chance a message is lost.
+    pub loss_ppm: Ppm,
+    /// Chance a message is delivered twice.
+    pub duplicate_ppm: Ppm,
+    /// Chance a message is held back by `reorder_delay_ns`, so later ones overtake it.
+    pub reorder_ppm: Ppm,
+    /// How long a reordered message is held back.
+    pub reorder_delay_ns: u64,
+    /// A client re-sends a request (same idempotency key) when no answer came within this.
+    pub retry_timeout_ns: u64,
+    /// A client gives up on a request after this many re-sends.
+    pub max_retries: u32,
+}
+
+/// A group of identical agents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentGroup {
+    /// The group's key in the file (`[agents.NAME]`).
+    pub name: String,
+    /// How many agents.
+    pub count: u32,
+    /// When they start acting.
+    pub start_ns: u64,
+    /// When they stop acting (`u64::MAX`: until the end).
+    pub stop_ns: u64,
+    /// Deposited into each agent's account at time zero.
+    pub funding: Vec<(AssetId, Minor)>,
+    /// The behaviour and its parameters.
+    pub behaviour: Behaviour,
+}
+
+/// What an agent group does. Each variant is documented where it is implemented
+/// (`sim::agents`); these are its parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Quotes a ladder around the fair value, skewed against its inventory.
+    MarketMaker {
+        market: MarketId,
+        /// Distance from fair value to the first bid and ask.
+        half_spread_ticks: u64,
+        /// Levels a side.
+        levels: u32,
+        /// Distance between levels.
+        level_step_ticks: u64,
+        /// Size of each quote.
+        size_lots: u64,
+        /// Time between re-quotes.
+        refresh_ns: u64,
+        /// Quotes shift by one tick against the position for every this many lots held.
+        skew_lots_per_tick: u64,
+        /// Beyond this position (long or short) it stops quoting the side that adds to it.
+        max_inventory_lots: u64,
+    },
+    /// Poisson arrivals of every order type, cancels and replaces, around the fair value.
+    NoiseTrader {
+        market: MarketId,
+        /// Mean time between actions (exponential).
+        mean_interval_ns: u64,
+        /// Sizes are uniform in 1..=this.
+        size_lots_max: u64,
+        /// Limit prices are uniform within this distance of fair value.
+        price_band_ticks: u64,
+    },
+    /// Buys after the last trade rose by a threshold over a lookback window, sells after it fell.
+    MomentumTrader {
+        market: MarketId,
+        /// Time between looks at the market.
+        interval_ns: u64,
+        /// How many looks back it compares.
+        lookback: u32,
+        /// Move that triggers a trade.
+        threshold_ticks: u64,
+        /// Size of each trade.
+        size_lots: u64,
+    },
+    /// Requests a quote, waits a human delay, then accepts.
+    RfqTaker {
+        market: MarketId,
+        /// Mean time between requests (exponential).
+        mean_interval_ns: u64,
+        /// Sizes are uniform in 1..=this.
+        size_lots_max: u64,
+        /// Human delay before accepting: uniform in min..=max.
+        think_min_ns: u64,
+        think_max_ns: u64,
+    },
+    /// Deposits and withdraws one asset (plain ledger operations until custody exists).
+    Depositor {
+        asset: AssetId,
+        /// Mean time between actions (exponential).
+        mean_interval_ns: u64,
+        /// Amounts are uniform in 1..=this.
+        amount_max: Minor,
+        /// Share of actions that are withdrawals, in percent.
+        withdraw_percent: u8,
+    },
+}
+
+impl Behaviour {
+    /// The `kind` string used in scenario files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Behaviour::MarketMaker { .. } => "market_maker",
+            Behaviour::NoiseTrader { .. } => "noise_trader",
+            Behaviour::MomentumTrader { .. } => "momentum_trader",
+            Behaviour::RfqTaker { .. } => "rfq_taker",
+            Behaviour::Depositor { .. } => "depositor",
+        }
+    }
+}
+
+/// Agent kinds, with one line each (`exsim list agents`).
+pub const AGENT_KINDS: [(&str, &str); 5] = [
+    ("market_maker", "quotes a ladder around a fair-value random walk, skewed against its inventory"),
+    ("noise_trader", "Poisson arrivals of every order type, with cancels and replaces, near fair value"),
+    ("momentum_trader", "buys after the last trade rose past a threshold, sells after it fell"),
+    ("rfq_taker", "requests a quote, waits a human delay, then accepts it"),
+    ("depositor", "deposits and withdraws one asset at random (ledger only until custody exists)"),
+];
+
+/// What a run must show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expectations {
+    /// Invariants that must be violated; every other invariant must hold (or not be exercised).
+    pub violated: Vec<Invariant>,
+}
