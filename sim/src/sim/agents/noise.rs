@@ -1,0 +1,100 @@
+//! Noise trader: Poisson arrivals of every order type near the fair value, plus cancels and
+//! replaces of its own resting orders.
+//!
+//! Model: after an exponential wait (mean `interval`) it picks one action: a GTC limit (35%),
+//! IOC (10%), FOK (6%), post-only (10%), market by quantity (9%), market buy by quote amount (4%),
+//! cancel (14%), replace (10%) or mass cancel (2%). Side is a coin flip; limit prices are uniform
+//! within `price_band_ticks` of fair value; sizes uniform in 1..=`max_size` lots; self-trade
+//! prevention mode uniform over the four. It remembers up to 32 of its resting orders from the
+//! answers it gets (it does not see maker fills, so some cancels hit finished orders and are
+//! rejected with `unknown_order`, as at a real venue).
+
+use crate::engine::{OrderId, Stp, Tif};
+use crate::exchange::{Ack, Command, NewOrder, OrderKind, Reject};
+use crate::scenario::Behaviour;
+use crate::units::{MarketId, Price, Qty, Side};
+
+use super::super::gateway::Outcome;
+use super::{Stream, View, Wake};
+
+const REMEMBER: usize = 32;
+
+#[derive(Clone, Debug)]
+pub struct NoiseTrader {
+    market: MarketId,
+    mean_interval_ns: u64,
+    size_lots_max: u64,
+    price_band_ticks: u64,
+    open: Vec<OrderId>,
+}
+
+impl NoiseTrader {
+    pub fn new(b: &Behaviour) -> NoiseTrader {
+        let Behaviour::NoiseTrader { market, mean_interval_ns, size_lots_max, price_band_ticks } = *b else {
+            unreachable!("built from a noise_trader group")
+        };
+        NoiseTrader { market, mean_interval_ns, size_lots_max, price_band_ticks, open: Vec::new() }
+    }
+
+    pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+        let user = view.user;
+        let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
+        let qty = Qty(rng.uniform(1, self.size_lots_max.max(1)));
+        let fair = view.fair(self.market).0;
+        let price = Price(fair.saturating_add_signed(rng.symmetric(self.price_band_ticks)).max(1));
+        let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][rng.index(4)];
+        let place = |kind| Command::Place(NewOrder { user, market: self.market, side, qty, kind, stp });
+        let roll = rng.uniform(0, 99);
+        let command = match roll {
+            0..=34 => place(OrderKind::Limit { price, tif: Tif::Gtc }),
+            35..=44 => place(OrderKind::Limit { price, tif: Tif::Ioc }),
+            45..=50 => place(OrderKind::Limit { price, tif: Tif::Fok }),
+            51..=60 => place(OrderKind::Limit { price, tif: Tif::PostOnly }),
+            61..=69 => place(OrderKind::Market),
+            70..=73 => {
+                let market = view.exchange.market(self.market);
+                let amount = market.notional(price, qty).unwrap_or(1).max(1);
+                Command::Place(NewOrder {
+                    user,
+                    market: self.market,
+                    side: Side::Buy,
+                    qty,
+                    kind: OrderKind::MarketQuote { amount },
+                    stp,
+                })
+            }
+            74..=87 if !self.open.is_empty() => {
+                let order = self.open[rng.index(self.open.len())];
+                Command::Cancel { user, order }
+            }
+            88..=97 if !self.open.is_empty() => {
+                let order = self.open[rng.index(self.open.len())];
+                Command::Replace { user, order, price, qty }
+            }
+            98..=99 => Command::MassCancel { user, market: Some(self.market) },
+            _ => place(OrderKind::Limit { price, tif: Tif::Gtc }),
+        };
+        out.push(command);
+        (why == Wake::Tick).then(|| rng.exponential_ns(self.mean_interval_ns))
+    }
+
+    pub fn answered(&mut self, command: &Command, outcome: &Outcome) {
+        match (command, outcome) {
+            (Command::Place(_), Ok(Ack::Order { id, open, .. })) if open.0 > 0 => {
+                if self.open.len() == REMEMBER {
+                    self.open.remove(0);
+                }
+                self.open.push(*id);
+            }
+            (Command::Replace { order, .. }, Ok(Ack::Replaced { open, .. })) if open.0 == 0 => {
+                self.open.retain(|o| o != order);
+            }
+            (Command::Cancel { order, .. }, Ok(_))
+            | (Command::Cancel { order, .. } | Command::Replace { order, .. }, Err(Reject::UnknownOrder)) => {
+                self.open.retain(|o| o != order);
+            }
+            (Command::MassCancel { .. }, Ok(_)) => self.open.clear(),
+            _ => {}
+        }
+    }
+}
