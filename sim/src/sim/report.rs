@@ -1,0 +1,263 @@
+//! A run's summary (SPEC §9): every invariant's status, whether the expectations were met, the
+//! market and network figures, and the command that reproduces it; rendered as a table for people
+//! or as one JSON object per run for machines.
+//!
+//! Invariants: a status is `violated` exactly when the auditor counted a violation, `held` when
+//! something in the run exercised the invariant and nothing broke it, `not_exercised` otherwise;
+//! expectations are met exactly when the violated set equals the expected set. Wall time is
+//! reported but is never part of the digest.
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+
+use crate::audit::{Findings, Invariant};
+use crate::scenario::Scenario;
+
+use super::run::RunResult;
+
+/// An invariant's status in a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Held,
+    NotExercised,
+    Violated { count: u64, first_seq: u64, first_time_ns: u64, detail: String },
+}
+
+impl Status {
+    /// The status of `invariant` from a run's findings.
+    pub fn of(findings: &Findings, invariant: Invariant) -> Status {
+        match findings.first(invariant) {
+            Some(v) => Status::Violated {
+                count: findings.count(invariant),
+                first_seq: v.seq,
+                first_time_ns: v.time_ns,
+                detail: v.detail.clone(),
+            },
+            None if invariant.modelled() && findings.exercised(invariant) => Status::Held,
+            None => Status::NotExercised,
+        }
+    }
+
+    /// `held`, `violated` or `not_exercised`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Held => "held",
+            Status::NotExercised => "not_exercised",
+            Status::Violated { .. } => "violated",
+        }
+    }
+}
+
+/// A finished run with what it was judged against.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub result: RunResult,
+    pub wall_ms: u64,
+    /// The command line that reproduces this run.
+    pub reproduce: String,
+    /// One line per unmet expectation (empty when all were met).
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Judges `result` against the scenario's expectations.
+    pub fn new(scenario: &Scenario, result: RunResult, wall_ms: u64, reproduce: String) -> Report {
+        let mut failures = Vec::new();
+        for invariant in Invariant::ALL {
+            let expected = scenario.expect.violated.contains(&invariant);
+            match (Status::of(&result.findings, invariant), expected) {
+                (Status::Violated { count, first_seq, first_time_ns, detail }, false) => failures.push(format!(
+                    "{}: violated {count} time(s), first at event {first_seq} (t={}): {detail}",
+                    invariant.id(),
+                    duration(first_time_ns)
+                )),
+                (Status::Held | Status::NotExercised, true) => {
+                    failures.push(format!("{}: expected to be violated, but it was not", invariant.id()))
+                }
+                _ => {}
+            }
+        }
+        Report { result, wall_ms, reproduce, failures }
+    }
+
+    /// Whether every expectation was met.
+    pub fn met(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// The SPEC §9 JSON object.
+    pub fn to_json(&self, scenario: &Scenario) -> Value {
+        let r = &self.result;
+        let mut invariants = Map::new();
+        for invariant in Invariant::ALL {
+            let status = Status::of(&r.findings, invariant);
+            let value = match &status {
+                Status::Violated { count, first_seq, first_time_ns, detail } => json!({
+                    "status": status.name(), "count": count, "first_seq": first_seq,
+                    "first_time_ns": first_time_ns, "detail": detail,
+                }),
+                _ => json!({ "status": status.name() }),
+            };
+            invariants.insert(invariant.id().to_owned(), value);
+        }
+        let mut market = Map::new();
+        for (stats, setup) in r.markets.iter().zip(&scenario.markets) {
+            market.insert(
+                stats.name.clone(),
+                json!({
+                    "fills": stats.fills,
+                    "volume": (Decimal::from(stats.volume_lots) * setup.spec.lot_size).normalize().to_string(),
+                    "last_price": stats.last_price.map(|p| (Decimal::from(p.0) * setup.spec.tick_size).normalize().to_string()),
+                    "fair_value_end": (Decimal::from(stats.fair_value_end.0) * setup.spec.tick_size).normalize().to_string(),
+                    "quotes_filled": stats.quotes_filled,
+                }),
+            );
+        }
+        json!({
+            "scenario": r.scenario,
+            "variant": r.variant,
+            "seed": r.seed,
+            "digest": r.digest,
+            "events": r.events,
+            "sim_time_ns": r.sim_time_ns,
+            "wall_ms": self.wall_ms,
+            "faults": scenario.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            "invariants": invariants,
+            "expectations_met": self.met(),
+            "failures": self.failures,
+            "breach": {},
+            "market": market,
+            "exchange": {
+                "commands": r.counts.commands,
+                "rejected": r.counts.rejected,
+                "duplicates_answered": r.counts.duplicates,
+                "crashes": r.counts.crashes,
+                "unacknowledged_lost": r.counts.lost_entries,
+            },
+            "network": {
+                "sent": r.net.sent, "dropped": r.net.dropped, "duplicated": r.net.duplicated,
+                "reordered": r.net.reordered, "lost_while_down": r.counts.lost_down,
+                "abandoned": r.counts.abandoned,
+            },
+            "reproduce": self.reproduce,
+        })
+    }
+
+    /// A table for people.
+    pub fn to_table(&self, scenario: &Scenario) -> String {
+        let r = &self.result;
+        let mut out = String::new();
+        let faults: Vec<&str> = scenario.faults.iter().map(|f| f.name()).collect();
+        let _ = writeln!(
+            out,
+            "{} / {}  seed {}  {} events  {} simulated  {} ms wall{}",
+            r.scenario,
+            r.variant,
+            r.seed,
+            r.events,
+            duration(r.sim_time_ns),
+            self.wall_ms,
+            if faults.is_empty() { String::new() } else { format!("  faults: {}", faults.join(", ")) }
+        );
+        let _ = writeln!(out, "digest {}", r.digest);
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  {:<26} {:<14} {:>7}  first", "invariant", "status", "count");
+        for invariant in Invariant::ALL {
+            let status = Status::of(&r.findings, invariant);
+            let expected = scenario.expect.violated.contains(&invariant);
+            let mark = match (&status, expected) {
+                (Status::Violated { .. }, true) => "violated*",
+                (Status::Violated { .. }, false) => "VIOLATED",
+                (Status::Held, _) => "held",
+                (Status::NotExercised, _) => "not_exercised",
+            };
+            match &status {
+                Status::Violated { count, first_seq, first_time_ns, detail } => {
+                    let _ = writeln!(
+                        out,
+                        "  {:<26} {:<14} {:>7}  event {first_seq} at {}: {}",
+                        invariant.id(),
+                        mark,
+                        count,
+                        duration(*first_time_ns),
+                        shorten(detail, 100)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(out, "  {:<26} {:<14}", invariant.id(), mark);
+                }
+            }
+        }
+        let _ = writeln!(out);
+        for (stats, setup) in r.markets.iter().zip(&scenario.markets) {
+            let price = |p: crate::units::Price| (Decimal::from(p.0) * setup.spec.tick_size).normalize();
+            let _ = writeln!(
+                out,
+                "  market {}: {} fills, volume {}, last {}, fair value {}, {} quotes honored",
+                stats.name,
+                stats.fills,
+                (Decimal::from(stats.volume_lots) * setup.spec.lot_size).normalize(),
+                stats.last_price.map_or("-".to_owned(), |p| price(p).to_string()),
+                price(stats.fair_value_end),
+                stats.quotes_filled
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  exchange: {} commands ({} rejected), {} retries answered from the dedup table, {} crash(es) losing {} unacknowledged",
+            r.counts.commands, r.counts.rejected, r.counts.duplicates, r.counts.crashes, r.counts.lost_entries
+        );
+        let _ = writeln!(
+            out,
+            "  network: {} sent, {} dropped, {} duplicated, {} reordered, {} lost while down, {} abandoned",
+            r.net.sent, r.net.dropped, r.net.duplicated, r.net.reordered, r.counts.lost_down, r.counts.abandoned
+        );
+        let _ = writeln!(out);
+        if self.met() {
+            let _ = writeln!(out, "expectations met{}", if scenario.expect.violated.is_empty() { "" } else { " (* = expected violation)" });
+        } else {
+            let _ = writeln!(out, "EXPECTATIONS FAILED:");
+            for f in &self.failures {
+                let _ = writeln!(out, "  {f}");
+            }
+            let _ = writeln!(out, "reproduce: {}", self.reproduce);
+        }
+        out
+    }
+}
+
+/// A duration in the scenario format's units, e.g. `1.25s`, `300ms`, `17us`.
+pub fn duration(ns: u64) -> String {
+    let (unit, scale) = match ns {
+        n if n >= 1_000_000_000 => ("s", 1_000_000_000),
+        n if n >= 1_000_000 => ("ms", 1_000_000),
+        n if n >= 1_000 => ("us", 1_000),
+        _ => ("ns", 1),
+    };
+    format!("{}{unit}", (Decimal::from(ns) / Decimal::from(scale)).round_dp(3).normalize())
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_like_scenario_files() {
+        assert_eq!(duration(2_000_000_000), "2s");
+        assert_eq!(duration(1_250_000_000), "1.25s");
+        assert_eq!(duration(300_000_000), "300ms");
+        assert_eq!(duration(17_000), "17us");
+        assert_eq!(duration(5), "5ns");
+    }
+}

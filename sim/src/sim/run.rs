@@ -1,0 +1,577 @@
+//! One simulation run: the kernel loop that moves time, delivers messages, wakes agents, crashes
+//! and recovers the exchange, and audits every command.
+//!
+//! The loop pops the earliest event (time, then scheduling order) and handles it; every handled
+//! event is one record of the canonical stream (see `record`). Kernel events:
+//! - `wake`: an agent acts (its timer, or a follow-up it asked for) and sends commands;
+//! - `to_exchange`: a request arrives at the gateway (dedup, apply, audit);
+//! - `to_client`: an answer arrives at its client, which tells its agent;
+//! - `retry`: a client's timer for an unanswered request (re-send with the same key, or give up);
+//! - `flush`: the group commit makes the journal durable and releases answers;
+//! - `crash` / `recover`: the exchange loses what was not durable and replays its journal;
+//! - `fair_value`: a market's fair value takes a random-walk step.
+//!
+//! Invariants: the run is a pure function of (scenario, seed): no clock, no unseeded chance, no
+//! unordered iteration; each source of chance has its own named stream. The auditor sees every
+//! applied command, and after a recovery checks that every answer that left the exchange is still
+//! backed by the recovered journal (`journal_complete`: nothing acknowledged is lost).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::audit::{Auditor, Findings, Invariant, Stamp};
+use crate::engine::Event;
+use crate::exchange::{Ack, Command, ConfigError, ExchangeConfig};
+use crate::ledger::UserId;
+use crate::scenario::Scenario;
+use crate::units::Price;
+
+use super::agents::{Agent, View, Wake};
+use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
+use super::network::{NetStats, Network, Verdict};
+use super::queue::Queue;
+use super::record::Recorder;
+use super::rng::Stream;
+
+/// A kernel event.
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Wake { agent: u32, why: Wake },
+    ToExchange { client: ClientId, key: u64, floor: u64, command: Command },
+    ToClient { client: ClientId, key: u64, outcome: Outcome },
+    Retry { client: ClientId, key: u64 },
+    Flush,
+    Crash,
+    Recover,
+    FairValue { market: u16 },
+}
+
+/// A request a client still waits on.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    command: Command,
+    resent: u32,
+}
+
+/// One agent with its account, stream and client state.
+struct Slot {
+    agent: Agent,
+    user: UserId,
+    rng: Stream,
+    stop_ns: u64,
+    next_key: u64,
+    outstanding: BTreeMap<u64, Pending>,
+}
+
+impl Slot {
+    /// The oldest key still awaiting an answer: the gateway may forget everything older.
+    fn floor(&self) -> u64 {
+        self.outstanding.keys().next().copied().unwrap_or(self.next_key)
+    }
+}
+
+/// Trading statistics of one market over a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketStats {
+    pub name: String,
+    pub fills: u64,
+    pub volume_lots: u128,
+    pub last_price: Option<Price>,
+    pub fair_value_end: Price,
+    pub quotes_filled: u64,
+}
+
+/// Counts of what happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Commands applied by the exchange (including re-applications after a crash lost them).
+    pub commands: u64,
+    /// Of which rejected.
+    pub rejected: u64,
+    /// Requests answered from the dedup table.
+    pub duplicates: u64,
+    /// Requests lost because the exchange was down.
+    pub lost_down: u64,
+    /// Requests a client gave up on after its retries.
+    pub abandoned: u64,
+    /// Crashes, and log entries they lost.
+    pub crashes: u64,
+    pub lost_entries: u64,
+}
+
+/// What a run produced. Wall time is the caller's to measure: it never enters the digest.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub scenario: String,
+    pub variant: String,
+    pub seed: u64,
+    pub digest: String,
+    pub events: u64,
+    pub sim_time_ns: u64,
+    pub findings: Findings,
+    pub markets: Vec<MarketStats>,
+    pub net: NetStats,
+    pub counts: Counts,
+    /// A trace write error, if a trace was asked for and failed.
+    pub trace_error: Option<String>,
+}
+
+/// Everything a run's handlers share.
+struct World<'w> {
+    queue: Queue<Ev>,
+    gateway: Gateway,
+    auditor: Auditor,
+    network: Network,
+    slots: Vec<Slot>,
+    fair: Vec<Price>,
+    fair_streams: Vec<Stream>,
+    last_trade: Vec<Option<Price>>,
+    markets: Vec<MarketStats>,
+    rec: Recorder<'w>,
+    answers: Vec<Answer>,
+    acked: Vec<Answer>,
+    commands: Vec<Command>,
+    flush_scheduled: bool,
+    counts: Counts,
+    scenario: &'w Scenario,
+}
+
+/// The exchange configuration a scenario describes.
+pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
+    ExchangeConfig {
+        assets: s.assets.clone(),
+        markets: s.markets.iter().map(|m| m.spec.clone()).collect(),
+        quote_ttl_ns: s.exchange.quote_ttl_ns,
+        quote_spread_bps: s.exchange.quote_spread_bps,
+        faults: s.faults,
+    }
+}
+
+/// Runs `scenario` with its seed, writing a JSON Lines trace to `trace` if given.
+pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Result<RunResult, ConfigError> {
+    let seed = scenario.seed;
+    let config = exchange_config(scenario);
+    let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
+    let mut gateway = Gateway::new(&config, agents as usize)?;
+    let mut auditor = Auditor::new(gateway.exchange());
+    let mut slots = Vec::with_capacity(agents as usize);
+    let setup = |gateway: &mut Gateway, auditor: &mut Auditor, command: Command| {
+        let outcome = gateway.setup(&command);
+        auditor.observe_at(gateway.exchange(), &command, &outcome, Stamp::default());
+        outcome
+    };
+    for group in &scenario.agents {
+        for i in 0..group.count {
+            let user = match setup(&mut gateway, &mut auditor, Command::OpenAccount) {
+                Ok(Ack::Account(user)) => user,
+                other => panic!("opening an account at set-up answered {other:?}"),
+            };
+            for &(asset, amount) in &group.funding {
+                let outcome = setup(&mut gateway, &mut auditor, Command::Deposit { user, asset, amount });
+                assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
+            }
+            slots.push(Slot {
+                agent: Agent::new(group, scenario),
+                user,
+                rng: Stream::new(seed, &format!("agent/{}/{i}", group.name)),
+                stop_ns: group.stop_ns,
+                next_key: 1,
+                outstanding: BTreeMap::new(),
+            });
+        }
+    }
+    let mut world = World {
+        queue: Queue::default(),
+        gateway,
+        auditor,
+        network: Network::new(&scenario.network, seed),
+        slots,
+        fair: scenario.markets.iter().map(|m| m.initial_price).collect(),
+        fair_streams: scenario.markets.iter().map(|m| Stream::new(seed, &format!("fair_value/{}", m.name))).collect(),
+        last_trade: vec![None; scenario.markets.len()],
+        markets: scenario
+            .markets
+            .iter()
+            .map(|m| MarketStats {
+                name: m.name.clone(),
+                fills: 0,
+                volume_lots: 0,
+                last_price: None,
+                fair_value_end: m.initial_price,
+                quotes_filled: 0,
+            })
+            .collect(),
+        rec: Recorder::new(trace),
+        answers: Vec::with_capacity(64),
+        acked: Vec::new(),
+        commands: Vec::with_capacity(16),
+        flush_scheduled: false,
+        counts: Counts::default(),
+        scenario,
+    };
+    world.schedule_start();
+    let duration = scenario.duration_ns;
+    while let Some((time_ns, seq, ev)) = world.queue.pop() {
+        if time_ns > duration {
+            break;
+        }
+        world.handle(Stamp { seq, time_ns }, ev);
+    }
+    let end = Stamp { seq: world.rec.events(), time_ns: duration };
+    world.auditor.finish(world.gateway.exchange(), end);
+    for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
+        stats.fair_value_end = *fair;
+    }
+    let World { rec, auditor, markets, network, mut counts, gateway, .. } = world;
+    counts.crashes = u64::from(gateway.crashes());
+    let events = rec.events();
+    let (digest, trace_error) = rec.finish();
+    Ok(RunResult {
+        scenario: scenario.name.clone(),
+        variant: scenario.variant.clone(),
+        seed,
+        digest,
+        events,
+        sim_time_ns: duration,
+        findings: auditor.findings().clone(),
+        markets,
+        net: network.stats(),
+        counts,
+        trace_error: trace_error.map(|e| e.to_string()),
+    })
+}
+
+const WAKE: u8 = 1;
+const TO_EXCHANGE: u8 = 2;
+const TO_CLIENT: u8 = 3;
+const RETRY: u8 = 4;
+const FLUSH: u8 = 5;
+const CRASH: u8 = 6;
+const RECOVER: u8 = 7;
+const FAIR_VALUE: u8 = 8;
+
+impl World<'_> {
+    fn schedule_start(&mut self) {
+        let s = self.scenario;
+        let mut i = 0u32;
+        for group in &s.agents {
+            for _ in 0..group.count {
+                // Start jitter: agents of a group do not all act in the same nanosecond.
+                let jitter = self.slots[i as usize].rng.uniform(0, 1_000_000);
+                let at = group.start_ns.saturating_add(jitter);
+                if at < group.stop_ns {
+                    self.queue.schedule(at, Ev::Wake { agent: i, why: Wake::Tick });
+                }
+                i += 1;
+            }
+        }
+        for (m, market) in s.markets.iter().enumerate() {
+            if market.volatility_ticks > 0 && market.step_ns > 0 {
+                self.queue.schedule(market.step_ns, Ev::FairValue { market: m as u16 });
+            }
+        }
+        let mut crashes: Vec<u64> = s.exchange.crash_at_ns.clone();
+        if s.exchange.crash_mean_interval_ns > 0 {
+            let mut stream = Stream::new(s.seed, "crash");
+            let mut t = 0u64;
+            loop {
+                t = t.saturating_add(stream.exponential_ns(s.exchange.crash_mean_interval_ns));
+                if t > s.duration_ns {
+                    break;
+                }
+                crashes.push(t);
+            }
+        }
+        crashes.sort_unstable();
+        for t in crashes {
+            self.queue.schedule(t, Ev::Crash);
+        }
+    }
+
+    fn handle(&mut self, at: Stamp, ev: Ev) {
+        match ev {
+            Ev::Wake { agent, why } => self.wake(at, agent, why),
+            Ev::ToExchange { client, key, floor, command } => self.to_exchange(at, client, key, floor, command),
+            Ev::ToClient { client, key, outcome } => self.to_client(at, client, key, outcome),
+            Ev::Retry { client, key } => self.retry(at, client, key),
+            Ev::Flush => self.flush(at),
+            Ev::Crash => self.crash(at),
+            Ev::Recover => self.recover(at),
+            Ev::FairValue { market } => self.fair_value(at, market),
+        }
+    }
+
+    /// Sends a message over the network.
+    fn send(&mut self, now: u64, ev: Ev) {
+        match self.network.send() {
+            Verdict::Drop => {}
+            Verdict::Deliver(d) => self.queue.schedule(now + d, ev),
+            Verdict::Duplicate(a, b) => {
+                self.queue.schedule(now + a, ev);
+                self.queue.schedule(now + b, ev);
+            }
+        }
+    }
+
+    /// Sends a request over the network.
+    fn send_request(&mut self, now: u64, client: ClientId, key: u64, command: Command) {
+        let floor = self.slots[client as usize].floor();
+        self.send(now, Ev::ToExchange { client, key, floor, command });
+    }
+
+    /// Sends the answers the gateway released, remembering each as acknowledged.
+    fn send_answers(&mut self, now: u64) {
+        let mut answers = std::mem::take(&mut self.answers);
+        for a in answers.drain(..) {
+            if a.client == SYSTEM {
+                continue;
+            }
+            self.acked.push(a);
+            self.send(now, Ev::ToClient { client: a.client, key: a.key, outcome: a.outcome });
+        }
+        self.answers = answers;
+    }
+
+    fn wake(&mut self, at: Stamp, agent: u32, why: Wake) {
+        self.rec.begin(at.seq, at.time_ns, WAKE);
+        self.rec.u64(u64::from(agent));
+        self.rec.u64(why as u64);
+        let now = at.time_ns;
+        let slot = &mut self.slots[agent as usize];
+        let mut commands = std::mem::take(&mut self.commands);
+        let mut next = None;
+        if now < slot.stop_ns {
+            let view = View {
+                now_ns: now,
+                fair: &self.fair,
+                last_trade: &self.last_trade,
+                exchange: self.gateway.exchange(),
+                user: slot.user,
+            };
+            next = slot.agent.wake(why, &view, &mut slot.rng, &mut commands);
+        }
+        let retry_ns = self.network.settings().retry_timeout_ns;
+        let sent = commands.len();
+        for command in commands.drain(..) {
+            let slot = &mut self.slots[agent as usize];
+            let key = slot.next_key;
+            slot.next_key += 1;
+            slot.outstanding.insert(key, Pending { command, resent: 0 });
+            self.send_request(now, agent, key, command);
+            self.queue.schedule(now + retry_ns, Ev::Retry { client: agent, key });
+        }
+        self.commands = commands;
+        if let Some(delay) = next {
+            let t = now.saturating_add(delay.max(1));
+            if t < self.slots[agent as usize].stop_ns && t <= self.scenario.duration_ns {
+                self.queue.schedule(t, Ev::Wake { agent, why: Wake::Tick });
+            }
+        }
+        self.rec.u64(sent as u64);
+        self.rec.end(|| {
+            let why = match why {
+                Wake::Tick => "tick",
+                Wake::Followup => "followup",
+            };
+            json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "wake", "agent": agent, "why": why, "sent": sent})
+        });
+    }
+
+    fn to_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, command: Command) {
+        self.rec.begin(at.seq, at.time_ns, TO_EXCHANGE);
+        self.rec.u64(u64::from(client));
+        self.rec.u64(key);
+        self.rec.command(&command);
+        let received = self.gateway.receive(at.time_ns, client, key, floor, &command, &mut self.answers);
+        let code = match received {
+            Received::Down => {
+                self.counts.lost_down += 1;
+                0
+            }
+            Received::Stale => 1,
+            Received::Duplicate => {
+                self.counts.duplicates += 1;
+                2
+            }
+            Received::Applied { outcome, .. } => {
+                self.counts.commands += 1;
+                if outcome.is_err() {
+                    self.counts.rejected += 1;
+                }
+                self.auditor.observe_at(self.gateway.exchange(), &command, &outcome, at);
+                self.market_stats(&outcome);
+                if !self.flush_scheduled {
+                    self.flush_scheduled = true;
+                    let t = at.time_ns + self.scenario.exchange.flush_interval_ns;
+                    self.queue.schedule(t, Ev::Flush);
+                }
+                3
+            }
+        };
+        self.rec.u64(code);
+        if let Received::Applied { outcome, .. } = received {
+            self.rec.outcome(&outcome);
+        }
+        self.send_answers(at.time_ns);
+        self.rec.end(|| {
+            let (received, outcome) = match received {
+                Received::Down => ("down", String::new()),
+                Received::Stale => ("stale", String::new()),
+                Received::Duplicate => ("duplicate", String::new()),
+                Received::Applied { outcome, .. } => ("applied", format!("{outcome:?}")),
+            };
+            json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "to_exchange", "client": client, "key": key,
+                   "command": format!("{command:?}"), "received": received, "outcome": outcome})
+        });
+    }
+
+    fn market_stats(&mut self, outcome: &Outcome) {
+        for &(market, event) in self.gateway.exchange().last_events() {
+            if let Event::Fill { price, qty, .. } = event {
+                let m = &mut self.markets[usize::from(market.0)];
+                m.fills += 1;
+                m.volume_lots += u128::from(qty.0);
+                m.last_price = Some(price);
+                self.last_trade[usize::from(market.0)] = Some(price);
+            }
+        }
+        if let Ok(Ack::QuoteFilled(q)) = outcome {
+            self.markets[usize::from(q.market.0)].quotes_filled += 1;
+        }
+    }
+
+    fn to_client(&mut self, at: Stamp, client: ClientId, key: u64, outcome: Outcome) {
+        self.rec.begin(at.seq, at.time_ns, TO_CLIENT);
+        self.rec.u64(u64::from(client));
+        self.rec.u64(key);
+        self.rec.outcome(&outcome);
+        let slot = &mut self.slots[client as usize];
+        let fresh = slot.outstanding.remove(&key);
+        if let Some(pending) = fresh {
+            if let Some(delay) = slot.agent.answered(&pending.command, &outcome, &mut slot.rng) {
+                let t = at.time_ns.saturating_add(delay.max(1));
+                if t < slot.stop_ns && t <= self.scenario.duration_ns {
+                    self.queue.schedule(t, Ev::Wake { agent: client, why: Wake::Followup });
+                }
+            }
+        }
+        let fresh = fresh.is_some();
+        self.rec.u64(u64::from(fresh));
+        self.rec.end(|| {
+            json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "to_client", "client": client, "key": key,
+                   "outcome": format!("{outcome:?}"), "fresh": fresh})
+        });
+    }
+
+    fn retry(&mut self, at: Stamp, client: ClientId, key: u64) {
+        self.rec.begin(at.seq, at.time_ns, RETRY);
+        self.rec.u64(u64::from(client));
+        self.rec.u64(key);
+        let settings = self.network.settings();
+        let (max, timeout) = (settings.max_retries, settings.retry_timeout_ns);
+        let slot = &mut self.slots[client as usize];
+        let action = match slot.outstanding.get_mut(&key) {
+            None => 0,
+            Some(p) if p.resent >= max => {
+                slot.outstanding.remove(&key);
+                self.counts.abandoned += 1;
+                1
+            }
+            Some(p) => {
+                p.resent += 1;
+                let command = p.command;
+                self.send_request(at.time_ns, client, key, command);
+                self.queue.schedule(at.time_ns + timeout, Ev::Retry { client, key });
+                2
+            }
+        };
+        self.rec.u64(action);
+        self.rec.end(|| {
+            let action = ["answered", "abandoned", "resent"][action as usize];
+            json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "retry", "client": client, "key": key, "action": action})
+        });
+    }
+
+    fn flush(&mut self, at: Stamp) {
+        self.rec.begin(at.seq, at.time_ns, FLUSH);
+        self.flush_scheduled = false;
+        let flushed = self.gateway.flush(&mut self.answers);
+        let released = self.answers.len();
+        self.send_answers(at.time_ns);
+        self.rec.u64(u64::from(flushed));
+        self.rec.u64(released as u64);
+        self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "flush", "released": released}));
+    }
+
+    fn crash(&mut self, at: Stamp) {
+        self.rec.begin(at.seq, at.time_ns, CRASH);
+        let up = self.gateway.is_up();
+        let mut lost = 0;
+        if up {
+            lost = self.gateway.crash();
+            self.counts.lost_entries += lost as u64;
+            self.queue.schedule(at.time_ns + self.scenario.exchange.recovery_ns, Ev::Recover);
+        }
+        self.rec.u64(u64::from(up));
+        self.rec.u64(lost as u64);
+        self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "crash", "was_up": up, "lost_entries": lost}));
+    }
+
+    fn recover(&mut self, at: Stamp) {
+        self.rec.begin(at.seq, at.time_ns, RECOVER);
+        let fresh = crate::exchange::Exchange::new(&exchange_config(self.scenario)).expect("accepted at start");
+        let mut auditor = self.auditor.for_recovery(&fresh);
+        self.gateway.recover(|x, command, outcome| {
+            auditor.observe_at(x, command, outcome, at);
+        });
+        auditor.unmute();
+        auditor.exercise(Invariant::JournalComplete);
+        let mut lost = 0u64;
+        for a in self.acked.drain(..) {
+            match self.gateway.remembered(a.client, a.key) {
+                Some(o) if o == a.outcome => {}
+                Some(o) => auditor.report(
+                    Invariant::JournalComplete,
+                    at,
+                    format!(
+                        "client {} request {} was answered {:?} but the recovered journal says {o:?}",
+                        a.client, a.key, a.outcome
+                    ),
+                ),
+                None => {
+                    lost += 1;
+                    auditor.report(
+                        Invariant::JournalComplete,
+                        at,
+                        format!(
+                            "client {} request {} was acknowledged ({:?}) but is missing after crash recovery",
+                            a.client, a.key, a.outcome
+                        ),
+                    );
+                }
+            }
+        }
+        self.auditor = auditor;
+        let (log, _) = self.gateway.log_len();
+        self.rec.u64(log as u64);
+        self.rec.u64(lost);
+        self.rec.end(|| {
+            json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "recover", "replayed": log, "acknowledged_lost": lost})
+        });
+    }
+
+    fn fair_value(&mut self, at: Stamp, market: u16) {
+        self.rec.begin(at.seq, at.time_ns, FAIR_VALUE);
+        let m = usize::from(market);
+        let setup = &self.scenario.markets[m];
+        let step = self.fair_streams[m].symmetric(setup.volatility_ticks);
+        let price = Price(self.fair[m].0.saturating_add_signed(step).max(1));
+        self.fair[m] = price;
+        self.queue.schedule(at.time_ns + setup.step_ns, Ev::FairValue { market });
+        self.rec.u64(u64::from(market));
+        self.rec.u64(price.0);
+        self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "fair_value", "market": market, "price": price.0}));
+    }
+}
