@@ -1,13 +1,19 @@
 //! The auditor: an independent check of every invariant after every command.
 //!
 //! It keeps its own **shadow model** — a book rebuilt from the engine's events, balances rebuilt
-//! from the journal's entries, deposits and withdrawals counted from acknowledged commands, the
-//! quotes it saw issued — and compares the exchange against it. It never trusts the field it is
-//! checking: holds are recomputed from the resting orders with decimal arithmetic, priority from
+//! from the journal's entries, reservations rebuilt from the shadow book, deposits and withdrawals
+//! counted from acknowledged commands, the quotes it saw issued — and compares the exchange against
+//! it. It never trusts the field it is checking: holds are recomputed from the shadow's resting
+//! orders with conversion factors derived independently from the market's decimals, priority from
 //! the shadow queue, conservation from the commands.
 //!
-//! Each check is proportional to what the command changed, except `holds_match_open_orders`,
-//! which rescans the books (cheap at test sizes; made incremental when the simulator needs it).
+//! Cost: each check after a command is proportional to what the command changed (the accounts its
+//! journal entry touched, the orders its events touched). [`Auditor::finish`] adds full scans at
+//! the end of a run: every balance against a journal replay, every hold against every resting
+//! order, every book against its shadow.
+//!
+//! Violations are counted per invariant with the first one kept in full ([`Findings`]); a run's
+//! findings survive a crash, while the shadow is rebuilt from the recovered exchange's replay.
 
 mod invariant;
 mod shadow_book;
@@ -18,126 +24,311 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::engine::{MatchingEngine, Tif};
+use crate::engine::{Event, MatchingEngine, Tif};
 use crate::exchange::{Ack, Command, Exchange, OrderKind, Quote, QuoteId, Reject};
 use crate::ledger::{Account, UserId};
+use crate::lookup::LookupMap;
 use crate::units::decimal::minor_unit;
 use crate::units::{AssetId, MarketId, Minor, Side};
-use shadow_book::{ShadowBook, TakerRules};
+use shadow_book::{Reserve, ShadowBook, TakerRules};
 
-/// A broken invariant, at the command that broke it.
+/// When something happened: the simulator's event sequence number and time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp {
+    pub seq: u64,
+    pub time_ns: u64,
+}
+
+/// A broken invariant, at the event that broke it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     pub invariant: Invariant,
-    /// The exchange's command sequence number.
+    /// The event's sequence number (the exchange's command number when used without a simulator).
     pub seq: u64,
+    pub time_ns: u64,
     pub detail: String,
+}
+
+/// What the auditor found over a run: a count per invariant, the first violation of each, and
+/// which invariants something in the run could have broken.
+#[derive(Clone, Debug, Default)]
+pub struct Findings {
+    counts: [u64; Invariant::ALL.len()],
+    first: [Option<Violation>; Invariant::ALL.len()],
+    kept: Vec<Violation>,
+    exercised: u32,
+}
+
+/// At most this many violations are kept in full; the rest are only counted.
+pub const KEPT_MAX: usize = 1_000;
+
+impl Findings {
+    fn add(&mut self, v: Violation) {
+        let i = v.invariant as usize;
+        self.counts[i] += 1;
+        if self.first[i].is_none() {
+            self.first[i] = Some(v.clone());
+        }
+        if self.kept.len() < KEPT_MAX {
+            self.kept.push(v);
+        }
+    }
+
+    /// How many times `invariant` broke.
+    pub fn count(&self, invariant: Invariant) -> u64 {
+        self.counts[invariant as usize]
+    }
+
+    /// Its first violation.
+    pub fn first(&self, invariant: Invariant) -> Option<&Violation> {
+        self.first[invariant as usize].as_ref()
+    }
+
+    /// Whether anything in the run could have broken it.
+    pub fn exercised(&self, invariant: Invariant) -> bool {
+        self.exercised & (1 << invariant as u32) != 0
+    }
+
+    fn exercise(&mut self, invariant: Invariant) {
+        self.exercised |= 1 << invariant as u32;
+    }
+
+    /// The first [`KEPT_MAX`] violations, in order.
+    pub fn violations(&self) -> &[Violation] {
+        &self.kept
+    }
+
+    /// Total violations.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// A market as the auditor derives it from decimals, independently of [`crate::units::Market`].
+#[derive(Clone, Copy, Debug)]
+struct MarketFactors {
+    base: AssetId,
+    quote: AssetId,
+    base_minor_per_lot: i128,
+    quote_minor_per_tick_lot: i128,
 }
 
 /// The auditor. Feed it every command and outcome in order with [`Auditor::observe`].
 #[derive(Clone, Debug)]
 pub struct Auditor {
     books: Vec<ShadowBook>,
-    balances: BTreeMap<(Account, AssetId), Minor>,
+    factors: Vec<MarketFactors>,
+    balances: LookupMap<Minor>,
+    /// What each (user, asset) resting order reserves, from the shadow books.
+    reserved: LookupMap<i128>,
     /// Per asset: what was deposited less what was withdrawn, from acknowledged commands.
-    net_deposits: BTreeMap<AssetId, i128>,
+    net_deposits: Vec<i128>,
     /// Per asset: the sum of every non-world balance in the shadow.
-    internal: BTreeMap<AssetId, i128>,
+    internal: Vec<i128>,
     quotes: BTreeMap<QuoteId, Quote>,
     journal_seen: usize,
-    violations: Vec<Violation>,
+    findings: Findings,
+    muted: bool,
+    // Scratch, reused between commands.
+    touched: Vec<(Account, AssetId)>,
+    holds_touched: Vec<(UserId, AssetId)>,
+    reserves: Vec<Reserve>,
+    found: Vec<(Invariant, String)>,
+}
+
+fn account_key(account: Account, asset: AssetId) -> u64 {
+    let code = match account {
+        Account::World => 0,
+        Account::Fees => 1,
+        Account::Available(u) => 2 + 2 * u64::from(u.0),
+        Account::Held(u) => 3 + 2 * u64::from(u.0),
+    };
+    (code << 16) | u64::from(asset.0)
+}
+
+fn hold_key(user: UserId, asset: AssetId) -> u64 {
+    (u64::from(user.0) << 16) | u64::from(asset.0)
 }
 
 impl Auditor {
     /// An auditor for a fresh exchange.
     pub fn new<E: MatchingEngine>(exchange: &Exchange<E>) -> Auditor {
         assert_eq!(exchange.ledger().journal().len(), 0, "audit from genesis");
+        let assets = exchange.assets();
+        let factors = (0..exchange.market_count())
+            .map(|m| {
+                let market = exchange.market(MarketId(u16::try_from(m).expect("market ids fit u16")));
+                let minor = |a: AssetId| minor_unit(&assets[usize::from(a.0)]);
+                let whole = |d: Decimal| -> i128 {
+                    assert!(d.fract().is_zero() && d > Decimal::ZERO, "a market exists only with whole positive units");
+                    i128::try_from(d).expect("unit factor fits i128")
+                };
+                MarketFactors {
+                    base: market.base(),
+                    quote: market.quote(),
+                    base_minor_per_lot: whole(market.lot_size() / minor(market.base())),
+                    quote_minor_per_tick_lot: whole(market.tick_size() * market.lot_size() / minor(market.quote())),
+                }
+            })
+            .collect();
         Auditor {
             books: (0..exchange.market_count()).map(|_| ShadowBook::default()).collect(),
-            balances: BTreeMap::new(),
-            net_deposits: BTreeMap::new(),
-            internal: BTreeMap::new(),
+            factors,
+            balances: LookupMap::default(),
+            reserved: LookupMap::default(),
+            net_deposits: vec![0; assets.len()],
+            internal: vec![0; assets.len()],
             quotes: BTreeMap::new(),
             journal_seen: 0,
-            violations: Vec::new(),
+            findings: Findings::default(),
+            muted: false,
+            touched: Vec::new(),
+            holds_touched: Vec::new(),
+            reserves: Vec::new(),
+            found: Vec::new(),
         }
     }
 
-    /// Every violation so far.
+    /// A fresh shadow for an exchange being rebuilt from genesis after a crash, carrying this
+    /// auditor's findings. It stays muted (rebuilding, not judging: the replayed commands were
+    /// judged when they first ran) until [`Auditor::unmute`].
+    pub fn for_recovery<E: MatchingEngine>(&self, fresh: &Exchange<E>) -> Auditor {
+        let mut a = Auditor::new(fresh);
+        a.findings = self.findings.clone();
+        a.muted = true;
+        a
+    }
+
+    /// Ends a recovery replay: from now on violations count again.
+    pub fn unmute(&mut self) {
+        self.muted = false;
+    }
+
+    /// Every violation kept so far (the first [`KEPT_MAX`]).
     pub fn violations(&self) -> &[Violation] {
-        &self.violations
+        self.findings.violations()
     }
 
-    fn fail(&mut self, invariant: Invariant, seq: u64, detail: String) {
-        self.violations.push(Violation { invariant, seq, detail });
+    /// Counts, first violations and coverage so far.
+    pub fn findings(&self) -> &Findings {
+        &self.findings
     }
 
-    /// Checks the exchange after it answered `outcome` to `command`. Returns how many new
-    /// violations were found.
+    /// Records a violation found outside the per-command checks (crash recovery).
+    pub fn report(&mut self, invariant: Invariant, at: Stamp, detail: String) {
+        if !self.muted {
+            self.findings.add(Violation { invariant, seq: at.seq, time_ns: at.time_ns, detail });
+        }
+    }
+
+    /// Marks an invariant as exercised by something outside the per-command checks.
+    pub fn exercise(&mut self, invariant: Invariant) {
+        self.findings.exercise(invariant);
+    }
+
+    /// Checks the exchange after it answered `outcome` to `command`, stamped with the exchange's
+    /// own command number and time. Returns how many new violations were found.
     pub fn observe<E: MatchingEngine>(
         &mut self,
         x: &Exchange<E>,
         command: &Command,
         outcome: &Result<Ack, Reject>,
     ) -> usize {
-        let before = self.violations.len();
+        self.observe_at(x, command, outcome, Stamp { seq: x.seq(), time_ns: x.now_ns() })
+    }
+
+    /// [`Auditor::observe`] with the simulator's stamp.
+    pub fn observe_at<E: MatchingEngine>(
+        &mut self,
+        x: &Exchange<E>,
+        command: &Command,
+        outcome: &Result<Ack, Reject>,
+        at: Stamp,
+    ) -> usize {
+        let before = self.findings.total();
         let seq = x.seq();
         if outcome.is_err() && (x.ledger().journal().len() != self.journal_seen || !x.last_events().is_empty()) {
-            self.fail(Invariant::JournalComplete, seq, format!("rejected command {command:?} changed the state"));
+            self.found.push((Invariant::JournalComplete, format!("rejected command {command:?} changed the state")));
         }
+        let first_entry = self.journal_seen;
         self.check_entries(x, seq);
         self.count_flows(command, outcome);
-        self.check_conservation(seq);
-        self.check_book(x, command, outcome, seq);
-        self.check_holds(x, seq);
-        self.check_quote(x, command, outcome, seq);
-        self.violations.len() - before
+        self.check_conservation();
+        self.check_book(x, command, outcome);
+        self.check_holds(x);
+        self.check_quote(x, command, outcome, first_entry);
+        let mut found = std::mem::take(&mut self.found);
+        for (invariant, detail) in found.drain(..) {
+            self.report(invariant, at, detail);
+        }
+        self.found = found;
+        (self.findings.total() - before) as usize
     }
 
     /// `ledger_balanced`, `no_negative_balance` and `journal_complete` over the new entries.
     fn check_entries<E: MatchingEngine>(&mut self, x: &Exchange<E>, seq: u64) {
         let journal = x.ledger().journal();
-        let mut touched = Vec::new();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
         for entry in journal.entries_from(self.journal_seen) {
-            let mut sums: BTreeMap<AssetId, i128> = BTreeMap::new();
+            self.findings.exercise(Invariant::LedgerBalanced);
+            self.findings.exercise(Invariant::Conservation);
+            self.findings.exercise(Invariant::NoNegativeBalance);
+            self.findings.exercise(Invariant::JournalComplete);
+            let mut sums: [(AssetId, i128); 4] = [(AssetId(u16::MAX), 0); 4];
+            let mut extra: BTreeMap<AssetId, i128> = BTreeMap::new();
             for p in entry.postings() {
-                *sums.entry(p.asset).or_default() += i128::from(p.delta);
-                *self.balances.entry((p.account, p.asset)).or_default() += p.delta;
+                match sums.iter_mut().find(|(a, _)| *a == p.asset || a.0 == u16::MAX) {
+                    Some(slot) => {
+                        slot.0 = p.asset;
+                        slot.1 += i128::from(p.delta);
+                    }
+                    None => *extra.entry(p.asset).or_default() += i128::from(p.delta),
+                }
+                let key = account_key(p.account, p.asset);
+                match self.balances.get_mut(key) {
+                    Some(b) => *b = b.wrapping_add(p.delta),
+                    None => {
+                        self.balances.insert_new(key, p.delta);
+                    }
+                }
                 if p.account != Account::World {
-                    *self.internal.entry(p.asset).or_default() += i128::from(p.delta);
+                    self.internal[usize::from(p.asset.0)] += i128::from(p.delta);
                 }
                 touched.push((p.account, p.asset));
+                if let Account::Held(user) = p.account {
+                    self.holds_touched.push((user, p.asset));
+                }
             }
             if entry.cause.seq != seq {
-                self.fail(
+                self.found.push((
                     Invariant::JournalComplete,
-                    seq,
                     format!("entry names command {} but command {seq} ran", entry.cause.seq),
-                );
+                ));
             }
-            if let Some((asset, sum)) = sums.iter().find(|(_, s)| **s != 0) {
-                self.fail(
+            let unbalanced = sums.iter().copied().filter(|(a, _)| a.0 != u16::MAX).chain(extra.into_iter());
+            if let Some((asset, sum)) = unbalanced.into_iter().find(|(_, s)| *s != 0) {
+                self.found.push((
                     Invariant::LedgerBalanced,
-                    seq,
                     format!("entry for command {seq} sums to {sum} in asset {}", asset.0),
-                );
+                ));
             }
         }
         self.journal_seen = journal.len();
-        for (account, asset) in touched {
-            let shadow = self.balances.get(&(account, asset)).copied().unwrap_or(0);
+        for &(account, asset) in &touched {
+            let shadow = self.balances.get(account_key(account, asset)).copied().unwrap_or(0);
             if account != Account::World && shadow < 0 {
-                self.fail(Invariant::NoNegativeBalance, seq, format!("{account:?} is {shadow} in asset {}", asset.0));
+                self.found.push((Invariant::NoNegativeBalance, format!("{account:?} is {shadow} in asset {}", asset.0)));
             }
             let actual = x.ledger().balance(account, asset);
             if actual != shadow {
-                self.fail(
+                self.found.push((
                     Invariant::JournalComplete,
-                    seq,
                     format!("{account:?} asset {} is {actual}, journal says {shadow}", asset.0),
-                );
+                ));
             }
         }
+        self.touched = touched;
     }
 
     fn count_flows(&mut self, command: &Command, outcome: &Result<Ack, Reject>) {
@@ -146,64 +337,80 @@ impl Auditor {
         }
         match *command {
             Command::Deposit { asset, amount, .. } => {
-                *self.net_deposits.entry(asset).or_default() += i128::from(amount)
+                if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
+                    *n += i128::from(amount);
+                }
             }
             Command::Withdraw { asset, amount, .. } => {
-                *self.net_deposits.entry(asset).or_default() -= i128::from(amount)
+                if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
+                    *n -= i128::from(amount);
+                }
             }
             _ => {}
         }
     }
 
-    fn check_conservation(&mut self, seq: u64) {
-        let assets: Vec<AssetId> = self.internal.keys().chain(self.net_deposits.keys()).copied().collect();
-        for asset in assets {
-            let held = self.internal.get(&asset).copied().unwrap_or(0);
-            let net = self.net_deposits.get(&asset).copied().unwrap_or(0);
+    fn check_conservation(&mut self) {
+        for (asset, (held, net)) in self.internal.iter().zip(&self.net_deposits).enumerate() {
             if held != net {
-                self.fail(
+                self.found.push((
                     Invariant::Conservation,
-                    seq,
-                    format!("asset {}: accounts hold {held} but deposits less withdrawals are {net}", asset.0),
-                );
+                    format!("asset {asset}: accounts hold {held} but deposits less withdrawals are {net}"),
+                ));
             }
         }
     }
 
     /// Replays the engine events into the shadow books: `book_uncrossed`, `price_time_priority`,
-    /// `limit_respected`, `tif_respected`.
-    fn check_book<E: MatchingEngine>(
-        &mut self,
-        x: &Exchange<E>,
-        command: &Command,
-        outcome: &Result<Ack, Reject>,
-        seq: u64,
-    ) {
+    /// `limit_respected`, `tif_respected`; collects reservation changes for the holds check.
+    fn check_book<E: MatchingEngine>(&mut self, x: &Exchange<E>, command: &Command, outcome: &Result<Ack, Reject>) {
         let rules = match (*command, outcome) {
-            (Command::Place(order), Ok(Ack::Order { id, .. })) => Some(TakerRules {
-                id: *id,
-                side: order.side,
-                limit: match order.kind {
-                    OrderKind::Limit { price, .. } => Some(price),
-                    _ => None,
-                },
-                tif: match order.kind {
-                    OrderKind::Limit { tif, .. } => Some(tif),
-                    _ => None,
-                },
-                qty: order.qty,
-                fok: matches!(order.kind, OrderKind::Limit { tif: Tif::Fok, .. }),
-            }),
+            (Command::Place(order), Ok(Ack::Order { id, .. })) => {
+                self.findings.exercise(Invariant::BookUncrossed);
+                let taker_tif = match order.kind {
+                    OrderKind::Limit { tif, .. } => tif != Tif::Gtc,
+                    _ => true,
+                };
+                if taker_tif {
+                    self.findings.exercise(Invariant::TifRespected);
+                }
+                Some(TakerRules {
+                    id: *id,
+                    side: order.side,
+                    limit: match order.kind {
+                        OrderKind::Limit { price, .. } => Some(price),
+                        _ => None,
+                    },
+                    tif: match order.kind {
+                        OrderKind::Limit { tif, .. } => Some(tif),
+                        _ => None,
+                    },
+                    qty: order.qty,
+                    fok: matches!(order.kind, OrderKind::Limit { tif: Tif::Fok, .. }),
+                })
+            }
             _ => None,
         };
-        let mut found = Vec::new();
-        for (market, events) in group_by_market(x.last_events()) {
+        let owner = command_user(command);
+        let events = x.last_events();
+        let mut reserves = std::mem::take(&mut self.reserves);
+        reserves.clear();
+        let mut start = 0;
+        while start < events.len() {
+            let market = events[start].0;
+            let end = events[start..].iter().position(|(m, _)| *m != market).map_or(events.len(), |n| start + n);
+            let group: Vec<Event> = events[start..end].iter().map(|(_, e)| *e).collect();
+            start = end;
+            if group.iter().any(|e| matches!(e, Event::Fill { .. })) {
+                self.findings.exercise(Invariant::PriceTimePriority);
+                self.findings.exercise(Invariant::LimitRespected);
+            }
             let book = &mut self.books[usize::from(market.0)];
-            book.replay(events, rules.as_ref(), command, &mut found);
+            book.replay(&group, rules.as_ref(), command, owner, &mut self.found, &mut reserves);
             let engine = x.engine(market);
             let (bid, ask) = (book.best(Side::Buy), book.best(Side::Sell));
             if (bid, ask) != (engine.best_bid(), engine.best_ask()) {
-                found.push((
+                self.found.push((
                     Invariant::BookUncrossed,
                     format!(
                         "market {}: engine top {:?}/{:?}, shadow {bid:?}/{ask:?}",
@@ -215,21 +422,67 @@ impl Auditor {
             }
             if let (Some(b), Some(a)) = (bid, ask) {
                 if b >= a {
-                    found.push((
+                    self.found.push((
                         Invariant::BookUncrossed,
                         format!("market {}: best bid {} >= best ask {}", market.0, b.0, a.0),
                     ));
                 }
             }
+            let f = self.factors[usize::from(market.0)];
+            for r in &reserves {
+                let (asset, amount) = match r.side {
+                    Side::Buy => (f.quote, i128::from(r.lots) * i128::from(r.price.0) * f.quote_minor_per_tick_lot),
+                    Side::Sell => (f.base, i128::from(r.lots) * f.base_minor_per_lot),
+                };
+                self.findings.exercise(Invariant::HoldsMatchOpenOrders);
+                let key = hold_key(r.owner, asset);
+                match self.reserved.get_mut(key) {
+                    Some(v) => *v += amount,
+                    None => {
+                        self.reserved.insert_new(key, amount);
+                    }
+                }
+                self.holds_touched.push((r.owner, asset));
+            }
+            reserves.clear();
         }
-        for (invariant, detail) in found {
-            self.fail(invariant, seq, detail);
-        }
+        self.reserves = reserves;
     }
 
-    /// `holds_match_open_orders`: every user's held balance equals, by decimal arithmetic, what
-    /// the orders resting in the engines reserve.
-    fn check_holds<E: MatchingEngine>(&mut self, x: &Exchange<E>, seq: u64) {
+    /// `holds_match_open_orders` for every (user, asset) whose hold or reservations changed.
+    fn check_holds<E: MatchingEngine>(&mut self, x: &Exchange<E>) {
+        let mut touched = std::mem::take(&mut self.holds_touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for &(user, asset) in &touched {
+            let want = self.reserved.get(hold_key(user, asset)).copied().unwrap_or(0);
+            let held = x.ledger().balance(Account::Held(user), asset);
+            if i128::from(held) != want {
+                self.found.push((
+                    Invariant::HoldsMatchOpenOrders,
+                    format!("user {} holds {held} of asset {} but its open orders reserve {want}", user.0, asset.0),
+                ));
+            }
+        }
+        touched.clear();
+        self.holds_touched = touched;
+    }
+
+    /// Full scans at the end of a run: every balance against a replay of the journal, every hold
+    /// against the engines' resting orders (decimal arithmetic), every engine against its shadow.
+    /// Returns how many new violations were found.
+    pub fn finish<E: MatchingEngine>(&mut self, x: &Exchange<E>, at: Stamp) -> usize {
+        let before = self.findings.total();
+        let replayed = x.ledger().journal().replay();
+        for (account, asset, balance) in x.ledger().balances() {
+            let want = replayed.get(&(account, asset)).copied().unwrap_or(0);
+            if balance != want {
+                self.found.push((
+                    Invariant::JournalComplete,
+                    format!("end of run: {account:?} asset {} is {balance}, the journal replays to {want}", asset.0),
+                ));
+            }
+        }
         let mut expected: BTreeMap<(UserId, AssetId), Decimal> = BTreeMap::new();
         for m in 0..x.market_count() {
             let market_id = MarketId(u16::try_from(m).expect("market ids fit u16"));
@@ -237,8 +490,10 @@ impl Auditor {
             let assets = x.assets();
             let (base, quote) = (&assets[usize::from(market.base().0)], &assets[usize::from(market.quote().0)]);
             let (base_minor, quote_minor) = (minor_unit(base), minor_unit(quote));
+            let mut engine_orders = Vec::new();
             for side in [Side::Buy, Side::Sell] {
                 x.engine(market_id).resting(side, &mut |o| {
+                    engine_orders.push((o.id, UserId(o.owner.0), side, o.price, o.qty));
                     let user = UserId(o.owner.0);
                     let lots = Decimal::from(o.qty.0) * market.lot_size();
                     let (asset, amount) = match side {
@@ -250,22 +505,40 @@ impl Auditor {
                     *expected.entry((user, asset)).or_default() += amount;
                 });
             }
+            let mut shadow: Vec<_> = self.books[m].resting().collect();
+            shadow.sort_unstable_by_key(|o| o.0);
+            engine_orders.sort_unstable_by_key(|o| o.0);
+            if shadow != engine_orders {
+                self.found.push((
+                    Invariant::BookUncrossed,
+                    format!(
+                        "end of run: market {m} rests {} orders, its shadow {} (or they differ)",
+                        engine_orders.len(),
+                        shadow.len()
+                    ),
+                ));
+            }
         }
         for (account, asset, balance) in x.ledger().balances() {
             if let Account::Held(user) = account {
                 let want = expected.get(&(user, asset)).copied().unwrap_or_default();
                 if Decimal::from(balance) != want {
-                    self.fail(
+                    self.found.push((
                         Invariant::HoldsMatchOpenOrders,
-                        seq,
                         format!(
-                            "user {} holds {balance} of asset {} but its open orders reserve {want}",
+                            "end of run: user {} holds {balance} of asset {} but its open orders reserve {want}",
                             user.0, asset.0
                         ),
-                    );
+                    ));
                 }
             }
         }
+        let mut found = std::mem::take(&mut self.found);
+        for (invariant, detail) in found.drain(..) {
+            self.report(invariant, at, detail);
+        }
+        self.found = found;
+        (self.findings.total() - before) as usize
     }
 
     /// `quote_honored`: an accepted quote delivered exactly its terms, as issued.
@@ -274,26 +547,27 @@ impl Auditor {
         x: &Exchange<E>,
         command: &Command,
         outcome: &Result<Ack, Reject>,
-        seq: u64,
+        first_entry: usize,
     ) {
+        if matches!(command, Command::AcceptQuote { .. }) {
+            self.findings.exercise(Invariant::QuoteHonored);
+        }
         match (command, outcome) {
             (_, Ok(Ack::Quote(q))) => {
                 self.quotes.insert(q.id, *q);
             }
             (Command::AcceptQuote { user, quote }, Ok(Ack::QuoteFilled(filled))) => {
                 let Some(issued) = self.quotes.remove(quote) else {
-                    return self.fail(
+                    return self.found.push((
                         Invariant::QuoteHonored,
-                        seq,
                         format!("quote {} filled but never issued", quote.0),
-                    );
+                    ));
                 };
                 if issued != *filled {
-                    return self.fail(
+                    return self.found.push((
                         Invariant::QuoteHonored,
-                        seq,
                         format!("quote issued as {issued:?}, filled as {filled:?}"),
-                    );
+                    ));
                 }
                 let market = x.market(issued.market);
                 let assets = x.assets();
@@ -308,7 +582,7 @@ impl Auditor {
                 let journal = x.ledger().journal();
                 let delta = |asset| -> Decimal {
                     journal
-                        .entries_from(journal.len().saturating_sub(1))
+                        .entries_from(first_entry)
                         .flat_map(|e| e.postings())
                         .filter(|p| p.account == Account::Available(*user) && p.asset == asset)
                         .map(|p| Decimal::from(p.delta))
@@ -316,11 +590,10 @@ impl Auditor {
                 };
                 let (got_base, got_quote) = (delta(market.base()), delta(market.quote()));
                 if (got_base, got_quote) != (want_base, want_quote) {
-                    self.fail(
+                    self.found.push((
                         Invariant::QuoteHonored,
-                        seq,
                         format!("quote {} promised base {want_base} quote {want_quote}, delivered base {got_base} quote {got_quote}", quote.0),
-                    );
+                    ));
                 }
             }
             _ => {}
@@ -328,14 +601,17 @@ impl Auditor {
     }
 }
 
-/// Consecutive runs of events of one market.
-fn group_by_market(events: &[(MarketId, crate::engine::Event)]) -> Vec<(MarketId, Vec<crate::engine::Event>)> {
-    let mut groups: Vec<(MarketId, Vec<crate::engine::Event>)> = Vec::new();
-    for (market, event) in events {
-        match groups.last_mut() {
-            Some((m, list)) if m == market => list.push(*event),
-            _ => groups.push((*market, vec![*event])),
-        }
+/// The user a command acts for (the house for commands without one).
+fn command_user(command: &Command) -> UserId {
+    match *command {
+        Command::OpenAccount => UserId::HOUSE,
+        Command::Deposit { user, .. }
+        | Command::Withdraw { user, .. }
+        | Command::Cancel { user, .. }
+        | Command::Replace { user, .. }
+        | Command::MassCancel { user, .. }
+        | Command::RequestQuote { user, .. }
+        | Command::AcceptQuote { user, .. } => user,
+        Command::Place(order) => order.user,
     }
-    groups
 }

@@ -9,10 +9,21 @@ use std::collections::{BTreeMap, VecDeque};
 use super::Invariant;
 use crate::engine::{Event, OrderId, Tif};
 use crate::exchange::Command;
+use crate::ledger::UserId;
 use crate::units::{Price, Qty, Side};
+
+/// A change to what resting orders reserve: `lots` (signed) of `owner`'s order at `price`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Reserve {
+    pub owner: UserId,
+    pub side: Side,
+    pub price: Price,
+    pub lots: i64,
+}
 
 #[derive(Clone, Copy, Debug)]
 struct ShadowOrder {
+    owner: UserId,
     side: Side,
     price: Price,
     qty: Qty,
@@ -66,12 +77,18 @@ impl ShadowBook {
         level.and_then(|(_, q)| q.front().copied())
     }
 
+    /// Every resting order: (owner, side, price, open lots).
+    pub(super) fn resting(&self) -> impl Iterator<Item = (OrderId, UserId, Side, Price, Qty)> + '_ {
+        self.orders.iter().map(|(id, o)| (*id, o.owner, o.side, o.price, o.qty))
+    }
+
     /// Lowers an order's quantity by `qty`, removing it at zero.
-    fn reduce(&mut self, id: OrderId, qty: Qty) -> Result<(), String> {
+    fn reduce(&mut self, id: OrderId, qty: Qty, reserves: &mut Vec<Reserve>) -> Result<(), String> {
         let order = self.orders.get_mut(&id).ok_or_else(|| format!("order {} is not resting", id.0))?;
         if qty > order.qty {
             return Err(format!("order {} lost {} of its {} open", id.0, qty.0, order.qty.0));
         }
+        reserves.push(Reserve { owner: order.owner, side: order.side, price: order.price, lots: -lots(qty) });
         order.qty = Qty(order.qty.0 - qty.0);
         if order.qty.0 == 0 {
             self.remove(id);
@@ -90,17 +107,20 @@ impl ShadowBook {
         order
     }
 
-    /// Checks and applies one command's events.
+    /// Checks and applies one command's events; what they change in reservations goes to
+    /// `reserves`. `owner` is the user who sent the command.
     pub(super) fn replay(
         &mut self,
-        events: Vec<Event>,
+        events: &[Event],
         rules: Option<&TakerRules>,
         command: &Command,
+        owner: UserId,
         found: &mut Found,
+        reserves: &mut Vec<Reserve>,
     ) {
         let mut taker = rules.map(|r| (r.id, r.side, r.limit, r.tif));
         let mut filled = 0u64;
-        for event in events {
+        for &event in events {
             match event {
                 Event::Fill { maker, taker: taker_id, price, qty } => {
                     let Some(resting) = self.orders.get(&maker).copied() else {
@@ -159,13 +179,13 @@ impl ShadowBook {
                         )),
                     }
                     filled += qty.0;
-                    if let Err(detail) = self.reduce(maker, qty) {
+                    if let Err(detail) = self.reduce(maker, qty, reserves) {
                         found.push((Invariant::PriceTimePriority, detail));
                     }
                 }
                 Event::Cancel { id, qty, .. } => {
                     if self.orders.contains_key(&id) {
-                        if let Err(detail) = self.reduce(id, qty) {
+                        if let Err(detail) = self.reduce(id, qty, reserves) {
                             found.push((Invariant::HoldsMatchOpenOrders, detail));
                         }
                     }
@@ -180,11 +200,16 @@ impl ShadowBook {
                         _ => found.push((Invariant::TifRespected, format!("order {} rested but was not sent", id.0))),
                     }
                     let post_only = taker.is_some_and(|(_, _, _, tif)| tif == Some(Tif::PostOnly));
-                    self.orders.insert(id, ShadowOrder { side, price, qty, post_only });
+                    reserves.push(Reserve { owner, side, price, lots: lots(qty) });
+                    self.orders.insert(id, ShadowOrder { owner, side, price, qty, post_only });
                     self.side_mut(side).entry(price).or_default().push_back(id);
                 }
                 Event::Reduce { id, qty } => match self.orders.get_mut(&id) {
-                    Some(order) if qty < order.qty => order.qty = qty,
+                    Some(order) if qty < order.qty => {
+                        let lots = -lots(Qty(order.qty.0 - qty.0));
+                        reserves.push(Reserve { owner: order.owner, side: order.side, price: order.price, lots });
+                        order.qty = qty;
+                    }
                     _ => found.push((
                         Invariant::PriceTimePriority,
                         format!("order {} reduced in place to {} from more", id.0, qty.0),
@@ -199,6 +224,7 @@ impl ShadowBook {
                         continue;
                     }
                     let old = self.remove(id);
+                    reserves.push(Reserve { owner: old.owner, side: old.side, price: old.price, lots: -lots(old.qty) });
                     let tif = if old.post_only { Tif::PostOnly } else { Tif::Gtc };
                     taker = Some((id, side, Some(price), Some(tif)));
                 }
@@ -213,4 +239,9 @@ impl ShadowBook {
             }
         }
     }
+}
+
+/// Lots as a signed count (an accepted order cannot exceed `i64::MAX` lots: the ledger caps totals).
+fn lots(qty: Qty) -> i64 {
+    i64::try_from(qty.0).unwrap_or(i64::MAX)
 }
