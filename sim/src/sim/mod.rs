@@ -21,5 +21,6 @@ pub mod record;
 pub mod rng;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 pub use run::{run, RunResult};
