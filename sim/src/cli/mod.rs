@@ -1,28 +1,46 @@
 //! The `exsim` command line (SPEC §8): argument parsing and exit codes. All real work is in the
-//! library; this layer reads files, writes streams, and maps outcomes to exit codes:
-//! 0 success, 1 an expectation failed, 2 bad input or usage, 3 exsim itself panicked.
+//! library; this layer reads files, writes streams, measures wall time, and maps outcomes to exit
+//! codes: 0 every expectation met, 1 an expectation failed, 2 bad input or usage, 3 exsim itself
+//! panicked.
 
 mod book;
+mod check;
+mod list;
+mod load;
+mod run;
+mod sweep;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Exit code: an expectation failed.
+pub const EXIT_FAILED: u8 = 1;
 /// Exit code: bad input or usage.
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code: exsim itself panicked.
 pub const EXIT_PANIC: u8 = 3;
 
 /// exsim — a deterministic exchange simulator and fuzzing harness.
+///
+/// With no command, runs the embedded quickstart scenario (`exsim run quickstart`).
 #[derive(Debug, Parser)]
 #[command(name = "exsim", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run scenarios (default: the embedded quickstart) with all their variants; print a summary.
+    Run(run::RunArgs),
+    /// Run a scenario over many seeds in parallel; print a reproduction command for every failure.
+    Sweep(sweep::SweepArgs),
+    /// Validate scenario files without running them.
+    Check(check::CheckArgs),
+    /// Print a catalogue, one line each: scenarios, invariants, faults, policies or agents.
+    List(list::ListArgs),
     /// Feed an order-flow file through the bare matching engine (SPEC §8.1).
     ///
     /// Input lines: N,<id>,<B|S>,<price>,<qty>[,<tif>] (tif GTC, IOC, FOK or POST),
@@ -36,6 +54,28 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Book(args) => book::run(&args),
+        None => run::run(&run::RunArgs::default()),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
+        Some(Command::List(args)) => list::run(&args),
+        Some(Command::Book(args)) => book::run(&args),
+    }
+}
+
+/// Prints a bad-input error and returns exit code 2.
+fn bad_input(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("exsim: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// Quotes a command-line word for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }

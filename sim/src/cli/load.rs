@@ -1,0 +1,95 @@
+//! Loading scenarios for `run`, `sweep` and `check`: a path or an embedded name, overrides from
+//! `--set`, faults from `--fault`, a seed from `--seed`, and the reproduction command of a run.
+
+use std::path::Path;
+
+use crate::fault::Fault;
+use crate::scenario::{self, Override, Scenario, ScenarioFile};
+use crate::suggest::did_you_mean;
+
+use super::shell_word;
+
+/// Options shared by `run` and `sweep`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ScenarioOptions {
+    /// Override a scenario field, e.g. `--set network.loss=0.01` (repeatable; applies to every run).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Switch on a fault of SPEC §5 on top of what the scenario sets (repeatable; see
+    /// `exsim list faults`).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub fault: Vec<String>,
+    /// Run only this variant (`base` for the base run).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+}
+
+/// A loaded scenario file with how it was named on the command line.
+pub struct Loaded {
+    /// As given: a path or an embedded name.
+    pub arg: String,
+    pub file: ScenarioFile,
+}
+
+/// Reads a scenario by path, or by embedded name when no such file exists.
+pub fn source(arg: &str) -> Result<(String, String), String> {
+    let path = Path::new(arg);
+    if path.exists() {
+        return std::fs::read_to_string(path).map(|s| (arg.to_owned(), s)).map_err(|e| format!("{arg}: {e}"));
+    }
+    if let Some(text) = scenario::embedded(arg) {
+        return Ok((arg.to_owned(), text.to_owned()));
+    }
+    let names = scenario::EMBEDDED.iter().map(|(n, _)| *n);
+    let hint = did_you_mean(arg, names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+    Err(format!(
+        "{arg}: no such file, and no embedded scenario of that name{hint}; `exsim list scenarios` lists them"
+    ))
+}
+
+/// Loads and validates one scenario with the options applied.
+pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<Loaded, String> {
+    let overrides = options
+        .set
+        .iter()
+        .map(|s| s.parse::<Override>().map_err(|e| format!("--set {s}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let faults =
+        options.fault.iter().map(|f| f.parse::<Fault>().map_err(|e| format!("--fault {f}: {e}"))).collect::<Result<
+            Vec<_>,
+            _,
+        >>()?;
+    let (origin, text) = source(arg)?;
+    let mut file = scenario::parse(&text, &origin, &overrides).map_err(|e| e.to_string())?;
+    if let Some(v) = &options.variant {
+        let names: Vec<&str> = file.runs.iter().map(|r| r.variant.as_str()).collect();
+        if !names.contains(&v.as_str()) {
+            let hint = did_you_mean(v, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+            return Err(format!("--variant {v}: {arg} has no such variant{hint}; it has: {}", names.join(", ")));
+        }
+        file.runs.retain(|r| &r.variant == v);
+    }
+    for run in &mut file.runs {
+        for &f in &faults {
+            run.faults.insert(f);
+        }
+        if let Some(seed) = seed {
+            run.seed = seed;
+        }
+    }
+    Ok(Loaded { arg: arg.to_owned(), file })
+}
+
+/// The command that reproduces `run` exactly.
+pub fn reproduce(arg: &str, options: &ScenarioOptions, run: &Scenario) -> String {
+    let mut words = vec!["exsim".to_owned(), "run".to_owned(), shell_word(arg)];
+    words.push(format!("--variant {}", shell_word(&run.variant)));
+    words.push(format!("--seed {}", run.seed));
+    for f in &options.fault {
+        words.push(format!("--fault {}", shell_word(f)));
+    }
+    for s in &options.set {
+        words.push(format!("--set {}", shell_word(s)));
+    }
+    words.join(" ")
+}
