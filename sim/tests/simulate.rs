@@ -1,0 +1,170 @@
+//! The simulator's contracts: determinism (same seed ⇒ same digest, whatever `--jobs` or
+//! tracing), every modelled fault of SPEC §5 caught, a fault-free run quiet, crash recovery that
+//! loses nothing acknowledged, and snapshots of the quickstart's summaries.
+
+use exsim::audit::Invariant;
+use exsim::fault::{Fault, FaultSet};
+use exsim::scenario::{self, Scenario};
+use exsim::sim::report::Report;
+use exsim::sim::run::{run, RunResult};
+use exsim::sim::sweep::sweep;
+
+fn quickstart() -> Vec<Scenario> {
+    scenario::parse(scenario::QUICKSTART, "quickstart", &[]).expect("the quickstart parses").runs
+}
+
+fn base() -> Scenario {
+    quickstart().remove(0)
+}
+
+fn simulate(s: &Scenario) -> RunResult {
+    run(s, None).expect("the quickstart's exchange configuration is valid")
+}
+
+fn with_seed(mut s: Scenario, seed: u64) -> Scenario {
+    s.seed = seed;
+    s
+}
+
+#[test]
+fn the_same_seed_gives_the_same_digest_and_different_seeds_differ() {
+    let a = simulate(&with_seed(base(), 11));
+    let b = simulate(&with_seed(base(), 11));
+    assert_eq!(a.digest, b.digest);
+    assert_eq!(a.events, b.events);
+    assert!(a.events > 1_000, "the quickstart does real work: {} events", a.events);
+    let digests: std::collections::BTreeSet<String> =
+        (0..8).map(|seed| simulate(&with_seed(base(), seed)).digest).collect();
+    assert_eq!(digests.len(), 8, "eight seeds, eight digests");
+}
+
+#[test]
+fn a_sweep_gives_the_same_digests_with_one_job_and_with_two() {
+    let runs = quickstart();
+    let seeds: Vec<u64> = (100..112).collect();
+    let digests = |jobs| -> Vec<(usize, u64, String)> {
+        sweep(&runs, &seeds, jobs, |s| simulate(s).digest, || {})
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.run, i.seed, i.outcome.expect("no seed panics")))
+            .collect()
+    };
+    let one = digests(1);
+    assert_eq!(one.len(), seeds.len() * runs.len());
+    assert_eq!(one, digests(2));
+    // And each equals a lone run of the same seed.
+    let (run_index, seed, digest) = &one[5];
+    assert_eq!(&simulate(&with_seed(runs[*run_index].clone(), *seed)).digest, digest);
+}
+
+#[test]
+fn tracing_changes_nothing_but_the_output() {
+    let s = with_seed(base(), 3);
+    let plain = simulate(&s);
+    let mut trace = Vec::new();
+    let traced = run(&s, Some(&mut trace)).unwrap();
+    assert_eq!(plain.digest, traced.digest);
+    let text = String::from_utf8(trace).unwrap();
+    assert_eq!(text.lines().count() as u64, traced.events, "one line per event");
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(first["seq"].is_u64() && first["time_ns"].is_u64() && first["kind"].is_string(), "{first}");
+}
+
+#[test]
+fn without_faults_the_quickstart_is_quiet() {
+    for seed in 0..24 {
+        for s in quickstart() {
+            let r = simulate(&with_seed(s, seed));
+            assert_eq!(r.findings.total(), 0, "seed {seed}: {:?}", r.findings.violations().first());
+            let report = Report::new(&with_seed(base(), seed), r, 0, String::new());
+            assert!(report.met(), "{:?}", report.failures);
+        }
+    }
+}
+
+/// The first seed below `limit` whose run with `fault` breaks one of the fault's invariants.
+fn caught_within(fault: Fault, limit: u64) -> Option<(u64, Invariant)> {
+    (0..limit).find_map(|seed| {
+        let mut s = with_seed(base(), seed);
+        s.faults = FaultSet::NONE.with(fault);
+        let r = simulate(&s);
+        fault.caught_by().iter().copied().find(|i| r.findings.count(*i) > 0).map(|i| (seed, i))
+    })
+}
+
+macro_rules! fault_tests {
+    ($($name:ident: $fault:expr, $limit:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let fault = $fault;
+            let found = caught_within(fault, $limit);
+            assert!(found.is_some(), "{} was not caught by {:?} within {} seeds", fault.name(), fault.caught_by(), $limit);
+        }
+    )*};
+}
+
+fault_tests! {
+    quote_reprice_is_caught: Fault::QuoteReprice, 10;
+    hold_double_release_is_caught: Fault::HoldDoubleRelease, 10;
+    fee_rounding_mints_is_caught: Fault::FeeRoundingMints, 10;
+    ioc_rests_is_caught: Fault::IocRests, 10;
+    taker_price_is_caught: Fault::TakerPrice, 10;
+    priority_lost_on_partial_is_caught: Fault::PriorityLostOnPartial, 10;
+    ack_before_durable_is_caught: Fault::AckBeforeDurable, 20;
+}
+
+#[test]
+fn every_modelled_fault_has_a_test_above() {
+    let modelled: Vec<Fault> = Fault::ALL.into_iter().filter(|f| f.modelled()).collect();
+    assert_eq!(modelled.len(), 7, "a new modelled fault needs its own caught test: {modelled:?}");
+}
+
+#[test]
+fn a_crash_loses_nothing_acknowledged_unless_acks_run_ahead_of_the_journal() {
+    let mut s = with_seed(base(), 5);
+    s.exchange.crash_mean_interval_ns = 0;
+    s.exchange.crash_at_ns = (1..10).map(|i| i * 200_000_000 + 300_000).collect();
+    let r = simulate(&s);
+    assert!(r.counts.crashes >= 9, "{:?}", r.counts);
+    assert!(r.counts.lost_entries > 0, "crashes hit unflushed commands: {:?}", r.counts);
+    assert_eq!(r.findings.total(), 0, "{:?}", r.findings.violations().first());
+    assert!(r.findings.exercised(Invariant::JournalComplete));
+
+    s.faults = FaultSet::NONE.with(Fault::AckBeforeDurable);
+    let r = simulate(&s);
+    let first = r.findings.first(Invariant::JournalComplete).expect("an acknowledged command was lost");
+    assert!(first.detail.contains("missing after crash recovery"), "{}", first.detail);
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"),
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[test]
+fn quickstart_summaries_match_their_snapshots() {
+    let mut table = String::new();
+    let mut json = String::new();
+    for s in quickstart() {
+        let r = simulate(&s);
+        let report = Report::new(&s, r, 0, format!("exsim run quickstart --variant {} --seed {}", s.variant, s.seed));
+        table.push_str(&report.to_table(&s));
+        json.push_str(&serde_json::to_string_pretty(&report.to_json(&s)).unwrap());
+        json.push('\n');
+    }
+    snapshot("quickstart_table", &table);
+    snapshot("quickstart_json", &json);
+}
+
+#[test]
+fn a_faulty_run_summary_matches_its_snapshot() {
+    let mut s = base();
+    s.faults = FaultSet::NONE.with(Fault::TakerPrice);
+    let report = Report::new(&s, simulate(&s), 0, "exsim run quickstart --variant base --seed 7 --fault taker_price".into());
+    assert!(!report.met());
+    snapshot("quickstart_taker_price_table", &report.to_table(&s));
+}
