@@ -8,6 +8,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use exsim::engine::{OrderId, Stp, Tif};
 use exsim::exchange::{Ack, Command, Exchange, ExchangeConfig, NewOrder, OrderKind};
+use exsim::fault::FaultSet;
 use exsim::ledger::UserId;
 use exsim::units::{Asset, AssetId, FeeSchedule, MarketId, MarketSpec, Price, Qty, Side};
 use rand::{Rng, SeedableRng};
@@ -31,6 +32,7 @@ fn config() -> ExchangeConfig {
         }],
         quote_ttl_ns: 1_000_000,
         quote_spread_bps: 10,
+        faults: FaultSet::NONE,
     }
 }
 

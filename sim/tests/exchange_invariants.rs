@@ -7,6 +7,7 @@
 use exsim::audit::{Auditor, Invariant};
 use exsim::engine::{MatchingEngine, OrderId, Stp, Tif};
 use exsim::exchange::{Ack, Command, Exchange, ExchangeConfig, NewOrder, OrderKind, Quote, QuoteId};
+use exsim::fault::FaultSet;
 use exsim::ledger::UserId;
 use exsim::units::{Asset, AssetId, FeeSchedule, MarketId, MarketSpec, Price, Qty, Side};
 use proptest::prelude::*;
@@ -36,6 +37,7 @@ fn config() -> ExchangeConfig {
         ],
         quote_ttl_ns: 400,
         quote_spread_bps: 30,
+        faults: FaultSet::NONE,
     }
 }
 

@@ -11,12 +11,24 @@
 //! - every fill is at the maker's price and within the taker's limit, for a positive quantity;
 //! - each level's `total` equals the sum of its orders' open quantities, and no level is empty;
 //! - the id index holds exactly the resting orders.
+//!
+//! Fault paths (SPEC §5), on only in a book made by [`Book::with_faults`], each breaking exactly
+//! one matching rule while keeping every structural invariant above (so [`Book::check`] still
+//! passes and the exchange can still follow every event):
+//! - `ioc_rests`: an IOC order's unfilled remainder rests as if GTC (a `Rest`, not a `Cancel`);
+//! - `taker_price`: a **limit** taker's fills execute at the taker's limit instead of the maker's
+//!   price (market orders are unchanged);
+//! - `priority_lost_on_partial`: a maker left partially filled moves silently to the back of its
+//!   level's queue.
+//!
+//! With no fault on, a fault costs one test of a bit per level or per surviving maker.
 
 use super::ladder::{Ladder, NIL};
 use super::{
     CancelReason, EngineReject, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId, RestingOrder, Stp,
     Tif,
 };
+use crate::fault::{Fault, FaultSet};
 use crate::lookup::LookupMap;
 use crate::units::{Price, Qty, Side};
 
@@ -62,6 +74,8 @@ pub struct Book {
     nodes: Vec<Node>,
     free: Vec<u32>,
     ids: LookupMap<u32>,
+    /// The fault switches of SPEC §5 that live in the engine (none for [`Book::new`]).
+    faults: FaultSet,
 }
 
 impl Default for Book {
@@ -73,13 +87,26 @@ impl Default for Book {
 impl Book {
     /// An empty book.
     pub fn new() -> Book {
+        Book::with_faults(FaultSet::NONE)
+    }
+
+    /// An empty book with the engine faults of `faults` switched on (`ioc_rests`, `taker_price`,
+    /// `priority_lost_on_partial`; the others are not the engine's and change nothing here). See
+    /// the module docs. `Book::with_faults(FaultSet::NONE)` is [`Book::new`].
+    pub fn with_faults(faults: FaultSet) -> Book {
         Book {
             bids: Ladder::new(Side::Buy),
             asks: Ladder::new(Side::Sell),
             nodes: Vec::new(),
             free: Vec::new(),
             ids: LookupMap::default(),
+            faults,
         }
+    }
+
+    /// The faults this book was made with.
+    pub fn faults(&self) -> FaultSet {
+        self.faults
     }
 
     /// An empty book with room for `orders` resting orders before it allocates.
@@ -215,6 +242,12 @@ impl Book {
             Side::Sell => (&mut self.bids, &mut self.nodes, &mut self.free, &mut self.ids),
         };
         let self_trade_possible = taker.owner != OwnerId::NONE;
+        // Fault `taker_price`: a limit taker's fills report its own limit as the price.
+        let taker_price = match taker.limit {
+            Some(limit) if self.faults.has(Fault::TakerPrice) => Some(limit),
+            _ => None,
+        };
+        let lose_priority = self.faults.has(Fault::PriorityLostOnPartial);
         while taker.qty > 0 {
             let Some(level_key) = opposite.best().map(|l| l.key) else { break };
             let price = opposite.price(level_key);
@@ -223,6 +256,7 @@ impl Book {
                     break;
                 }
             }
+            let fill_price = taker_price.unwrap_or(price);
             let level = opposite.best_mut().expect("best level exists");
             let mut stop = None;
             // Always operate on the head: an order is passed only once it is gone.
@@ -285,7 +319,12 @@ impl Book {
                         *budget -= u128::from(traded) * u128::from(price.0);
                     }
                     debug_assert!(traded > 0);
-                    out.push(Event::Fill { maker: OrderId(maker.id), taker: taker.id, price, qty: Qty(traded) });
+                    out.push(Event::Fill {
+                        maker: OrderId(maker.id),
+                        taker: taker.id,
+                        price: fill_price,
+                        qty: Qty(traded),
+                    });
                     maker.qty -= traded;
                     level.total -= u128::from(traded);
                     taker.qty -= traded;
@@ -305,6 +344,20 @@ impl Book {
                     // The maker outlives this step only if the taker is done, stopped, self-traded,
                     // or can no longer afford a whole lot (its next step stops on the budget).
                     debug_assert!(taker.qty == 0 || stop.is_some() || traded == 0 || taker.budget.is_some());
+                    if lose_priority && traded > 0 && level.tail != slot {
+                        // Fault `priority_lost_on_partial`: the partially filled head silently
+                        // moves to the back of its queue. (The loop still ends: the taker is done,
+                        // or out of budget at this price.)
+                        let next = maker.next;
+                        let tail = level.tail;
+                        nodes[next as usize].prev = NIL;
+                        nodes[tail as usize].next = slot;
+                        let moved = &mut nodes[slot as usize];
+                        moved.prev = tail;
+                        moved.next = NIL;
+                        level.head = next;
+                        level.tail = slot;
+                    }
                 }
                 if stop.is_some() {
                     break;
@@ -354,6 +407,11 @@ impl MatchingEngine for Book {
         if stop == Stop::Open && taker.qty > 0 {
             match order.tif {
                 Tif::Gtc | Tif::PostOnly => {
+                    self.rest(&order, taker.qty);
+                    out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
+                }
+                Tif::Ioc if self.faults.has(Fault::IocRests) => {
+                    // Fault `ioc_rests`: the remainder rests as if GTC.
                     self.rest(&order, taker.qty);
                     out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
                 }

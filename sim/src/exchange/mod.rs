@@ -14,6 +14,23 @@
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
 //! - time never goes backwards (`time_regressed`).
+//!
+//! Fault paths (SPEC §5), switched on by [`ExchangeConfig::faults`]; with none on, the exchange
+//! behaves bit for bit as without them:
+//! - the engine faults (`ioc_rests`, `taker_price`, `priority_lost_on_partial`) live in
+//!   [`Book::with_faults`], which [`Exchange::new`] builds; the exchange settles whatever the
+//!   engine reports (for `taker_price`, at the reported fill price, releasing a buy maker's
+//!   reservation above it);
+//! - `quote_reprice` (`quotes.rs`): an accepted quote executes as a market order walking the book;
+//! - `hold_double_release` and `fee_rounding_mints` (`orders.rs`): extra postings collected apart
+//!   from the honest entry and committed with it through [`Ledger::commit_unchecked`].
+//!
+//! Once a ledger fault has corrupted balances, an honest entry may no longer pass the ledger's
+//! checks (a held balance already short, a total past `i64::MAX`). With a fault on, the exchange
+//! then commits a settlement unchecked, or drops it if even that would overflow, and rejects
+//! (`overflow`) a deposit, withdrawal or quote acceptance the ledger refuses: a fault breaks
+//! invariants for the auditor to find, but never panics the exchange nor breaks the ledger's own
+//! state (balances == journal replay). With no fault on, any of these is a bug and still panics.
 
 mod command;
 mod orders;
@@ -28,6 +45,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::engine::{Book, Event, MatchingEngine, OrderId};
+use crate::fault::FaultSet;
 use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::UnitError;
@@ -44,6 +62,8 @@ pub struct ExchangeConfig {
     pub quote_ttl_ns: u64,
     /// The house's spread over the book's average price when quoting, in basis points.
     pub quote_spread_bps: u32,
+    /// Fault switches (SPEC §5); [`FaultSet::NONE`] for the correct exchange.
+    pub faults: FaultSet,
 }
 
 /// A configuration the exchange cannot run.
@@ -74,6 +94,8 @@ pub struct OpenOrder {
     pub side: Side,
     pub price: Price,
     pub open: Qty,
+    /// Whether some of it has traded since it (re)entered the book: a partial fill.
+    pub partially_filled: bool,
 }
 
 /// The reference exchange. `E` is the matching engine of every market.
@@ -95,18 +117,26 @@ pub struct Exchange<E: MatchingEngine = Book> {
     /// The last command's engine events, with their market.
     last_events: Vec<(MarketId, Event)>,
     /// Scratch: the entry being built.
-    postings: Vec<Posting>,
+    postings: Draft,
+    /// Scratch: what a fault path adds to the entry being built (empty unless a fault fired).
+    fault_postings: Draft,
+    /// Fault switches (SPEC §5).
+    faults: FaultSet,
 }
 
 impl Exchange<Book> {
     /// An exchange with the reference engine in every market and only the house account open.
+    /// The engine faults of `config.faults` are switched on in every market's [`Book`].
     pub fn new(config: &ExchangeConfig) -> Result<Exchange<Book>, ConfigError> {
-        Exchange::with_engine(config, Book::new)
+        let faults = config.faults;
+        Exchange::with_engine(config, || Book::with_faults(faults))
     }
 }
 
 impl<E: MatchingEngine> Exchange<E> {
-    /// An exchange whose markets run engines made by `make_engine`.
+    /// An exchange whose markets run engines made by `make_engine`. Of `config.faults`, only the
+    /// exchange's own apply (`quote_reprice`, `hold_double_release`, `fee_rounding_mints`); the
+    /// engine faults are up to `make_engine`.
     pub fn with_engine(
         config: &ExchangeConfig,
         mut make_engine: impl FnMut() -> E,
@@ -150,7 +180,9 @@ impl<E: MatchingEngine> Exchange<E> {
             now_ns: 0,
             events: Vec::with_capacity(64),
             last_events: Vec::with_capacity(64),
-            postings: Vec::with_capacity(32),
+            postings: Draft::with_capacity(32),
+            fault_postings: Draft::with_capacity(0),
+            faults: config.faults,
         })
     }
 
@@ -220,7 +252,7 @@ impl<E: MatchingEngine> Exchange<E> {
             Posting { account: Account::Available(user), asset, delta: amount },
         ];
         let cause = self.cause(CauseKind::Deposit);
-        self.ledger.commit(cause, &postings).expect("a checked deposit commits");
+        self.commit_checked(cause, &postings)?;
         Ok(Ack::Posted)
     }
 
@@ -238,8 +270,26 @@ impl<E: MatchingEngine> Exchange<E> {
             Posting { account: Account::World, asset, delta: amount },
         ];
         let cause = self.cause(CauseKind::Withdrawal);
-        self.ledger.commit(cause, &postings).expect("a checked withdrawal commits");
+        self.commit_checked(cause, &postings)?;
         Ok(Ack::Posted)
+    }
+
+    /// Commits an entry whose checks already ran. With no fault on it cannot be refused (a refusal
+    /// panics: a bug); once a ledger fault has corrupted balances it can (an overflow past a
+    /// minted total), and the command is then rejected with nothing changed.
+    fn commit_checked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), Reject> {
+        match self.ledger.commit(cause, postings) {
+            Ok(()) => Ok(()),
+            Err(e) if self.faults.is_empty() => {
+                panic!("command {} was checked but the ledger refused it: {e}", self.seq)
+            }
+            Err(_) => Err(Reject::Overflow),
+        }
+    }
+
+    /// The faults switched on.
+    pub fn faults(&self) -> FaultSet {
+        self.faults
     }
 
     /// The ledger.
@@ -306,15 +356,44 @@ impl<E: MatchingEngine> Exchange<E> {
     }
 }
 
-/// Adds `delta` to the posting for (account, asset), merging with an existing one.
-#[inline]
-fn post(postings: &mut Vec<Posting>, account: Account, asset: AssetId, delta: Minor) {
-    if delta == 0 {
-        return;
+/// An entry being built: postings merged per (account, asset).
+#[derive(Clone, Debug, Default)]
+struct Draft {
+    postings: Vec<Posting>,
+    /// Whether a merge overflowed `i64`. Impossible while the ledger is sound (every asset's total
+    /// is at most `i64::MAX`); possible only after a ledger fault minted money.
+    overflowed: bool,
+}
+
+impl Draft {
+    fn with_capacity(n: usize) -> Draft {
+        Draft { postings: Vec::with_capacity(n), overflowed: false }
     }
-    match postings.iter_mut().find(|p| p.account == account && p.asset == asset) {
-        Some(p) => p.delta = p.delta.checked_add(delta).expect("posting within the asset's total"),
-        None => postings.push(Posting { account, asset, delta }),
+
+    #[inline]
+    fn clear(&mut self) {
+        self.postings.clear();
+        self.overflowed = false;
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.postings.is_empty()
+    }
+
+    /// Adds `delta` to the posting for (account, asset), merging with an existing one.
+    #[inline]
+    fn post(&mut self, account: Account, asset: AssetId, delta: Minor) {
+        if delta == 0 {
+            return;
+        }
+        match self.postings.iter_mut().find(|p| p.account == account && p.asset == asset) {
+            Some(p) => match p.delta.checked_add(delta) {
+                Some(sum) => p.delta = sum,
+                None => self.overflowed = true,
+            },
+            None => self.postings.push(Posting { account, asset, delta }),
+        }
     }
 }
 

@@ -11,10 +11,24 @@
 //!
 //! The incoming order (the taker) reserves its whole possible spend before the engine runs; at
 //! the end, whatever it did not spend and does not keep resting returns to `Available`.
+//!
+//! Fault paths (SPEC §5; nothing below happens with the fault off):
+//! - `taker_price` (the engine's): a fill may be reported away from the maker's price, always in
+//!   the maker's favour. Settlement uses the reported price; a buy maker's reservation for the
+//!   filled quantity was taken at its own, higher price, so the difference returns to it.
+//! - `hold_double_release`: a cancel, mass cancel or replace that releases part of an order that
+//!   has already been partially filled releases that reservation twice (`Held` debited and
+//!   `Available` credited once more), as a cancel racing a fill did.
+//! - `fee_rounding_mints`: a fill whose fee is not a whole number of minor units credits `Fees`
+//!   the fee rounded up but debits the payer only the fee rounded down: one minor unit minted.
+//!
+//! The two ledger faults collect their extra postings apart from the honest entry; if any fired,
+//! the command's entry is the merge of both, committed through `Ledger::commit_unchecked`.
 
-use super::{post, Ack, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
-use crate::engine::{Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId};
-use crate::ledger::{Account, CauseKind, UserId};
+use super::{Ack, Draft, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
+use crate::engine::{CancelReason, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId};
+use crate::fault::Fault;
+use crate::ledger::{Account, Cause, CauseKind, Posting, UserId};
 use crate::units::market::fee_ceil;
 use crate::units::{AssetId, Market, MarketId, Minor, Price, Qty, Side};
 
@@ -45,8 +59,22 @@ fn owner(user: UserId) -> OwnerId {
     OwnerId(user.0)
 }
 
+/// A fee of `bps` basis points on `amount`, rounded **down**: only the `fee_rounding_mints`
+/// fault uses it.
+fn fee_floor(amount: Minor, bps: u32) -> Minor {
+    // At most `amount` (bps ≤ 10 000), so it fits; the fallback is unreachable.
+    let fee = i128::from(amount) * i128::from(bps) / 10_000;
+    Minor::try_from(fee).unwrap_or(amount)
+}
+
 impl<E: MatchingEngine> Exchange<E> {
     pub(super) fn place(&mut self, order: &NewOrder) -> Result<Ack, Reject> {
+        self.place_as(order, CauseKind::Order)
+    }
+
+    /// Places `order`, naming `kind` as the cause of its ledger entry (an order, or a quote
+    /// acceptance executed as a market order under the `quote_reprice` fault).
+    pub(super) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
         self.check_user(order.user)?;
         let m = self.market_index(order.market)?;
         let market = &self.markets[m].market;
@@ -119,10 +147,10 @@ impl<E: MatchingEngine> Exchange<E> {
             _ => None,
         };
         let mut taker = Taker::new(id, order.user, order.side, price, asset);
-        self.postings.clear();
+        self.begin_entry();
         self.take_reservation(&mut taker, reserve);
         self.settle(order.market, Some(&mut taker));
-        self.commit(CauseKind::Order);
+        self.commit(kind);
         Ok(Ack::Order { id, filled: taker.filled, open: taker.rested })
     }
 
@@ -140,7 +168,7 @@ impl<E: MatchingEngine> Exchange<E> {
         let order = self.owned(user, id)?;
         self.events.clear();
         self.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.events)?;
-        self.postings.clear();
+        self.begin_entry();
         self.settle(order.market, None);
         self.commit(CauseKind::Cancel);
         Ok(Ack::Cancelled { orders: 1 })
@@ -167,7 +195,7 @@ impl<E: MatchingEngine> Exchange<E> {
         self.markets[m].engine.replace(id, price, qty, &mut self.events)?;
         // The replaced order becomes a taker only if it loses priority (`Requeue`).
         let mut taker = Taker::new(id, user, order.side, Some(price), asset);
-        self.postings.clear();
+        self.begin_entry();
         self.settle(order.market, Some(&mut taker));
         self.commit(CauseKind::Replace);
         let open = self.orders.get(id.0).map_or(Qty(0), |o| o.open);
@@ -183,7 +211,7 @@ impl<E: MatchingEngine> Exchange<E> {
             }
             None => 0..self.markets.len(),
         };
-        self.postings.clear();
+        self.begin_entry();
         let mut cancelled = 0u32;
         for i in range {
             self.events.clear();
@@ -192,28 +220,34 @@ impl<E: MatchingEngine> Exchange<E> {
             let market_id = MarketId(u16::try_from(i).expect("market ids fit u16"));
             self.settle(market_id, None);
         }
-        if !self.postings.is_empty() {
-            self.commit(CauseKind::MassCancel);
-        }
+        self.commit(CauseKind::MassCancel);
         Ok(Ack::Cancelled { orders: cancelled })
     }
 
+    /// Starts the entry of a command: no postings, honest or faulty.
+    #[inline]
+    fn begin_entry(&mut self) {
+        self.postings.clear();
+        self.fault_postings.clear();
+    }
+
     fn take_reservation(&mut self, taker: &mut Taker, amount: Minor) {
-        post(&mut self.postings, Account::Available(taker.user), taker.asset, -amount);
-        post(&mut self.postings, Account::Held(taker.user), taker.asset, amount);
+        self.postings.post(Account::Available(taker.user), taker.asset, -amount);
+        self.postings.post(Account::Held(taker.user), taker.asset, amount);
         taker.held = amount;
         taker.active = true;
     }
 
     fn release(&mut self, user: UserId, asset: AssetId, amount: Minor) {
         assert!(amount >= 0, "released a negative amount {amount}");
-        post(&mut self.postings, Account::Held(user), asset, -amount);
-        post(&mut self.postings, Account::Available(user), asset, amount);
+        self.postings.post(Account::Held(user), asset, -amount);
+        self.postings.post(Account::Available(user), asset, amount);
     }
 
     /// Releases the reservation of `qty` lots of the resting order `id` and lowers its open
-    /// quantity; forgets it when nothing is open.
-    fn release_resting(&mut self, market: &Market, id: OrderId, qty: Qty) {
+    /// quantity; forgets it when nothing is open. `by_owner` marks a release the owner asked for
+    /// (a cancel, mass cancel or replace), which the `hold_double_release` fault doubles.
+    fn release_resting(&mut self, market: &Market, id: OrderId, qty: Qty, by_owner: bool) {
         let order = self.orders.get_mut(id.0).expect("every resting order is known to the exchange");
         assert!(qty <= order.open, "order {} released {} of {} open", id.0, qty.0, order.open.0);
         order.open = Qty(order.open.0 - qty.0);
@@ -224,6 +258,11 @@ impl<E: MatchingEngine> Exchange<E> {
         let (asset, amount) =
             Self::reservation(market, order.side, order.price, qty).expect("part of a reservation fits");
         self.release(order.owner, asset, amount);
+        if by_owner && order.partially_filled && self.faults.has(Fault::HoldDoubleRelease) {
+            // Fault `hold_double_release`: the cancel "races" the earlier fill and releases again.
+            self.fault_postings.post(Account::Held(order.owner), asset, -amount);
+            self.fault_postings.post(Account::Available(order.owner), asset, amount);
+        }
     }
 
     /// Turns the engine events in `self.events` into postings (see the module docs).
@@ -247,7 +286,17 @@ impl<E: MatchingEngine> Exchange<E> {
                         );
                     }
                     let resting = *self.orders.get(maker.0).expect("every maker is known");
-                    assert_eq!(resting.price, price, "fill away from the maker's price");
+                    if resting.price != price {
+                        // Only the engine fault `taker_price` reports such a fill, always in the
+                        // maker's favour; settle it at the reported price.
+                        assert!(
+                            self.faults.has(Fault::TakerPrice) && resting.side.accepts(resting.price, price),
+                            "fill at {} away from the maker's price {}",
+                            price.0,
+                            resting.price.0
+                        );
+                        self.settle_maker_improvement(&market, resting, price, qty);
+                    }
                     let notional = market.notional(price, qty).expect("a fill's notional is within a reservation");
                     let base = market.base_amount(qty).expect("a fill's base is within a reservation");
                     let (buyer, seller, buyer_bps, seller_bps) = match t.side {
@@ -260,46 +309,56 @@ impl<E: MatchingEngine> Exchange<E> {
                     t.filled = Qty(t.filled.0 + qty.0);
                     let order = self.orders.get_mut(maker.0).expect("maker known");
                     order.open = Qty(order.open.0.checked_sub(qty.0).expect("a maker fills at most its open quantity"));
+                    order.partially_filled = true;
                     if order.open.0 == 0 {
                         self.orders.remove(maker.0);
                     }
                     let (quote_fee, base_fee) = (fee_ceil(notional, seller_bps), fee_ceil(base, buyer_bps));
                     let p = &mut self.postings;
-                    post(p, Account::Held(buyer), market.quote(), -notional);
-                    post(p, Account::Available(seller), market.quote(), notional - quote_fee);
-                    post(p, Account::Fees, market.quote(), quote_fee);
-                    post(p, Account::Held(seller), market.base(), -base);
-                    post(p, Account::Available(buyer), market.base(), base - base_fee);
-                    post(p, Account::Fees, market.base(), base_fee);
+                    p.post(Account::Held(buyer), market.quote(), -notional);
+                    p.post(Account::Available(seller), market.quote(), notional - quote_fee);
+                    p.post(Account::Fees, market.quote(), quote_fee);
+                    p.post(Account::Held(seller), market.base(), -base);
+                    p.post(Account::Available(buyer), market.base(), base - base_fee);
+                    p.post(Account::Fees, market.base(), base_fee);
+                    if self.faults.has(Fault::FeeRoundingMints) {
+                        // Fault `fee_rounding_mints`: each payer is debited its fee rounded down
+                        // while `Fees` keeps the fee rounded up.
+                        let f = &mut self.fault_postings;
+                        f.post(Account::Available(seller), market.quote(), quote_fee - fee_floor(notional, seller_bps));
+                        f.post(Account::Available(buyer), market.base(), base_fee - fee_floor(base, buyer_bps));
+                    }
                 }
-                Event::Cancel { id, qty, .. } => {
+                Event::Cancel { id, qty, reason } => {
                     if taker.as_deref().is_some_and(|t| t.id == id && self.orders.get(id.0).is_none()) {
                         // The incoming order's own remainder: released at the end.
                         continue;
                     }
-                    self.release_resting(&market, id, qty);
+                    let by_owner = matches!(reason, CancelReason::Cancelled | CancelReason::MassCancelled);
+                    self.release_resting(&market, id, qty, by_owner);
                 }
                 Event::Rest { id, side, price, qty } => {
                     let t = taker.as_deref_mut().expect("only the incoming order rests");
                     assert_eq!(t.id, id);
                     t.rested = qty;
-                    let owner = t.user;
-                    self.orders.insert_new(id.0, OpenOrder { owner, market: market_id, side, price, open: qty });
+                    let (owner, partially_filled) = (t.user, t.filled.0 > 0);
+                    let order = OpenOrder { owner, market: market_id, side, price, open: qty, partially_filled };
+                    self.orders.insert_new(id.0, order);
                 }
                 Event::Reduce { id, qty } => {
                     let open = self.orders.get(id.0).expect("a reduced order is open").open;
-                    self.release_resting(&market, id, Qty(open.0 - qty.0));
+                    self.release_resting(&market, id, Qty(open.0 - qty.0), true);
                 }
                 Event::Requeue { id, price, qty, side } => {
                     let open = self.orders.get(id.0).expect("a requeued order is open").open;
-                    self.release_resting(&market, id, open);
+                    self.release_resting(&market, id, open, true);
                     let (_, reserve) =
                         Self::reservation(&market, side, price, qty).expect("checked before the engine ran");
                     let t = taker.as_deref_mut().expect("a requeue re-enters as the taker");
                     assert!(t.id == id && !t.active);
                     let (user, asset) = (t.user, t.asset);
-                    post(&mut self.postings, Account::Available(user), asset, -reserve);
-                    post(&mut self.postings, Account::Held(user), asset, reserve);
+                    self.postings.post(Account::Available(user), asset, -reserve);
+                    self.postings.post(Account::Held(user), asset, reserve);
                     t.held = reserve;
                     t.active = true;
                 }
@@ -319,13 +378,61 @@ impl<E: MatchingEngine> Exchange<E> {
         }
     }
 
+    /// A buy maker filled below its resting price (fault `taker_price`) reserved the filled
+    /// quantity at its own price: the difference returns from `Held` to `Available`.
+    #[cold]
+    fn settle_maker_improvement(&mut self, market: &Market, resting: OpenOrder, price: Price, qty: Qty) {
+        if resting.side != Side::Buy {
+            // A sell maker simply receives more quote; its base reservation is unchanged.
+            return;
+        }
+        // Both fit: the first is part of the maker's reservation, the second is below it.
+        if let (Some(reserved), Some(paid)) = (market.notional(resting.price, qty), market.notional(price, qty)) {
+            self.release(resting.owner, market.quote(), reserved.saturating_sub(paid).max(0));
+        }
+    }
+
+    /// Commits the command's entry, if it has postings (see the module docs for the fault paths).
     fn commit(&mut self, kind: CauseKind) {
-        if self.postings.is_empty() {
+        if self.postings.is_empty() && self.fault_postings.is_empty() {
             return;
         }
         let cause = self.cause(kind);
-        if let Err(e) = self.ledger.commit(cause, &self.postings) {
-            panic!("settlement of command {} produced an entry the ledger refused: {e}", self.seq);
+        if self.faults.is_empty() {
+            if self.postings.overflowed {
+                panic!("settlement of command {} overflowed a posting", self.seq);
+            }
+            if let Err(e) = self.ledger.commit(cause, &self.postings.postings) {
+                panic!("settlement of command {} produced an entry the ledger refused: {e}", self.seq);
+            }
+            return;
+        }
+        self.commit_with_faults(cause);
+    }
+
+    /// Commits the command's entry with faults on: the honest postings merged with the fault
+    /// paths' ones, unchecked if any fault fired; if that cannot be applied (a merge or a balance
+    /// would overflow), the honest entry alone; if the ledger refuses that too (balances already
+    /// corrupted by an earlier fault), the honest entry unchecked; if even that would overflow,
+    /// nothing. The ledger itself never ends up inconsistent, and nothing panics.
+    #[cold]
+    fn commit_with_faults(&mut self, cause: Cause) {
+        if !self.fault_postings.is_empty() && !self.postings.overflowed && !self.fault_postings.overflowed {
+            let mut merged = Draft { postings: self.postings.postings.clone(), overflowed: false };
+            for p in &self.fault_postings.postings {
+                merged.post(p.account, p.asset, p.delta);
+            }
+            if !merged.overflowed && self.ledger.commit_unchecked(cause, &merged.postings).is_ok() {
+                return;
+            }
+        }
+        if self.postings.overflowed || self.postings.is_empty() {
+            return;
+        }
+        let honest: &[Posting] = &self.postings.postings;
+        if self.ledger.commit(cause, honest).is_err() {
+            // Either commits or changes nothing; dropping the entry is all that is left.
+            let _ = self.ledger.commit_unchecked(cause, honest);
         }
     }
 }

@@ -9,9 +9,19 @@
 //! `notional(price, qty)` of quote, or is rejected (`quote_expired`, `insufficient_funds`,
 //! `cannot_honor`, `unknown_quote`) with nothing changed. The house cannot quote itself
 //! (`house_account`).
+//!
+//! Fault path `quote_reprice` (SPEC §5, after Mt. Gox's quote that delivered 56 BTC short): once
+//! the quote is found unexpired and the customer can pay its terms, it executes as a **market
+//! order** for its quantity on the customer's side, walking the book through the ordinary order
+//! path (holds, fees, self-trade prevention), instead of the house's firm transfer (so the house's
+//! inventory is not consulted) — yet the exchange still answers `QuoteFilled` with the quoted
+//! terms. The customer gets whatever the book gave: another price,
+//! less than the quoted quantity if the book is thin, or nothing at all if the market order is
+//! refused.
 
-use super::{Ack, Exchange, Quote, QuoteId, Reject};
-use crate::engine::MatchingEngine;
+use super::{Ack, Exchange, NewOrder, OrderKind, Quote, QuoteId, Reject};
+use crate::engine::{MatchingEngine, Stp};
+use crate::fault::Fault;
 use crate::ledger::{Account, CauseKind, Posting, UserId};
 use crate::units::{MarketId, Price, Qty, Side};
 
@@ -103,6 +113,10 @@ impl<E: MatchingEngine> Exchange<E> {
         if customer_short(customer_pays.0, customer_pays.1) {
             return Err(Reject::InsufficientFunds);
         }
+        if self.faults.has(Fault::QuoteReprice) {
+            // The book, not the house, is the counterparty: its inventory is never consulted.
+            return Ok(self.reprice_at_market(quote));
+        }
         if house_short(house_pays.0, house_pays.1) {
             return Err(Reject::CannotHonor);
         }
@@ -113,8 +127,26 @@ impl<E: MatchingEngine> Exchange<E> {
             Posting { account: Account::Available(buyer), asset: base_asset, delta: base },
         ];
         let cause = self.cause(CauseKind::QuoteAccept);
-        self.ledger.commit(cause, &postings).expect("a checked quote acceptance commits");
+        self.commit_checked(cause, &postings)?;
         self.quotes.remove(&id);
         Ok(Ack::QuoteFilled(quote))
+    }
+
+    /// Fault `quote_reprice`: executes `quote` as a market order for its quantity on the
+    /// customer's side and claims it was honored. A refused market order changes nothing.
+    #[cold]
+    fn reprice_at_market(&mut self, quote: Quote) -> Ack {
+        let order = NewOrder {
+            user: quote.user,
+            market: quote.market,
+            side: quote.side,
+            qty: quote.qty,
+            kind: OrderKind::Market,
+            stp: Stp::default(),
+        };
+        // Whatever the market order did (possibly nothing) is all the customer gets.
+        let _ = self.place_as(&order, CauseKind::QuoteAccept);
+        self.quotes.remove(&quote.id);
+        Ack::QuoteFilled(quote)
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::engine::{Stp, Tif};
+use crate::fault::FaultSet;
 use crate::units::FeeSchedule;
 use rust_decimal::Decimal;
 
@@ -26,6 +27,7 @@ fn config() -> ExchangeConfig {
         }],
         quote_ttl_ns: 1_000,
         quote_spread_bps: 50,
+        faults: FaultSet::NONE,
     }
 }
 

@@ -12,6 +12,13 @@
 //! - `conservation` follows: the internal accounts of an asset sum to minus the world's balance,
 //!   which is what was deposited less what was withdrawn. Because deposits are refused once an
 //!   asset's total would pass `i64::MAX`, no single balance can overflow either.
+//!
+//! Fault path: [`Ledger::commit_unchecked`] exists only so that the fault switches of SPEC §5
+//! (`hold_double_release`, `fee_rounding_mints`) can post the unbalanced or overdrawing entries
+//! their historic bugs posted. It skips the balance and non-negative checks but still refuses an
+//! unknown account or an overflow, and still journals what it applies, so even under a fault
+//! `journal_complete` holds and the ledger's own state stays sound: the broken invariants are
+//! exactly the ones the fault is about, for the auditor to find.
 
 mod account;
 mod journal;
@@ -139,6 +146,34 @@ impl Ledger {
             let error = LedgerError::Negative { account: p.account, asset: p.asset };
             self.rollback_slots(postings, postings.len());
             return Err(error);
+        }
+        self.journal.append(cause, postings);
+        Ok(())
+    }
+
+    /// **Fault injection only** (SPEC §5; see the module docs): commits one entry *without*
+    /// checking that it balances or that balances stay non-negative. It still refuses, applying
+    /// nothing, a posting to an unknown account or asset and a balance that would overflow, and it
+    /// journals exactly what it applies, so replaying the journal still reproduces every balance.
+    /// The correct exchange never calls it; only a fault path does. An empty entry is a no-op.
+    pub fn commit_unchecked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {
+        if postings.is_empty() {
+            return Ok(());
+        }
+        self.slots.clear();
+        for p in postings {
+            let slot =
+                self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
+            self.slots.push(slot);
+        }
+        for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
+            match self.balances[slot].checked_add(p.delta) {
+                Some(v) => self.balances[slot] = v,
+                None => {
+                    self.rollback_slots(postings, applied);
+                    return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
+                }
+            }
         }
         self.journal.append(cause, postings);
         Ok(())

@@ -105,3 +105,42 @@ fn account_indices_round_trip() {
     assert_eq!(l.open_user(), UserId(1));
     assert_eq!(l.users(), 2);
 }
+
+/// The fault-injection bypass: unbalanced and overdrawing entries go through and are journaled
+/// (replay still matches), but unknown accounts and overflows are refused with nothing applied.
+#[test]
+fn commit_unchecked_skips_only_the_balance_checks() {
+    let a = UserId(0);
+    let mut l = ledger_with_users(1);
+    l.commit(cause(1), &[p(Account::World, USD, -100), p(Account::Available(a), USD, 100)]).unwrap();
+    // Unbalanced: one minor unit minted into Fees.
+    l.commit_unchecked(cause(2), &[p(Account::Fees, USD, 1)]).unwrap();
+    // Overdrawing: a held balance driven below zero.
+    l.commit_unchecked(cause(3), &[p(Account::Held(a), USD, -30), p(Account::Available(a), USD, 30)]).unwrap();
+    assert_eq!(l.balance(Account::Fees, USD), 1);
+    assert_eq!(l.balance(Account::Held(a), USD), -30);
+    assert_eq!(l.balance(Account::Available(a), USD), 130);
+    assert_eq!(l.journal().len(), 3);
+    let refused: [(&[Posting], LedgerError); 2] = [
+        (
+            &[p(Account::Held(a), USD, -1), p(Account::Available(a), USD, i64::MAX)],
+            LedgerError::Overflow { account: Account::Available(a), asset: USD },
+        ),
+        (
+            &[p(Account::Held(UserId(9)), USD, 1)],
+            LedgerError::Unknown { account: Account::Held(UserId(9)), asset: USD },
+        ),
+    ];
+    for (postings, expected) in refused {
+        assert_eq!(l.commit_unchecked(cause(4), postings), Err(expected));
+        assert_eq!(l.balance(Account::Held(a), USD), -30);
+        assert_eq!(l.balance(Account::Available(a), USD), 130);
+        assert_eq!(l.journal().len(), 3);
+    }
+    assert_eq!(l.commit_unchecked(cause(5), &[]), Ok(()));
+    assert_eq!(l.journal().len(), 3);
+    let replayed = l.journal().replay();
+    for (account, asset, balance) in l.balances() {
+        assert_eq!(replayed.get(&(account, asset)).copied().unwrap_or(0), balance, "{account:?} {asset:?}");
+    }
+}

@@ -1,0 +1,57 @@
+//! The bounds a scenario must stay within, so the simulator can do its arithmetic in `u64`/`i64`
+//! without ever overflowing on a value the parser accepted.
+//!
+//! Invariant: every number in a [`super::Scenario`] is within these bounds; the parser rejects
+//! anything beyond them with a located error naming the bound.
+
+/// Longest run, and longest of any duration or time in a scenario: 30 days.
+pub const MAX_DURATION_NS: u64 = 30 * 24 * 3600 * 1_000_000_000;
+
+/// Most agents in one group.
+pub const MAX_GROUP_COUNT: u32 = 10_000;
+
+/// Most agents in one run, all groups together.
+pub const MAX_AGENTS: u32 = 100_000;
+
+/// Most agent groups in one scenario.
+pub const MAX_GROUPS: usize = 1_000;
+
+/// Most assets in one scenario.
+pub const MAX_ASSETS: usize = 256;
+
+/// Most markets in one scenario.
+pub const MAX_MARKETS: usize = 256;
+
+/// Most variants in one file.
+pub const MAX_VARIANTS: usize = 100;
+
+/// Most scheduled crashes (`exchange.crash_at`).
+pub const MAX_CRASHES: usize = 10_000;
+
+/// Largest initial price, in ticks.
+pub const MAX_PRICE_TICKS: u64 = 1_000_000_000_000;
+
+/// Largest distance in ticks (spreads, bands, thresholds, volatility, a maker's whole ladder).
+pub const MAX_OFFSET_TICKS: u64 = 1_000_000_000;
+
+/// Largest size in lots (order sizes, inventory limits, skew).
+pub const MAX_LOTS: u64 = 1_000_000_000;
+
+/// Most levels a side for a market maker.
+pub const MAX_LEVELS: u32 = 100;
+
+/// Longest momentum lookback, in looks.
+pub const MAX_LOOKBACK: u32 = 10_000;
+
+/// Most re-sends of one request.
+pub const MAX_RETRIES: u32 = 100;
+
+/// Largest single deposit or withdrawal of a depositor, in minor units.
+pub const MAX_ACTION_AMOUNT: i64 = i64::MAX / 1024;
+
+/// Largest total funding of one asset over all agents (count × amount, summed), in minor units:
+/// a quarter of `i64::MAX`, leaving room for deposits during the run.
+pub const MAX_TOTAL_FUNDING: i64 = i64::MAX / 4;
+
+/// Longest name (scenario, variant, market, agent group), in bytes.
+pub const MAX_NAME_LEN: usize = 64;

@@ -1,0 +1,735 @@
+//! The scenario parser (`exsim::scenario::parse`, SPEC §7) from the outside: the quickstart
+//! parses to the expected model; every class of bad input is refused with the right place
+//! (`file:line:column` or the `--set` it came from) and field, and a "did you mean" where one
+//! helps; overrides and variants apply in the documented order; and no input, however mangled,
+//! makes the parser panic (property tests here, the committed fuzz corpus replayed below).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use exsim::audit::Invariant;
+use exsim::fault::Fault;
+use exsim::scenario::{self, Behaviour, Override, Scenario, ScenarioError, ScenarioFile};
+use exsim::units::{AssetId, MarketId, Price};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+/// A small valid scenario the error tests edit one line of.
+const MINIMAL: &str = r#"name = "minimal"
+duration = "1s"
+
+[assets.BTC]
+decimals = 8
+
+[assets.USD]
+decimals = 2
+
+[markets.BTC-USD]
+base = "BTC"
+quote = "USD"
+tick = "0.5"
+lot = "0.02"
+initial_price = "100"
+
+[agents.noise]
+kind = "noise_trader"
+market = "BTC-USD"
+max_size = "0.1"
+funding = { BTC = "1", USD = "1000" }
+
+[agents.makers]
+kind = "market_maker"
+market = "BTC-USD"
+size = "0.02"
+max_inventory = "1"
+
+[[variants]]
+name = "buggy"
+set = { faults = ["ioc_rests"] }
+[variants.expect]
+violated = ["tif_respected"]
+"#;
+
+fn sets(texts: &[&str]) -> Vec<Override> {
+    texts.iter().map(|t| t.parse().unwrap_or_else(|e| panic!("{t}: {e}"))).collect()
+}
+
+fn ok(source: &str, overrides: &[&str]) -> ScenarioFile {
+    scenario::parse(source, "test.toml", &sets(overrides)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(source: &str, overrides: &[&str]) -> ScenarioError {
+    match scenario::parse(source, "test.toml", &sets(overrides)) {
+        Ok(_) => panic!("accepted, expected an error"),
+        Err(e) => e,
+    }
+}
+
+/// `MINIMAL` with the first occurrence of `from` replaced by `to`.
+fn edit(from: &str, to: &str) -> String {
+    assert!(MINIMAL.contains(from), "{from:?} not in MINIMAL");
+    MINIMAL.replacen(from, to, 1)
+}
+
+/// 1-based line and column where `needle` starts in `source`.
+fn at(source: &str, needle: &str) -> (usize, usize) {
+    let offset = source.find(needle).unwrap_or_else(|| panic!("{needle:?} not in source"));
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..].chars().count() + 1;
+    (line, column)
+}
+
+/// Asserts the error is at `needle` in `source`, about `field`, with a message containing `says`.
+fn assert_located(e: &ScenarioError, source: &str, needle: &str, field: &str, says: &str) {
+    assert_eq!((e.line, e.column), at(source, needle), "{e}");
+    assert_eq!(e.origin, "test.toml", "{e}");
+    assert_eq!(e.field, field, "{e}");
+    assert!(e.message.contains(says), "{e}\nexpected it to say: {says}");
+    assert!(e.setting.is_none(), "{e}");
+    let shown = e.to_string();
+    assert!(shown.starts_with(&format!("test.toml:{}:{}: {field}: ", e.line, e.column)), "{shown}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The quickstart
+
+#[test]
+fn quickstart_parses_to_the_expected_model() {
+    let file = scenario::parse(scenario::QUICKSTART, "quickstart", &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(file.name, "quickstart");
+    let names: Vec<&str> = file.runs.iter().map(|r| r.variant.as_str()).collect();
+    assert_eq!(names, ["base", "no_crashes"]);
+    let base = &file.runs[0];
+    assert_eq!((base.name.as_str(), base.seed, base.duration_ns), ("quickstart", 7, 2_000_000_000));
+    assert!(base.faults.is_empty());
+    assert!(base.expect.violated.is_empty());
+    let assets: Vec<(&str, u8)> = base.assets.iter().map(|a| (a.symbol(), a.decimals())).collect();
+    assert_eq!(assets, [("BTC", 8), ("USD", 2)]);
+
+    let [market] = base.markets.as_slice() else { panic!("one market expected") };
+    assert_eq!(market.name, "BTC-USD");
+    assert_eq!((market.spec.base, market.spec.quote), (AssetId(0), AssetId(1)));
+    assert_eq!((market.spec.tick_size, market.spec.lot_size), (Decimal::ONE, Decimal::new(1, 2)));
+    assert_eq!((market.spec.fees.maker_bps, market.spec.fees.taker_bps), (2, 10));
+    assert_eq!((market.initial_price, market.volatility_ticks, market.step_ns), (Price(30_000), 3, 10_000_000));
+
+    assert_eq!(base.exchange.crash_mean_interval_ns, 700_000_000);
+    assert_eq!((base.exchange.recovery_ns, base.exchange.flush_interval_ns), (5_000_000, 1_000_000));
+    assert_eq!((base.exchange.quote_ttl_ns, base.exchange.quote_spread_bps), (2_000_000_000, 20));
+    assert!(base.exchange.crash_at_ns.is_empty());
+    let n = &base.network;
+    assert_eq!((n.latency_min_ns, n.latency_jitter_mean_ns), (100_000, 400_000));
+    assert_eq!((n.loss_ppm, n.duplicate_ppm, n.reorder_ppm), (1_000, 1_000, 10_000));
+    assert_eq!((n.reorder_delay_ns, n.retry_timeout_ns, n.max_retries), (2_000_000, 50_000_000, 5));
+
+    let groups: Vec<(&str, &str, u32)> =
+        base.agents.iter().map(|g| (g.name.as_str(), g.behaviour.kind(), g.count)).collect();
+    assert_eq!(
+        groups,
+        [
+            ("makers", "market_maker", 2),
+            ("noise", "noise_trader", 20),
+            ("momentum", "momentum_trader", 2),
+            ("rfq", "rfq_taker", 3),
+            ("depositors", "depositor", 3),
+        ]
+    );
+    let makers = &base.agents[0];
+    assert_eq!((makers.start_ns, makers.stop_ns), (0, u64::MAX));
+    assert_eq!(makers.funding, [(AssetId(0), 5_000_000_000), (AssetId(1), 200_000_000)]);
+    assert_eq!(
+        makers.behaviour,
+        Behaviour::MarketMaker {
+            market: MarketId(0),
+            half_spread_ticks: 5,
+            levels: 3,
+            level_step_ticks: 2,
+            size_lots: 10,
+            refresh_ns: 50_000_000,
+            skew_lots_per_tick: 50,
+            max_inventory_lots: 500,
+        }
+    );
+    assert_eq!(
+        base.agents[1].behaviour,
+        Behaviour::NoiseTrader {
+            market: MarketId(0),
+            mean_interval_ns: 20_000_000,
+            size_lots_max: 50,
+            price_band_ticks: 20
+        }
+    );
+    assert_eq!(
+        base.agents[3].behaviour,
+        Behaviour::RfqTaker {
+            market: MarketId(0),
+            mean_interval_ns: 200_000_000,
+            size_lots_max: 20,
+            think_min_ns: 300_000_000,
+            think_max_ns: 2_000_000_000,
+        }
+    );
+    assert_eq!(
+        base.agents[4].behaviour,
+        Behaviour::Depositor {
+            asset: AssetId(1),
+            mean_interval_ns: 100_000_000,
+            amount_max: 100_000,
+            withdraw_percent: 40
+        }
+    );
+
+    // The variant differs in exactly the field it sets (and its name and description).
+    let variant = &file.runs[1];
+    assert_eq!(variant.exchange.crash_mean_interval_ns, 0);
+    let mut same = variant.clone();
+    same.variant = base.variant.clone();
+    same.description = base.description.clone();
+    same.exchange.crash_mean_interval_ns = base.exchange.crash_mean_interval_ns;
+    assert_eq!(&same, base);
+    assert_ne!(variant.description, base.description);
+}
+
+#[test]
+fn the_quickstart_is_embedded() {
+    assert_eq!(scenario::embedded("quickstart"), Some(scenario::QUICKSTART));
+    assert_eq!(scenario::embedded("nope"), None);
+    for (name, source) in scenario::EMBEDDED {
+        let file = scenario::parse(source, name, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&file.name, name);
+    }
+}
+
+#[test]
+fn the_quickstart_on_disk_is_the_embedded_one() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/quickstart.toml");
+    assert_eq!(fs::read_to_string(path).expect("scenarios/quickstart.toml"), scenario::QUICKSTART);
+}
+
+#[test]
+fn minimal_parses_with_documented_defaults() {
+    let file = ok(MINIMAL, &[]);
+    let base = &file.runs[0];
+    assert_eq!(base.seed, 1);
+    assert_eq!(base.description, "");
+    assert_eq!(base.markets[0].initial_price, Price(200));
+    assert_eq!((base.markets[0].volatility_ticks, base.markets[0].step_ns), (0, 10_000_000));
+    assert_eq!((base.markets[0].spec.fees.maker_bps, base.markets[0].spec.fees.taker_bps), (0, 0));
+    assert_eq!(base.agents[0].count, 1);
+    assert_eq!(
+        base.agents[0].behaviour,
+        Behaviour::NoiseTrader {
+            market: MarketId(0),
+            mean_interval_ns: 20_000_000,
+            size_lots_max: 5,
+            price_band_ticks: 20
+        }
+    );
+    assert_eq!(
+        base.agents[1].behaviour,
+        Behaviour::MarketMaker {
+            market: MarketId(0),
+            half_spread_ticks: 5,
+            levels: 3,
+            level_step_ticks: 1,
+            size_lots: 1,
+            refresh_ns: 50_000_000,
+            skew_lots_per_tick: 100,
+            max_inventory_lots: 50,
+        }
+    );
+    assert!(base.agents[1].funding.is_empty());
+    assert_eq!(base.exchange.quote_ttl_ns, 2_000_000_000);
+    assert_eq!(base.network.max_retries, 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: each class at its place
+
+#[test]
+fn unknown_top_level_key_suggests_the_right_one() {
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\nduraton = \"2s\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "duraton", "duraton", "unknown field `duraton` (did you mean `duration`?)");
+    assert!(e.message.contains("expected one of: name, description"), "{e}");
+}
+
+#[test]
+fn misspelt_key_is_reported_as_misspelt_not_missing() {
+    let src = edit("duration = \"1s\"", "duratoin = \"1s\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "duratoin", "duratoin", "did you mean `duration`?");
+}
+
+#[test]
+fn missing_required_field_points_at_its_table() {
+    let src = edit("initial_price = \"100\"\n", "");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "[markets.BTC-USD]",
+        "markets.BTC-USD.initial_price",
+        "missing required field `initial_price`",
+    );
+}
+
+#[test]
+fn misspelt_agent_kind_suggests_the_right_one() {
+    let src = edit("kind = \"noise_trader\"", "kind = \"noise_trade\"");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "\"noise_trade\"",
+        "agents.noise.kind",
+        "unknown agent kind `noise_trade` (did you mean `noise_trader`?)",
+    );
+}
+
+#[test]
+fn a_field_of_another_kind_is_called_out() {
+    let src = edit("max_size = \"0.1\"", "max_size = \"0.1\"\nmax_inventory = \"1\"");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "max_inventory = \"1\"\nfunding",
+        "agents.noise.max_inventory",
+        "does not apply to kind `noise_trader` (only to market_maker)",
+    );
+    let src = edit("max_size = \"0.1\"", "max_sise = \"0.1\"");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "max_sise",
+        "agents.noise.max_sise",
+        "unknown field `max_sise` for kind `noise_trader` (did you mean `max_size`?)",
+    );
+}
+
+#[test]
+fn bad_durations_are_refused() {
+    for (bad, says) in [
+        ("\"1 s\"", "unknown unit"),
+        ("\"10\"", "has no unit"),
+        ("\"1.5ns\"", "whole number of nanoseconds"),
+        ("\"0s\"", "must be greater than 0"),
+        ("\"31d\"", "longer than the maximum, 30d"),
+        ("1000", "expected a duration string with a unit, e.g. \"1000ms\""),
+    ] {
+        let src = edit("duration = \"1s\"", &format!("duration = {bad}"));
+        let e = err(&src, &[]);
+        assert_located(&e, &src, bad, "duration", says);
+    }
+}
+
+#[test]
+fn float_prices_are_refused_with_a_quoting_hint() {
+    let src = edit("initial_price = \"100\"", "initial_price = 100.5");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "100.5", "markets.BTC-USD.initial_price", "write `initial_price = \"100.5\"`");
+}
+
+#[test]
+fn prices_and_sizes_must_be_whole_ticks_and_lots() {
+    let src = edit("initial_price = \"100\"", "initial_price = \"100.25\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"100.25\"", "markets.BTC-USD.initial_price", "nearest valid values are 100 and 100.5");
+    let src = edit("max_size = \"0.1\"", "max_size = \"0.03\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"0.03\"", "agents.noise.max_size", "not a multiple of 0.02");
+    let src = edit("max_size = \"0.1\"", "max_size = \"0\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"0\"", "agents.noise.max_size", "at least one lot");
+}
+
+#[test]
+fn tick_times_lot_must_be_whole_quote_minor_units() {
+    let src = edit("tick = \"0.5\"", "tick = \"0.01\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "[markets.BTC-USD]", "markets.BTC-USD", "is not a whole number of USD minor units");
+}
+
+#[test]
+fn a_lot_must_be_whole_base_minor_units() {
+    let src = edit("lot = \"0.02\"", "lot = \"0.000000001\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"0.000000001\"", "markets.BTC-USD.lot", "is not a multiple of 0.00000001");
+    let src = edit("tick = \"0.5\"", "tick = \"0\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"0\"", "markets.BTC-USD.tick", "tick must be positive");
+}
+
+#[test]
+fn unknown_references_suggest_what_exists() {
+    let src = edit("market = \"BTC-USD\"", "market = \"BTC-UDS\"");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "\"BTC-UDS\"",
+        "agents.noise.market",
+        "unknown market `BTC-UDS` (did you mean `BTC-USD`?)",
+    );
+    let src = edit("quote = \"USD\"", "quote = \"USDT\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"USDT\"", "markets.BTC-USD.quote", "unknown asset `USDT` (did you mean `USD`?)");
+    let src = edit("BTC = \"1\"", "BTX = \"1\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "BTX", "agents.noise.funding.BTX", "unknown asset `BTX` (did you mean `BTC`?)");
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    let src = edit("duration = \"1s\"", "duration = \"1s");
+    let e = err(&src, &[]);
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.message.starts_with("invalid TOML"), "{e}");
+    assert!(e.field.is_empty());
+    assert!(e.to_string().starts_with("test.toml:2:"), "{e}");
+}
+
+#[test]
+fn faults_must_be_known_and_modelled() {
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"ioc_rest\"]");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"ioc_rest\"", "faults[0]", "did you mean `ioc_rests`");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"taker_price\", \"allow_negative\"]");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"allow_negative\"", "faults[1]", "not modelled yet");
+}
+
+#[test]
+fn expected_invariants_must_be_known_and_checked() {
+    let src = edit("violated = [\"tif_respected\"]", "violated = [\"tif_respectd\"]");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "\"tif_respectd\"",
+        "expect.violated[0]",
+        "unknown invariant `tif_respectd` (did you mean `tif_respected`?)",
+    );
+    assert!(e.message.ends_with("(in variant `buggy`)"), "{e}");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"solvency\"]");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"solvency\"", "expect.violated[0]", "not checked yet");
+}
+
+#[test]
+fn variant_names_must_be_unique() {
+    let src = format!("{MINIMAL}\n[[variants]]\nname = \"buggy\"\n");
+    let e = err(&src, &[]);
+    let second = src.rfind("\"buggy\"").unwrap();
+    let line = src[..second].matches('\n').count() + 1;
+    assert_eq!((e.line, e.field.as_str()), (line, "variants[1].name"), "{e}");
+    assert!(e.message.contains("variant `buggy` is defined twice (first at line"), "{e}");
+    let src = MINIMAL.replace("name = \"buggy\"", "name = \"base\"");
+    assert!(err(&src, &[]).message.contains("`base` is the name of the run without variants"));
+}
+
+#[test]
+fn a_variant_set_error_points_at_its_set_entry() {
+    let src = MINIMAL.replace("set = { faults = [\"ioc_rests\"] }", "set = { \"agents.noise.count\" = 0 }");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "0 }", "agents.noise.count", "0 is below the minimum, 1 (in variant `buggy`)");
+    let src = MINIMAL.replace("set = { faults = [\"ioc_rests\"] }", "set = { \"agents.noize.count\" = 3 }");
+    let e = err(&src, &[]);
+    assert_located(
+        &e,
+        &src,
+        "\"agents.noize.count\"",
+        "agents.noize",
+        "no agent group `noize` (did you mean `noise`?)",
+    );
+}
+
+#[test]
+fn limits_are_enforced() {
+    let src = edit("max_size = \"0.1\"", "max_size = \"0.1\"\ncount = 10001");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "10001", "agents.noise.count", "above the maximum, 10000");
+    let many: String = (0..11)
+        .map(|i| {
+            format!(
+                "[agents.g{i}]\nkind = \"noise_trader\"\nmarket = \"BTC-USD\"\nmax_size = \"0.02\"\ncount = 10000\n"
+            )
+        })
+        .collect();
+    let src = format!("{}\n{many}", MINIMAL.split("[[variants]]").next().unwrap());
+    let e = err(&src, &[]);
+    assert_eq!(e.field, "agents.g9.count", "{e}");
+    assert!(e.message.contains("more than the maximum of 100000"), "{e}");
+    let src = edit("max_size = \"0.1\"", "max_size = \"0.1\"\nstart = \"1s\"\nstop = \"1s\"");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"1s\"\nfunding", "agents.noise.stop", "stop (1s) must be after start (1s)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overrides
+
+#[test]
+fn overrides_change_every_run() {
+    let file = ok(
+        MINIMAL,
+        &[
+            "seed=9",
+            "duration=5s",
+            "agents.noise.count=40",
+            "markets.BTC-USD.initial_price=150.5",
+            "exchange.crash_at=[\"1s\", \"500ms\"]",
+            "network.loss=0",
+            "description=what if",
+            "agents.noise.funding={ USD = \"5\" }",
+        ],
+    );
+    for run in &file.runs {
+        assert_eq!((run.seed, run.duration_ns), (9, 5_000_000_000));
+        assert_eq!(run.agents[0].count, 40);
+        assert_eq!(run.markets[0].initial_price, Price(301));
+        assert_eq!(run.exchange.crash_at_ns, [500_000_000, 1_000_000_000]);
+        assert_eq!(run.network.loss_ppm, 0);
+        assert_eq!(run.description, "what if");
+        // A table merges key by key: BTC stays, USD changes.
+        assert_eq!(run.agents[0].funding, [(AssetId(0), 100_000_000), (AssetId(1), 500)]);
+    }
+    // The variant's own `set` still applies, under the command line's.
+    assert!(file.runs[1].faults.has(Fault::IocRests));
+    assert!(!file.runs[0].faults.has(Fault::IocRests));
+    let file = ok(MINIMAL, &["faults=[\"taker_price\"]"]);
+    assert!(file.runs.iter().all(|r| r.faults.iter().eq([Fault::TakerPrice])));
+}
+
+#[test]
+fn an_override_can_add_a_whole_group() {
+    let file = ok(MINIMAL, &["agents.rfq={ kind = \"rfq_taker\", market = \"BTC-USD\", max_size = \"0.04\" }"]);
+    let rfq = file.runs[0].agents.last().unwrap();
+    assert_eq!((rfq.name.as_str(), rfq.behaviour.kind()), ("rfq", "rfq_taker"));
+    assert_eq!(file.runs[1].agents.len(), 3);
+}
+
+#[test]
+fn a_bad_override_path_names_the_override() {
+    let e = err(MINIMAL, &["agents.noize.count=3"]);
+    assert_eq!((e.origin.as_str(), e.line, e.column), ("--set", 0, 0));
+    assert_eq!(e.setting.as_deref(), Some("agents.noize.count=3"));
+    assert_eq!(e.field, "agents.noize");
+    assert!(e.message.contains("no agent group `noize` (did you mean `noise`?)"), "{e}");
+    assert!(e.to_string().starts_with("--set agents.noize.count=3: agents.noize: no agent group"), "{e}");
+
+    let e = err(MINIMAL, &["exchange.quote_tll=1s"]);
+    assert!(e.message.contains("unknown field `quote_tll` (did you mean `quote_ttl`?)"), "{e}");
+    assert_eq!(e.to_string().split(':').next(), Some("--set exchange.quote_tll=1s"), "{e}");
+
+    let e = err(MINIMAL, &["duration.x=1"]);
+    assert!(e.message.contains("is a string, not a table"), "{e}");
+    for fixed in ["name=other", "variants=[]"] {
+        let e = err(MINIMAL, &[fixed]);
+        assert!(e.message.contains("cannot be overridden"), "{e}");
+    }
+    let e = err(MINIMAL, &["agents..count=1"]);
+    assert!(e.message.contains("empty name"), "{e}");
+    assert!("no-equals-sign".parse::<Override>().is_err());
+    assert!("=1".parse::<Override>().is_err());
+}
+
+#[test]
+fn a_bad_override_value_names_the_override() {
+    let e = err(MINIMAL, &["agents.noise.count=0"]);
+    assert_eq!(e.to_string(), "--set agents.noise.count=0: 0 is below the minimum, 1");
+    let e = err(MINIMAL, &["seed=abc"]);
+    assert_eq!(e.to_string(), "--set seed=abc: expected an integer in 0..=9223372036854775807, found a string \"abc\"");
+    let e = err(MINIMAL, &["duration=2 s"]);
+    assert!(e.to_string().starts_with("--set duration=2 s: duration \"2 s\" has an unknown unit"), "{e}");
+    let e = err(MINIMAL, &["agents.noise.funding={ USD = \"0.001\" }"]);
+    assert_eq!(e.field, "agents.noise.funding.USD");
+    assert!(e.to_string().contains("agents.noise.funding.USD: amount 0.001 USD has more than 2 decimal places"), "{e}");
+    // In a second override, the index is kept straight.
+    let e = err(MINIMAL, &["seed=3", "faults=[\"allow_negative\"]"]);
+    assert_eq!(e.setting.as_deref(), Some("faults=[\"allow_negative\"]"));
+    assert_eq!(e.field, "faults[0]");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variants
+
+const VARIANTS: &str = r#"
+[[variants]]
+name = "busy"
+description = "Four times the noise."
+set = { "agents.noise.count" = 4, exchange.crash_at = ["0.5s"] }
+
+[[variants]]
+name = "expects_nothing"
+set = { "expect.violated" = [] }
+"#;
+
+#[test]
+fn variants_inherit_and_override() {
+    let src = format!("{MINIMAL}{VARIANTS}");
+    let file = ok(&src, &[]);
+    let runs: Vec<&Scenario> = file.runs.iter().collect();
+    assert_eq!(
+        runs.iter().map(|r| r.variant.as_str()).collect::<Vec<_>>(),
+        ["base", "buggy", "busy", "expects_nothing"]
+    );
+    let [base, buggy, busy, nothing] = runs[..] else { unreachable!() };
+    assert!(base.expect.violated.is_empty() && base.faults.is_empty());
+    assert_eq!(buggy.expect.violated, [Invariant::TifRespected]);
+    assert!(buggy.faults.has(Fault::IocRests));
+    // No `expect` and no fault in `busy`: it inherits the base's.
+    assert!(busy.expect.violated.is_empty() && busy.faults.is_empty());
+    assert_eq!(busy.agents[0].count, 4);
+    assert_eq!(busy.exchange.crash_at_ns, [500_000_000]);
+    assert_eq!(busy.description, "Four times the noise.");
+    assert_eq!(busy.agents[1], base.agents[1]);
+    assert!(nothing.expect.violated.is_empty());
+    assert_eq!(nothing.agents, base.agents);
+    // The command line applies after the variant's own set.
+    let file = ok(&src, &["agents.noise.count=7"]);
+    assert!(file.runs.iter().all(|r| r.agents[0].count == 7));
+}
+
+#[test]
+fn nested_and_quoted_set_keys_mean_the_same() {
+    let quoted = MINIMAL.replace("set = { faults = [\"ioc_rests\"] }", "set = { \"agents.noise.count\" = 6 }");
+    let nested = MINIMAL.replace("set = { faults = [\"ioc_rests\"] }", "set = { agents.noise.count = 6 }");
+    assert_eq!(ok(&quoted, &[]), ok(&nested, &[]));
+    assert_eq!(ok(&nested, &[]).runs[1].agents[0].count, 6);
+    let misspelt = MINIMAL.replace("set = { faults = [\"ioc_rests\"] }", "set = { agents.noize.count = 6 }");
+    let e = err(&misspelt, &[]);
+    assert_located(&e, &misspelt, "noize", "agents.noize", "no agent group `noize` (did you mean `noise`?)");
+}
+
+#[test]
+fn a_base_expectation_is_inherited_unless_replaced() {
+    let src = MINIMAL.replace("[variants.expect]\nviolated = [\"tif_respected\"]\n", "")
+        + "\n[expect]\nviolated = [\"conservation\"]\n";
+    let file = ok(&src, &[]);
+    assert!(file.runs.iter().all(|r| r.expect.violated == [Invariant::Conservation]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Never a panic
+
+fn no_panic(source: &str, overrides: &[Override]) {
+    let _ = scenario::parse(source, "prop", overrides);
+}
+
+/// Field paths and values overrides are drawn from: valid, misspelt, or nonsense.
+const PATHS: [&str; 12] = [
+    "seed",
+    "duration",
+    "agents.noise.count",
+    "agents.noize.count",
+    "agents.x",
+    "markets.BTC-USD.tick",
+    "exchange.crash_at",
+    "faults",
+    "expect",
+    "agents.makers.funding.BTC",
+    "a.b.c.d",
+    "",
+];
+const VALUES: [&str; 12] = [
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "\"2s\"",
+    "2s",
+    "[]",
+    "[\"1s\"]",
+    "{}",
+    "{ kind = \"depositor\" }",
+    "9223372036854775808",
+    "nan",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(source in "\\PC{0,400}") {
+        no_panic(&source, &[]);
+    }
+
+    #[test]
+    fn toml_shaped_text_never_panics(source in "([a-z_.\\[\\]\"= 0-9{},\n-]|\"[a-zA-Z0-9_.-]{0,6}\"){0,80}") {
+        no_panic(&source, &[]);
+    }
+
+    #[test]
+    fn mutated_quickstart_never_panics(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<u8>()), 1..8),
+    ) {
+        let mut bytes = scenario::QUICKSTART.as_bytes().to_vec();
+        for (at, op, byte) in edits {
+            let i = at.index(bytes.len().max(1)).min(bytes.len());
+            match op {
+                0 if i < bytes.len() => { bytes.remove(i); }
+                1 => bytes.insert(i, byte),
+                _ if i < bytes.len() => bytes[i] = byte,
+                _ => {}
+            }
+        }
+        no_panic(&String::from_utf8_lossy(&bytes), &[]);
+    }
+
+    #[test]
+    fn mutated_minimal_with_overrides_never_panics(
+        cut in 0usize..MINIMAL.len(),
+        line in "[a-z_.]{0,12} = [\"a-z0-9.\\[\\]{}]{0,12}",
+        overrides in proptest::collection::vec((0..PATHS.len(), 0..VALUES.len()), 0..4),
+    ) {
+        let overrides: Vec<Override> = overrides
+            .into_iter()
+            .map(|(p, v)| Override { field: PATHS[p].to_owned(), value: VALUES[v].to_owned() })
+            .collect();
+        let at = (0..=cut).rev().find(|&i| MINIMAL.is_char_boundary(i)).unwrap_or(0);
+        let source = format!("{}\n{line}\n{}", &MINIMAL[..at], &MINIMAL[at..]);
+        no_panic(&source, &overrides);
+        no_panic(MINIMAL, &overrides);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fuzz target's committed corpus, replayed on stable
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/scenario_parse")
+}
+
+#[test]
+fn fuzz_corpus_replays_clean() {
+    let mut paths: Vec<PathBuf> = fs::read_dir(corpus_dir())
+        .expect("fuzz/corpus/scenario_parse")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "only {} inputs in {}", paths.len(), corpus_dir().display());
+    for path in &paths {
+        let data = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // As the target reads it: the file, then after a NUL byte one override per line.
+        let outcome = std::panic::catch_unwind(|| {
+            let text = std::str::from_utf8(&data).ok()?;
+            let (source, sets) = text.split_once('\0').unwrap_or((text, ""));
+            let overrides: Vec<Override> = sets.lines().filter_map(|line| line.parse().ok()).collect();
+            Some(scenario::parse(source, "fuzz", &overrides))
+        });
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        match outcome {
+            Err(_) => {
+                panic!("{} panics; replay it with `cargo fuzz run scenario_parse {}`", path.display(), path.display())
+            }
+            // Seeds named `bad-*` show error paths; every other seed is a valid scenario to mutate.
+            Ok(Some(Err(e))) => assert!(name.starts_with("bad-"), "{}: {e}", path.display()),
+            Ok(Some(Ok(_))) => assert!(!name.starts_with("bad-"), "{} parses", path.display()),
+            Ok(None) => assert!(name.starts_with("bad-"), "{} is not UTF-8", path.display()),
+        }
+    }
+}
