@@ -5,6 +5,8 @@
 //! - for each, a short hand-written command sequence that triggers the bug: with the fault on the
 //!   auditor reports a violation of one of the invariants in [`Fault::caught_by`] (and nothing
 //!   outside a documented list of side effects); with it off, the same sequence is clean;
+//! - for each engine fault, the bare `Book` built with it differs from `Book::new` in exactly the
+//!   rule it breaks;
 //! - for each, seeded random command sequences: with the fault on, one of the first few hundred
 //!   finds a violation it is caught by; with it off, none finds any violation;
 //! - with every fault on at once, random and extreme sequences never panic the exchange, the
@@ -13,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use exsim::audit::{Auditor, Invariant};
-use exsim::engine::{Event, OrderId, Stp, Tif};
+use exsim::engine::{Book, CancelReason, Event, LimitOrder, MatchingEngine, OrderId, OwnerId, Stp, Tif};
 use exsim::exchange::{Ack, Command, Exchange, ExchangeConfig, NewOrder, OrderKind, QuoteId, Reject};
 use exsim::fault::{Fault, FaultSet};
 use exsim::ledger::{Account, UserId};
@@ -263,6 +265,23 @@ fn each_fault_does_exactly_its_bug() {
     let ack = on.apply(Command::AcceptQuote { user: A, quote: QuoteId(1) }).unwrap();
     assert!(matches!(ack, Ack::QuoteFilled(q) if q.qty == Qty(3)), "{ack:?}");
     assert_eq!(on.x.ledger().balance(Account::Available(A), BTC) - before, 1_000_000 - 2_500);
+    // The book, not the house, is the counterparty: a house with no inventory, which must refuse
+    // (`cannot_honor`), "fills" the quote all the same.
+    for (faults, expected) in [(FaultSet::NONE, false), (FaultSet::NONE.with(Fault::QuoteReprice), true)] {
+        let mut run = Audited::new(faults);
+        for c in [
+            Command::Deposit { user: A, asset: USD, amount: 10_000_000 },
+            Command::Deposit { user: B, asset: BTC, amount: 1_000_000_000 },
+            gtc(B, Side::Sell, 100, 5),
+            Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(3) },
+        ] {
+            run.apply(c).unwrap();
+        }
+        let outcome = run.apply(Command::AcceptQuote { user: A, quote: QuoteId(1) });
+        assert_eq!(outcome.is_ok(), expected, "{outcome:?}");
+        assert_eq!(outcome.is_err(), outcome == Err(Reject::CannotHonor));
+        assert_eq!(run.broken().contains(&Invariant::QuoteHonored), expected);
+    }
 
     // hold_double_release: B's partially filled orders released 3 lots (cancel), 2 (replace) and 1
     // (mass cancel) twice; its untouched order at 102 released its 5 once. It holds minus 6 lots.
@@ -279,6 +298,88 @@ fn each_fault_does_exactly_its_bug() {
     let total: Minor =
         ledger.balances().filter(|(a, asset, _)| *a != Account::World && *asset == USD).map(|b| b.2).sum();
     assert_eq!(total, -ledger.balance(Account::World, USD) + 1);
+}
+
+/// The bare engine: each engine fault changes exactly its rule, and the book stays sound.
+#[test]
+fn engine_faults_change_only_their_rule() {
+    let order = |id: u64, side, price: u64, qty: u64, tif| LimitOrder {
+        id: OrderId(id),
+        owner: OwnerId(id as u32),
+        side,
+        price: Price(price),
+        qty: Qty(qty),
+        tif,
+        stp: Stp::default(),
+    };
+    let flow = [
+        order(1, Side::Sell, 100, 5, Tif::Gtc),
+        order(2, Side::Sell, 100, 5, Tif::Gtc),
+        order(3, Side::Buy, 103, 2, Tif::Gtc),
+        order(4, Side::Buy, 100, 2, Tif::Gtc),
+        order(5, Side::Buy, 101, 9, Tif::Ioc),
+    ];
+    let run = |faults: FaultSet| {
+        let mut book = Book::with_faults(faults);
+        let mut events = Vec::new();
+        for o in flow {
+            book.limit(o, &mut events).unwrap();
+            book.check().unwrap();
+        }
+        (events, book)
+    };
+    let (honest, book) = run(FaultSet::NONE);
+    assert_eq!((honest.clone(), book.len()), (run_new(&flow), 0));
+    use Event::{Cancel, Fill, Rest};
+    let fill = |maker, taker, price, qty| Fill {
+        maker: OrderId(maker),
+        taker: OrderId(taker),
+        price: Price(price),
+        qty: Qty(qty),
+    };
+    let rest = |id, side, price, qty| Rest { id: OrderId(id), side, price: Price(price), qty: Qty(qty) };
+    assert_eq!(
+        honest,
+        vec![
+            rest(1, Side::Sell, 100, 5),
+            rest(2, Side::Sell, 100, 5),
+            fill(1, 3, 100, 2),
+            fill(1, 4, 100, 2),
+            fill(1, 5, 100, 1),
+            fill(2, 5, 100, 5),
+            Cancel { id: OrderId(5), qty: Qty(3), reason: CancelReason::Unfilled },
+        ]
+    );
+    // ioc_rests: the IOC's last 3 lots rest at 101 instead of being cancelled.
+    let (events, book) = run(FaultSet::NONE.with(Fault::IocRests));
+    assert_eq!(events[..6], honest[..6]);
+    assert_eq!(events[6], rest(5, Side::Buy, 101, 3));
+    assert_eq!(book.best_bid(), Some(Price(101)));
+    // taker_price: the limit takers' fills report their own limits.
+    let (events, _) = run(FaultSet::NONE.with(Fault::TakerPrice));
+    let prices: Vec<u64> =
+        events.iter().filter_map(|e| if let Fill { price, .. } = e { Some(price.0) } else { None }).collect();
+    assert_eq!(prices, [103, 100, 101, 101]);
+    // priority_lost_on_partial: order 1, partially filled by order 3, goes behind order 2.
+    let (events, _) = run(FaultSet::NONE.with(Fault::PriorityLostOnPartial));
+    assert_eq!(events[2], fill(1, 3, 100, 2));
+    assert_eq!(events[3], fill(2, 4, 100, 2));
+    // Faults that are not the engine's change nothing in it.
+    let others: FaultSet =
+        [Fault::QuoteReprice, Fault::HoldDoubleRelease, Fault::FeeRoundingMints, Fault::AckBeforeDurable]
+            .into_iter()
+            .collect();
+    assert_eq!(run(others).0, honest);
+}
+
+/// The same flow through `Book::new`.
+fn run_new(flow: &[LimitOrder]) -> Vec<Event> {
+    let mut book = Book::new();
+    let mut events = Vec::new();
+    for &o in flow {
+        book.limit(o, &mut events).unwrap();
+    }
+    events
 }
 
 /// Decodes four random numbers into one command over small id and price ranges, so that orders

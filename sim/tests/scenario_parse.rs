@@ -143,10 +143,10 @@ fn quickstart_parses_to_the_expected_model() {
         Behaviour::MarketMaker {
             market: MarketId(0),
             half_spread_ticks: 5,
-            levels: 3,
+            levels: 5,
             level_step_ticks: 2,
             size_lots: 10,
-            refresh_ns: 50_000_000,
+            refresh_ns: 20_000_000,
             skew_lots_per_tick: 50,
             max_inventory_lots: 500,
         }
@@ -155,7 +155,7 @@ fn quickstart_parses_to_the_expected_model() {
         base.agents[1].behaviour,
         Behaviour::NoiseTrader {
             market: MarketId(0),
-            mean_interval_ns: 20_000_000,
+            mean_interval_ns: 2_000_000,
             size_lots_max: 50,
             price_band_ticks: 20
         }
@@ -714,10 +714,12 @@ fn fuzz_corpus_replays_clean() {
     assert!(paths.len() >= 3, "only {} inputs in {}", paths.len(), corpus_dir().display());
     for path in &paths {
         let data = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        // As the target reads it: the file, then after a NUL byte one override per line.
+        // As the target reads it: the file (empty: the quickstart), then after a NUL byte one
+        // override per line.
         let outcome = std::panic::catch_unwind(|| {
             let text = std::str::from_utf8(&data).ok()?;
             let (source, sets) = text.split_once('\0').unwrap_or((text, ""));
+            let source = if source.is_empty() { scenario::QUICKSTART } else { source };
             let overrides: Vec<Override> = sets.lines().filter_map(|line| line.parse().ok()).collect();
             Some(scenario::parse(source, "fuzz", &overrides))
         });

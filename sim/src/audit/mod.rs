@@ -199,6 +199,15 @@ impl Auditor {
         a
     }
 
+    /// A copy of this (checkpointed) shadow that carries `findings`, the run's findings so far,
+    /// muted until [`Auditor::unmute`]: recovery replays the commands after the checkpoint into it.
+    pub fn resume_with(&self, findings: &Findings) -> Auditor {
+        let mut a = self.clone();
+        a.findings = findings.clone();
+        a.muted = true;
+        a
+    }
+
     /// Ends a recovery replay: from now on violations count again.
     pub fn unmute(&mut self) {
         self.muted = false;
@@ -399,14 +408,14 @@ impl Auditor {
         while start < events.len() {
             let market = events[start].0;
             let end = events[start..].iter().position(|(m, _)| *m != market).map_or(events.len(), |n| start + n);
-            let group: Vec<Event> = events[start..end].iter().map(|(_, e)| *e).collect();
+            let group = &events[start..end];
             start = end;
-            if group.iter().any(|e| matches!(e, Event::Fill { .. })) {
+            if group.iter().any(|(_, e)| matches!(e, Event::Fill { .. })) {
                 self.findings.exercise(Invariant::PriceTimePriority);
                 self.findings.exercise(Invariant::LimitRespected);
             }
             let book = &mut self.books[usize::from(market.0)];
-            book.replay(&group, rules.as_ref(), command, owner, &mut self.found, &mut reserves);
+            book.replay(group, rules.as_ref(), command, owner, &mut self.found, &mut reserves);
             let engine = x.engine(market);
             let (bid, ask) = (book.best(Side::Buy), book.best(Side::Sell));
             if (bid, ask) != (engine.best_bid(), engine.best_ask()) {

@@ -10,7 +10,7 @@ use super::Invariant;
 use crate::engine::{Event, OrderId, Tif};
 use crate::exchange::Command;
 use crate::ledger::UserId;
-use crate::units::{Price, Qty, Side};
+use crate::units::{MarketId, Price, Qty, Side};
 
 /// A change to what resting orders reserve: `lots` (signed) of `owner`'s order at `price`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ impl ShadowBook {
     /// `reserves`. `owner` is the user who sent the command.
     pub(super) fn replay(
         &mut self,
-        events: &[Event],
+        events: &[(MarketId, Event)],
         rules: Option<&TakerRules>,
         command: &Command,
         owner: UserId,
@@ -120,7 +120,7 @@ impl ShadowBook {
     ) {
         let mut taker = rules.map(|r| (r.id, r.side, r.limit, r.tif));
         let mut filled = 0u64;
-        for &event in events {
+        for &(_, event) in events {
             match event {
                 Event::Fill { maker, taker: taker_id, price, qty } => {
                     let Some(resting) = self.orders.get(&maker).copied() else {

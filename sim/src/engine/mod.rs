@@ -15,6 +15,10 @@
 //!
 //! The reference implementation is [`Book`]; a user's own engine implements the same trait and is
 //! driven and checked the same way (SPEC §12).
+//!
+//! [`Book::with_faults`] builds a reference book that deliberately breaks one rule of this contract
+//! per fault switch of SPEC §5 (`ioc_rests`, `taker_price`, `priority_lost_on_partial`), so that the
+//! auditor can be shown to catch each; [`Book::new`] has none.
 
 mod book;
 mod ladder;

@@ -49,8 +49,8 @@ const ASSET_FIELDS: [&str; 1] = ["decimals"];
 const MARKET_FIELDS: [&str; 9] =
     ["base", "quote", "tick", "lot", "maker_fee_bps", "taker_fee_bps", "initial_price", "volatility_ticks", "step"];
 
-const EXCHANGE_FIELDS: [&str; 6] =
-    ["quote_ttl", "quote_spread_bps", "flush_interval", "crash_at", "crash_mean_interval", "recovery"];
+const EXCHANGE_FIELDS: [&str; 7] =
+    ["quote_ttl", "quote_spread_bps", "flush_interval", "crash_at", "crash_mean_interval", "recovery", "house_funding"];
 
 const NETWORK_FIELDS: [&str; 8] = [
     "latency_min",
@@ -78,6 +78,7 @@ pub(crate) fn default_exchange() -> ExchangeSettings {
         crash_at_ns: Vec::new(),
         crash_mean_interval_ns: 0,
         recovery_ns: 5 * MS,
+        house_funding: Vec::new(),
     }
 }
 
@@ -116,7 +117,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
     let faults = top.opt("faults", FaultSet::NONE, |n, p| faults(ctx, n, p))?;
     let assets = assets(ctx, top.require(ctx, "assets", "[assets.BTC] decimals = 8")?)?;
     let (markets, built) = markets(ctx, top.require(ctx, "markets", "[markets.BTC-USD] base = \"BTC\" …")?, &assets)?;
-    let exchange = top.opt("exchange", default_exchange(), |n, p| exchange(ctx, n, p, duration_ns))?;
+    let exchange = top.opt("exchange", default_exchange(), |n, p| exchange(ctx, n, p, duration_ns, &assets))?;
     let network = top.opt("network", default_network(), |n, p| network(ctx, n, p))?;
     let agents = top.opt("agents", Vec::new(), |n, p| agents::groups(ctx, n, p, &assets, &markets, &built))?;
     let expect = top.opt("expect", Expectations::default(), |n, p| expect(ctx, n, p))?;
@@ -275,7 +276,31 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
     Ok((setups, built))
 }
 
-fn exchange(ctx: &Ctx<'_>, node: &Node, path: &str, duration_ns: u64) -> Result<ExchangeSettings> {
+/// `house_funding = { BTC = "100" }`: positive whole minor units of known assets.
+fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, i64)>> {
+    let table = Fields::any(ctx, node, path)?;
+    let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
+    let mut out = Vec::with_capacity(table.table.entries.len());
+    for entry in &table.table.entries {
+        let entry_path = join(path, &entry.key);
+        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.clone()) };
+        let a = lookup(ctx, &key, &entry_path, &symbols, "asset")?;
+        let value = decimal(ctx, &entry.node, &entry_path)?;
+        let minor = crate::units::decimal::amount_to_minor(&assets[a], value)
+            .map_err(|e| ctx.error(entry.node.origin, &entry_path, e.to_string()))?;
+        if minor <= 0 || minor > MAX_TOTAL_FUNDING {
+            return Err(ctx.error(
+                entry.node.origin,
+                &entry_path,
+                format!("must be positive and at most {MAX_TOTAL_FUNDING} minor units of {}", entry.key),
+            ));
+        }
+        out.push((asset_id(a), minor));
+    }
+    Ok(out)
+}
+
+fn exchange(ctx: &Ctx<'_>, node: &Node, path: &str, duration_ns: u64, assets: &[Asset]) -> Result<ExchangeSettings> {
     let f = Fields::open(ctx, node, path, &EXCHANGE_FIELDS)?;
     let d = default_exchange();
     let crash_at_ns = f.opt("crash_at", Vec::new(), |n, p| {
@@ -308,6 +333,7 @@ fn exchange(ctx: &Ctx<'_>, node: &Node, path: &str, duration_ns: u64) -> Result<
         crash_mean_interval_ns: f
             .opt("crash_mean_interval", d.crash_mean_interval_ns, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS))?,
         recovery_ns: f.opt("recovery", d.recovery_ns, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS))?,
+        house_funding: f.opt("house_funding", Vec::new(), |n, p| house_funding(ctx, n, p, assets))?,
     })
 }
 

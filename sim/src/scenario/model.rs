@@ -74,6 +74,9 @@ pub struct ExchangeSettings {
     pub crash_mean_interval_ns: u64,
     /// Time from a crash until the exchange serves again.
     pub recovery_ns: u64,
+    /// Deposited into the house account (user 0) at time zero: the inventory it honors RFQ
+    /// quotes from.
+    pub house_funding: Vec<(AssetId, Minor)>,
 }
 
 /// The client–exchange network: each message independently.

@@ -7,6 +7,11 @@
 //! exchange by replaying it — can only lose commands nobody was told about; their clients retry
 //! with the same idempotency key and the recovered dedup table answers or re-applies them.
 //!
+//! Recovery starts from the latest **checkpoint** — a copy of the exchange and the dedup tables
+//! taken at a flush, every [`CHECKPOINT_EVERY`] commands — and replays the log after it, so a crash
+//! costs O(commands since the checkpoint), not O(run). Every replayed command must give the answer
+//! the log recorded: replay is deterministic or exsim has a bug (asserted).
+//!
 //! Invariants:
 //! - a request key is applied at most once per exchange lifetime (dedup), and a retry of an
 //!   applied key gets the original answer, never a second effect;
@@ -28,13 +33,17 @@ pub const SYSTEM: ClientId = u32::MAX;
 /// An exchange's answer.
 pub type Outcome = Result<Ack, Reject>;
 
-/// One entry of the durable command log.
+/// A checkpoint is taken at the first flush after this many new log entries.
+pub const CHECKPOINT_EVERY: usize = 4096;
+
+/// One entry of the durable command log, with the answer it got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Logged {
     pub time_ns: u64,
     pub client: ClientId,
     pub key: u64,
     pub command: Command,
+    pub outcome: Outcome,
 }
 
 /// An answer ready to leave the exchange.
@@ -43,6 +52,17 @@ pub struct Answer {
     pub client: ClientId,
     pub key: u64,
     pub outcome: Outcome,
+    /// The log entry of the command it answers.
+    pub index: usize,
+}
+
+/// The state at a flush, from which recovery replays.
+#[derive(Clone, Debug)]
+struct Checkpoint {
+    len: usize,
+    exchange: Exchange,
+    clients: Vec<ClientTable>,
+    system: ClientTable,
 }
 
 /// What the gateway did with a request.
@@ -84,22 +104,28 @@ pub struct Gateway {
     up: bool,
     ack_early: bool,
     crashes: u32,
+    checkpoint: Checkpoint,
 }
 
 impl Gateway {
     /// A fresh exchange node, up, with an empty journal.
     pub fn new(config: &ExchangeConfig, clients: usize) -> Result<Gateway, ConfigError> {
+        let exchange = Exchange::new(config)?;
+        let clients = vec![ClientTable::default(); clients];
+        let checkpoint =
+            Checkpoint { len: 0, exchange: exchange.clone(), clients: clients.clone(), system: ClientTable::default() };
         Ok(Gateway {
-            exchange: Exchange::new(config)?,
+            exchange,
             config: config.clone(),
             log: Vec::with_capacity(1 << 14),
             durable: 0,
-            clients: vec![ClientTable::default(); clients],
+            clients,
             system: ClientTable::default(),
             pending: Vec::with_capacity(256),
             up: true,
             ack_early: config.faults.has(Fault::AckBeforeDurable),
             crashes: 0,
+            checkpoint,
         })
     }
 
@@ -157,7 +183,7 @@ impl Gateway {
             return Received::Stale;
         }
         if let Some(seen) = table.answers.get(&key) {
-            let answer = Answer { client, key, outcome: seen.outcome };
+            let answer = Answer { client, key, outcome: seen.outcome, index: seen.index };
             if ack_early || seen.index < durable {
                 out.push(answer);
             } else {
@@ -167,9 +193,9 @@ impl Gateway {
         }
         let outcome = self.exchange.apply(now_ns, command);
         let index = self.log.len();
-        self.log.push(Logged { time_ns: now_ns, client, key, command: *command });
+        self.log.push(Logged { time_ns: now_ns, client, key, command: *command, outcome });
         self.table(client).answers.insert(key, Remembered { outcome, index });
-        let answer = Answer { client, key, outcome };
+        let answer = Answer { client, key, outcome, index };
         if ack_early {
             out.push(answer);
         } else {
@@ -190,6 +216,27 @@ impl Gateway {
         had
     }
 
+    /// Whether the next checkpoint is due (checked right after a flush, when all is durable).
+    pub fn checkpoint_due(&self) -> bool {
+        self.up && self.durable == self.log.len() && self.log.len() - self.checkpoint.len >= CHECKPOINT_EVERY
+    }
+
+    /// Takes a checkpoint of the durable state: recovery will replay from here.
+    pub fn take_checkpoint(&mut self) {
+        assert!(self.up && self.durable == self.log.len(), "a checkpoint holds durable state only");
+        self.checkpoint = Checkpoint {
+            len: self.log.len(),
+            exchange: self.exchange.clone(),
+            clients: self.clients.clone(),
+            system: self.system.clone(),
+        };
+    }
+
+    /// The log entry at `index`, if the log (after a crash: the recovered log) has it.
+    pub fn logged(&self, index: usize) -> Option<&Logged> {
+        self.log.get(index)
+    }
+
     /// Whether a flush would do anything.
     pub fn dirty(&self) -> bool {
         self.durable < self.log.len() || !self.pending.is_empty()
@@ -207,23 +254,30 @@ impl Gateway {
         lost
     }
 
-    /// Recovers from the durable log: a fresh exchange replays every durable command; `observe`
-    /// sees each replayed command with the recovered exchange and its outcome (the auditor rebuilds
-    /// its shadow from it). The dedup table is rebuilt from the same replay.
-    pub fn recover(&mut self, mut observe: impl FnMut(&Exchange, &Command, &Outcome)) {
+    /// Recovers from the durable log: the exchange and dedup tables restart from the checkpoint
+    /// and replay every durable command after it; `observe` sees each replayed command with the
+    /// recovered exchange and its outcome (the auditor rebuilds its shadow from it). Returns the
+    /// log length the checkpoint covered.
+    pub fn recover(&mut self, mut observe: impl FnMut(&Exchange, &Command, &Outcome)) -> usize {
         assert!(!self.up, "recover while up");
-        let mut exchange = Exchange::new(&self.config).expect("the configuration was accepted at start");
-        for table in self.clients.iter_mut().chain(std::iter::once(&mut self.system)) {
-            *table = ClientTable::default();
-        }
-        for index in 0..self.log.len() {
+        assert!(self.checkpoint.len <= self.log.len(), "a checkpoint is never ahead of the durable log");
+        self.exchange = self.checkpoint.exchange.clone();
+        self.clients = self.checkpoint.clients.clone();
+        self.system = self.checkpoint.system.clone();
+        for index in self.checkpoint.len..self.log.len() {
             let entry = self.log[index];
-            let outcome = exchange.apply(entry.time_ns, &entry.command);
-            observe(&exchange, &entry.command, &outcome);
+            let outcome = self.exchange.apply(entry.time_ns, &entry.command);
+            assert_eq!(outcome, entry.outcome, "replaying log entry {index} gave another answer: apply is not deterministic");
+            observe(&self.exchange, &entry.command, &outcome);
             self.table(entry.client).answers.insert(entry.key, Remembered { outcome, index });
         }
-        self.exchange = exchange;
         self.up = true;
+        self.checkpoint.len
+    }
+
+    /// A fresh exchange of this configuration (for an auditor that must start from genesis).
+    pub fn config(&self) -> &ExchangeConfig {
+        &self.config
     }
 
     /// The answer remembered for (client, key), if any: what the exchange would tell a retry.
@@ -295,7 +349,7 @@ mod tests {
         assert_eq!(g.crash(), 1);
         assert_eq!(g.receive(7, 0, 3, 1, &deposit(1), &mut out), Received::Down);
         let mut replayed = 0;
-        g.recover(|_, _, _| replayed += 1);
+        assert_eq!(g.recover(|_, _, _| replayed += 1), 0, "no checkpoint yet: replay from genesis");
         assert_eq!(replayed, 2);
         assert!(g.remembered(0, 1).is_some() && g.remembered(0, 2).is_none());
         let bal = g.exchange().ledger().balance(crate::ledger::Account::Available(UserId(1)), AssetId(0));
@@ -309,5 +363,49 @@ mod tests {
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         assert_eq!(out.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use super::*;
+    use crate::fault::FaultSet;
+    use crate::ledger::{Account, UserId};
+    use crate::units::{Asset, AssetId};
+
+    #[test]
+    fn recovery_from_a_checkpoint_equals_recovery_from_genesis() {
+        let config = ExchangeConfig {
+            assets: vec![Asset::new("USD", 2).unwrap()],
+            markets: vec![],
+            quote_ttl_ns: 1,
+            quote_spread_bps: 0,
+            faults: FaultSet::NONE,
+        };
+        let mut g = Gateway::new(&config, 1).unwrap();
+        g.setup(&Command::OpenAccount);
+        let mut out = Vec::new();
+        let n = CHECKPOINT_EVERY as u64 + 10;
+        for key in 1..=n {
+            let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 1 };
+            g.receive(key, 0, key, key, &command, &mut out);
+            if key == n / 2 {
+                g.flush(&mut out);
+                assert!(!g.checkpoint_due());
+            }
+        }
+        g.flush(&mut out);
+        assert!(g.checkpoint_due());
+        g.take_checkpoint();
+        let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 5 };
+        g.receive(n + 1, 0, n + 1, n + 1, &command, &mut out);
+        g.flush(&mut out);
+        g.crash();
+        let mut replayed = 0;
+        assert_eq!(g.recover(|_, _, _| replayed += 1), g.log_len().0 - 1);
+        assert_eq!(replayed, 1);
+        let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));
+        assert_eq!(balance, n as i64 + 5);
+        assert_eq!(g.exchange().ledger().journal().replay().get(&(Account::Available(UserId(1)), AssetId(0))), Some(&balance));
     }
 }

@@ -132,6 +132,8 @@ struct World<'w> {
     rec: Recorder<'w>,
     answers: Vec<Answer>,
     acked: Vec<Answer>,
+    /// The auditor's shadow at the gateway's checkpoint, to rebuild from after a crash.
+    auditor_checkpoint: Auditor,
     commands: Vec<Command>,
     flush_scheduled: bool,
     counts: Counts,
@@ -162,6 +164,10 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         auditor.observe_at(gateway.exchange(), &command, &outcome, Stamp::default());
         outcome
     };
+    for &(asset, amount) in &scenario.exchange.house_funding {
+        let outcome = setup(&mut gateway, &mut auditor, Command::Deposit { user: UserId::HOUSE, asset, amount });
+        assert!(outcome.is_ok(), "house funding at set-up answered {outcome:?} (the scenario caps amounts)");
+    }
     for group in &scenario.agents {
         for i in 0..group.count {
             let user = match setup(&mut gateway, &mut auditor, Command::OpenAccount) {
@@ -182,10 +188,13 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
             });
         }
     }
+    let auditor_checkpoint = auditor.clone();
+    gateway.take_checkpoint();
     let mut world = World {
         queue: Queue::default(),
         gateway,
         auditor,
+        auditor_checkpoint,
         network: Network::new(&scenario.network, seed),
         slots,
         fair: scenario.markets.iter().map(|m| m.initial_price).collect(),
@@ -500,6 +509,10 @@ impl World<'_> {
         let flushed = self.gateway.flush(&mut self.answers);
         let released = self.answers.len();
         self.send_answers(at.time_ns);
+        if self.gateway.checkpoint_due() {
+            self.gateway.take_checkpoint();
+            self.auditor_checkpoint = self.auditor.clone();
+        }
         self.rec.u64(u64::from(flushed));
         self.rec.u64(released as u64);
         self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "flush", "released": released}));
@@ -521,8 +534,7 @@ impl World<'_> {
 
     fn recover(&mut self, at: Stamp) {
         self.rec.begin(at.seq, at.time_ns, RECOVER);
-        let fresh = crate::exchange::Exchange::new(&exchange_config(self.scenario)).expect("accepted at start");
-        let mut auditor = self.auditor.for_recovery(&fresh);
+        let mut auditor = self.auditor_checkpoint.resume_with(self.auditor.findings());
         self.gateway.recover(|x, command, outcome| {
             auditor.observe_at(x, command, outcome, at);
         });
@@ -530,14 +542,14 @@ impl World<'_> {
         auditor.exercise(Invariant::JournalComplete);
         let mut lost = 0u64;
         for a in self.acked.drain(..) {
-            match self.gateway.remembered(a.client, a.key) {
-                Some(o) if o == a.outcome => {}
-                Some(o) => auditor.report(
+            match self.gateway.logged(a.index) {
+                Some(l) if (l.client, l.key, l.outcome) == (a.client, a.key, a.outcome) => {}
+                Some(l) => auditor.report(
                     Invariant::JournalComplete,
                     at,
                     format!(
-                        "client {} request {} was answered {:?} but the recovered journal says {o:?}",
-                        a.client, a.key, a.outcome
+                        "client {} request {} was answered {:?}, but the recovered journal holds {:?} there",
+                        a.client, a.key, a.outcome, l
                     ),
                 ),
                 None => {

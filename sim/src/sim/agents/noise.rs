@@ -7,7 +7,8 @@
 //! within `price_band_ticks` of fair value; sizes uniform in 1..=`max_size` lots; self-trade
 //! prevention mode uniform over the four. It remembers up to 32 of its resting orders from the
 //! answers it gets (it does not see maker fills, so some cancels hit finished orders and are
-//! rejected with `unknown_order`, as at a real venue).
+//! rejected with `unknown_order`, as at a real venue); with 32 remembered it cancels the oldest
+//! before anything else, so its footprint on the book stays bounded.
 
 use crate::engine::{OrderId, Stp, Tif};
 use crate::exchange::{Ack, Command, NewOrder, OrderKind, Reject};
@@ -38,6 +39,10 @@ impl NoiseTrader {
 
     pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
         let user = view.user;
+        if self.open.len() >= REMEMBER {
+            out.push(Command::Cancel { user, order: self.open.remove(0) });
+            return (why == Wake::Tick).then(|| rng.exponential_ns(self.mean_interval_ns));
+        }
         let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
         let qty = Qty(rng.uniform(1, self.size_lots_max.max(1)));
         let fair = view.fair(self.market).0;
@@ -81,9 +86,6 @@ impl NoiseTrader {
     pub fn answered(&mut self, command: &Command, outcome: &Outcome) {
         match (command, outcome) {
             (Command::Place(_), Ok(Ack::Order { id, open, .. })) if open.0 > 0 => {
-                if self.open.len() == REMEMBER {
-                    self.open.remove(0);
-                }
                 self.open.push(*id);
             }
             (Command::Replace { order, .. }, Ok(Ack::Replaced { open, .. })) if open.0 == 0 => {
