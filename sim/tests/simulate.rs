@@ -164,7 +164,8 @@ fn quickstart_summaries_match_their_snapshots() {
 fn a_faulty_run_summary_matches_its_snapshot() {
     let mut s = base();
     s.faults = FaultSet::NONE.with(Fault::TakerPrice);
-    let report = Report::new(&s, simulate(&s), 0, "exsim run quickstart --variant base --seed 7 --fault taker_price".into());
+    let report =
+        Report::new(&s, simulate(&s), 0, "exsim run quickstart --variant base --seed 7 --fault taker_price".into());
     assert!(!report.met());
     snapshot("quickstart_taker_price_table", &report.to_table(&s));
 }

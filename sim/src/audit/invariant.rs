@@ -109,9 +109,7 @@ impl Invariant {
             Invariant::WithdrawalAuthorized => "every paid withdrawal was authorized as the policy in force required",
             Invariant::WithdrawalLimits => "per-account and aggregate outflow caps held over every window",
             Invariant::Solvency => "per asset, hot + cold custody on chain >= customer liabilities",
-            Invariant::NoPiiDisclosure => {
-                "no message or export reached anyone not entitled to the personal data in it"
-            }
+            Invariant::NoPiiDisclosure => "no message or export reached anyone not entitled to the personal data in it",
             Invariant::JournalComplete => "replaying the journal reproduces every balance, also after crash recovery",
             Invariant::EventualSettlement => {
                 "after healing, every withdrawal is settled or refunded and every order is terminal or resting"

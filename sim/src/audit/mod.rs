@@ -315,7 +315,7 @@ impl Auditor {
                     format!("entry names command {} but command {seq} ran", entry.cause.seq),
                 ));
             }
-            let unbalanced = sums.iter().copied().filter(|(a, _)| a.0 != u16::MAX).chain(extra.into_iter());
+            let unbalanced = sums.iter().copied().filter(|(a, _)| a.0 != u16::MAX).chain(extra);
             if let Some((asset, sum)) = unbalanced.into_iter().find(|(_, s)| *s != 0) {
                 self.found.push((
                     Invariant::LedgerBalanced,
@@ -327,7 +327,8 @@ impl Auditor {
         for &(account, asset) in &touched {
             let shadow = self.balances.get(account_key(account, asset)).copied().unwrap_or(0);
             if account != Account::World && shadow < 0 {
-                self.found.push((Invariant::NoNegativeBalance, format!("{account:?} is {shadow} in asset {}", asset.0)));
+                self.found
+                    .push((Invariant::NoNegativeBalance, format!("{account:?} is {shadow} in asset {}", asset.0)));
             }
             let actual = x.ledger().balance(account, asset);
             if actual != shadow {
@@ -567,16 +568,14 @@ impl Auditor {
             }
             (Command::AcceptQuote { user, quote }, Ok(Ack::QuoteFilled(filled))) => {
                 let Some(issued) = self.quotes.remove(quote) else {
-                    return self.found.push((
-                        Invariant::QuoteHonored,
-                        format!("quote {} filled but never issued", quote.0),
-                    ));
+                    return self
+                        .found
+                        .push((Invariant::QuoteHonored, format!("quote {} filled but never issued", quote.0)));
                 };
                 if issued != *filled {
-                    return self.found.push((
-                        Invariant::QuoteHonored,
-                        format!("quote issued as {issued:?}, filled as {filled:?}"),
-                    ));
+                    return self
+                        .found
+                        .push((Invariant::QuoteHonored, format!("quote issued as {issued:?}, filled as {filled:?}")));
                 }
                 let market = x.market(issued.market);
                 let assets = x.assets();

@@ -19,7 +19,8 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> ExitCode {
     let mut bad = false;
     for name in &args.files {
-        let result = source(name).and_then(|(origin, text)| scenario::parse(&text, &origin, &[]).map_err(|e| e.to_string()));
+        let result =
+            source(name).and_then(|(origin, text)| scenario::parse(&text, &origin, &[]).map_err(|e| e.to_string()));
         match result {
             Ok(file) => {
                 let variants: Vec<&str> = file.runs.iter().skip(1).map(|r| r.variant.as_str()).collect();

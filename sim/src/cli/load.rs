@@ -42,9 +42,7 @@ pub fn source(arg: &str) -> Result<(String, String), String> {
     }
     let names = scenario::EMBEDDED.iter().map(|(n, _)| *n);
     let hint = did_you_mean(arg, names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-    Err(format!(
-        "{arg}: no such file, and no embedded scenario of that name{hint}; `exsim list scenarios` lists them"
-    ))
+    Err(format!("{arg}: no such file, and no embedded scenario of that name{hint}; `exsim list scenarios` lists them"))
 }
 
 /// Loads and validates one scenario with the options applied.
@@ -54,17 +52,18 @@ pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<L
         .iter()
         .map(|s| s.parse::<Override>().map_err(|e| format!("--set {s}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let faults =
-        options.fault.iter().map(|f| f.parse::<Fault>().map_err(|e| format!("--fault {f}: {e}"))).collect::<Result<
-            Vec<_>,
-            _,
-        >>()?;
+    let faults = options
+        .fault
+        .iter()
+        .map(|f| f.parse::<Fault>().map_err(|e| format!("--fault {f}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
     let (origin, text) = source(arg)?;
     let mut file = scenario::parse(&text, &origin, &overrides).map_err(|e| e.to_string())?;
     if let Some(v) = &options.variant {
         let names: Vec<&str> = file.runs.iter().map(|r| r.variant.as_str()).collect();
         if !names.contains(&v.as_str()) {
-            let hint = did_you_mean(v, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+            let hint =
+                did_you_mean(v, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
             return Err(format!("--variant {v}: {arg} has no such variant{hint}; it has: {}", names.join(", ")));
         }
         file.runs.retain(|r| &r.variant == v);

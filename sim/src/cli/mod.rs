@@ -71,8 +71,7 @@ fn bad_input(message: impl std::fmt::Display) -> ExitCode {
 
 /// Quotes a command-line word for a POSIX shell when it needs it.
 fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
     if plain {
         word.to_owned()
     } else {

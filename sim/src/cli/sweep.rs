@@ -108,7 +108,12 @@ pub fn run(args: &SweepArgs) -> ExitCode {
                 if !report.met() {
                     failed += 1;
                     if !args.json {
-                        lines.push_str(&format!("{} seed {}: {}\n", scenario.variant, item.seed, report.failures.join("; ")));
+                        lines.push_str(&format!(
+                            "{} seed {}: {}\n",
+                            scenario.variant,
+                            item.seed,
+                            report.failures.join("; ")
+                        ));
                         lines.push_str(&format!("  reproduce: {repro}\n"));
                     }
                 }

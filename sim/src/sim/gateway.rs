@@ -267,7 +267,10 @@ impl Gateway {
         for index in self.checkpoint.len..self.log.len() {
             let entry = self.log[index];
             let outcome = self.exchange.apply(entry.time_ns, &entry.command);
-            assert_eq!(outcome, entry.outcome, "replaying log entry {index} gave another answer: apply is not deterministic");
+            assert_eq!(
+                outcome, entry.outcome,
+                "replaying log entry {index} gave another answer: apply is not deterministic"
+            );
             observe(&self.exchange, &entry.command, &outcome);
             self.table(entry.client).answers.insert(entry.key, Remembered { outcome, index });
         }
@@ -340,7 +343,7 @@ mod tests {
     #[test]
     fn a_crash_loses_only_what_was_not_durable() {
         let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        g.setup(&Command::OpenAccount);
+        g.setup(&Command::OpenAccount).unwrap();
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         g.flush(&mut out);
@@ -359,7 +362,7 @@ mod tests {
     #[test]
     fn ack_before_durable_answers_at_once() {
         let mut g = Gateway::new(&config(FaultSet::NONE.with(Fault::AckBeforeDurable)), 1).unwrap();
-        g.setup(&Command::OpenAccount);
+        g.setup(&Command::OpenAccount).unwrap();
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         assert_eq!(out.len(), 1);
@@ -383,7 +386,7 @@ mod checkpoint_tests {
             faults: FaultSet::NONE,
         };
         let mut g = Gateway::new(&config, 1).unwrap();
-        g.setup(&Command::OpenAccount);
+        g.setup(&Command::OpenAccount).unwrap();
         let mut out = Vec::new();
         let n = CHECKPOINT_EVERY as u64 + 10;
         for key in 1..=n {
@@ -406,6 +409,9 @@ mod checkpoint_tests {
         assert_eq!(replayed, 1);
         let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));
         assert_eq!(balance, n as i64 + 5);
-        assert_eq!(g.exchange().ledger().journal().replay().get(&(Account::Available(UserId(1)), AssetId(0))), Some(&balance));
+        assert_eq!(
+            g.exchange().ledger().journal().replay().get(&(Account::Available(UserId(1)), AssetId(0))),
+            Some(&balance)
+        );
     }
 }

@@ -18,8 +18,8 @@ pub mod gateway;
 pub mod network;
 pub mod queue;
 pub mod record;
-pub mod rng;
 pub mod report;
+pub mod rng;
 pub mod run;
 pub mod sweep;
 

@@ -216,7 +216,11 @@ impl Report {
         );
         let _ = writeln!(out);
         if self.met() {
-            let _ = writeln!(out, "expectations met{}", if scenario.expect.violated.is_empty() { "" } else { " (* = expected violation)" });
+            let _ = writeln!(
+                out,
+                "expectations met{}",
+                if scenario.expect.violated.is_empty() { "" } else { " (* = expected violation)" }
+            );
         } else {
             let _ = writeln!(out, "EXPECTATIONS FAILED:");
             for f in &self.failures {

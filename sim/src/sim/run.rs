@@ -302,8 +302,8 @@ impl World<'_> {
     fn handle(&mut self, at: Stamp, ev: Ev) {
         match ev {
             Ev::Wake { agent, why } => self.wake(at, agent, why),
-            Ev::ToExchange { client, key, floor, command } => self.to_exchange(at, client, key, floor, command),
-            Ev::ToClient { client, key, outcome } => self.to_client(at, client, key, outcome),
+            Ev::ToExchange { client, key, floor, command } => self.at_exchange(at, client, key, floor, command),
+            Ev::ToClient { client, key, outcome } => self.at_client(at, client, key, outcome),
             Ev::Retry { client, key } => self.retry(at, client, key),
             Ev::Flush => self.flush(at),
             Ev::Crash => self.crash(at),
@@ -388,7 +388,7 @@ impl World<'_> {
         });
     }
 
-    fn to_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, command: Command) {
+    fn at_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, command: Command) {
         self.rec.begin(at.seq, at.time_ns, TO_EXCHANGE);
         self.rec.u64(u64::from(client));
         self.rec.u64(key);
@@ -451,7 +451,7 @@ impl World<'_> {
         }
     }
 
-    fn to_client(&mut self, at: Stamp, client: ClientId, key: u64, outcome: Outcome) {
+    fn at_client(&mut self, at: Stamp, client: ClientId, key: u64, outcome: Outcome) {
         self.rec.begin(at.seq, at.time_ns, TO_CLIENT);
         self.rec.u64(u64::from(client));
         self.rec.u64(key);
@@ -529,7 +529,8 @@ impl World<'_> {
         }
         self.rec.u64(u64::from(up));
         self.rec.u64(lost as u64);
-        self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "crash", "was_up": up, "lost_entries": lost}));
+        self.rec
+            .end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "crash", "was_up": up, "lost_entries": lost}));
     }
 
     fn recover(&mut self, at: Stamp) {
@@ -584,6 +585,8 @@ impl World<'_> {
         self.queue.schedule(at.time_ns + setup.step_ns, Ev::FairValue { market });
         self.rec.u64(u64::from(market));
         self.rec.u64(price.0);
-        self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "fair_value", "market": market, "price": price.0}));
+        self.rec.end(
+            || json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "fair_value", "market": market, "price": price.0}),
+        );
     }
 }
