@@ -38,11 +38,11 @@ pub struct SweepArgs {
 pub fn run(args: &SweepArgs) -> ExitCode {
     let range = match parse_seeds(&args.seeds) {
         Ok(r) => r,
-        Err(e) => return bad_input(format!("--seeds {e}")),
+        Err(e) => return bad_input(format!("--seeds: {e}")),
     };
     let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
         Ok(s) => s.unwrap_or(Shard::ALL),
-        Err(e) => return bad_input(format!("--shard {e}")),
+        Err(e) => return bad_input(format!("--shard: {e}")),
     };
     if args.jobs == Some(0) {
         return bad_input("--jobs 0: at least one job is needed");

@@ -1,0 +1,190 @@
+//! `exsim`, `exsim run`, `sweep`, `check` and `list` as a user runs them: the binary, exit codes,
+//! the §9 JSON fields, located errors, reproduction commands, and `--jobs` independence.
+
+use std::process::{Command, Output};
+
+fn exsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exsim")).args(args).output().expect("exsim runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+#[test]
+fn no_arguments_runs_the_quickstart_and_shows_every_invariant() {
+    let out = exsim(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("quickstart / base  seed 7") && table.contains("quickstart / no_crashes"), "{table}");
+    for invariant in exsim::audit::Invariant::ALL {
+        assert!(table.contains(invariant.id()), "{} missing from\n{table}", invariant.id());
+    }
+    assert!(table.contains("expectations met"));
+}
+
+#[test]
+fn json_has_the_spec_fields_and_matches_the_table_digest() {
+    let out = exsim(&["run", "--json", "--variant", "base"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let runs = json_lines(&out);
+    assert_eq!(runs.len(), 1);
+    let r = &runs[0];
+    for field in [
+        "scenario",
+        "variant",
+        "seed",
+        "digest",
+        "events",
+        "sim_time_ns",
+        "wall_ms",
+        "invariants",
+        "expectations_met",
+        "breach",
+        "market",
+        "reproduce",
+    ] {
+        assert!(r.get(field).is_some(), "missing {field} in {r}");
+    }
+    assert_eq!(r["scenario"], "quickstart");
+    assert_eq!(r["seed"], 7);
+    assert_eq!(r["invariants"]["conservation"]["status"], "held");
+    assert_eq!(r["invariants"]["solvency"]["status"], "not_exercised");
+    assert_eq!(r["expectations_met"], true);
+    assert_eq!(r["reproduce"], "exsim run quickstart --variant base --seed 7");
+    let table = text(&exsim(&["run", "--variant", "base"]).stdout);
+    assert!(table.contains(r["digest"].as_str().unwrap()), "the table shows the same digest");
+}
+
+#[test]
+fn a_fault_fails_the_run_with_a_reproduction_command_that_reproduces_it() {
+    let out = exsim(&["run", "--variant", "base", "--fault", "taker_price", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["invariants"]["limit_respected"]["status"], "violated");
+    assert!(r["invariants"]["limit_respected"]["count"].as_u64().unwrap() > 0);
+    let repro = r["reproduce"].as_str().unwrap();
+    assert_eq!(repro, "exsim run quickstart --variant base --seed 7 --fault taker_price");
+    let args: Vec<&str> = repro.split(' ').skip(1).chain(["--json"]).collect();
+    let again = exsim(&args);
+    assert_eq!(json_lines(&again)[0]["digest"], r["digest"], "the reproduction is the same run");
+}
+
+#[test]
+fn a_scenario_can_expect_a_violation() {
+    let out = exsim(&[
+        "run",
+        "--variant",
+        "base",
+        "--fault",
+        "ioc_rests",
+        "--set",
+        "expect.violated=[\"tif_respected\"]",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(json_lines(&out)[0]["expectations_met"], true);
+}
+
+#[test]
+fn a_sweep_is_the_same_with_one_job_and_two() {
+    let digests = |jobs: &str| -> Vec<(u64, String)> {
+        let out = exsim(&["sweep", "quickstart", "--seeds", "0..6", "--jobs", jobs, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        json_lines(&out)
+            .iter()
+            .map(|r| (r["seed"].as_u64().unwrap(), r["digest"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let one = digests("1");
+    assert_eq!(one.len(), 12, "6 seeds × (base + no_crashes)");
+    assert_eq!(one, digests("2"));
+}
+
+#[test]
+fn a_sweep_with_a_fault_lists_each_failure_with_its_reproduction() {
+    let out = exsim(&["sweep", "quickstart", "--seeds", "0..4", "--variant", "base", "--fault", "fee_rounding_mints"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    for seed in 0..4 {
+        assert!(
+            stdout.contains(&format!(
+                "reproduce: exsim run quickstart --variant base --seed {seed} --fault fee_rounding_mints"
+            )),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("4 failed, 0 panicked"), "{stdout}");
+}
+
+#[test]
+fn shards_split_a_sweep() {
+    let seeds = |shard: &str| -> Vec<u64> {
+        let out = exsim(&["sweep", "quickstart", "--seeds", "0..6", "--variant", "base", "--shard", shard, "--json"]);
+        json_lines(&out).iter().map(|r| r["seed"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(seeds("1/2"), vec![0, 2, 4]);
+    assert_eq!(seeds("2/2"), vec![1, 3, 5]);
+}
+
+#[test]
+fn bad_input_is_a_located_error_with_exit_2_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"bad\"\nduraton = \"2s\"\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["run", bad], format!("{bad}:2:1: duraton: unknown field `duraton` (did you mean `duration`?)")),
+        (vec!["run", "--set", "network.los=0.1"], "did you mean `loss`?".into()),
+        (vec!["run", "--fault", "ioc_rest"], "did you mean `ioc_rests`?".into()),
+        (vec!["run", "--fault", "allow_negative"], "not modelled yet".into()),
+        (vec!["run", "quikstart"], "did you mean `quickstart`?".into()),
+        (vec!["run", "--variant", "nope"], "it has: base, no_crashes".into()),
+        (vec!["run", "--set", "duration"], "--set duration".into()),
+        (vec!["sweep", "quickstart", "--seeds", "5..2"], "the range is empty".into()),
+        (vec!["sweep", "quickstart", "--seeds", "0..2", "--shard", "3/2"], "expected I/N".into()),
+        (vec!["check", bad], "did you mean `duration`?".into()),
+        (vec!["list", "nonsense"], "invalid value".into()),
+    ];
+    for (args, want) in cases {
+        let out = exsim(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty(), "{args:?}: nothing runs, nothing is printed: {}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&want), "{args:?}: expected {want:?} in {stderr}");
+    }
+}
+
+#[test]
+fn check_accepts_the_shipped_scenarios() {
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/quickstart.toml");
+    let out = exsim(&["check", quickstart, "quickstart"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok — scenario `quickstart`, 2 run(s)"));
+}
+
+#[test]
+fn the_catalogues_list_one_line_each() {
+    let count = |what: &str| text(&exsim(&["list", what]).stdout).lines().count();
+    assert_eq!(count("invariants"), 16);
+    assert_eq!(count("faults"), 14);
+    assert_eq!(count("agents"), 5);
+    assert_eq!(count("scenarios"), 1);
+    assert_eq!(count("policies"), 14);
+}
+
+#[test]
+fn a_trace_has_one_line_per_event_plus_a_header_per_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.jsonl");
+    let out = exsim(&["run", "--variant", "base", "--json", "--trace", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let events = json_lines(&out)[0]["events"].as_u64().unwrap();
+    let trace = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(trace.lines().count() as u64, events + 1);
+    assert!(trace.lines().next().unwrap().contains("\"kind\":\"run\""));
+}
