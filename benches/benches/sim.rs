@@ -16,9 +16,9 @@ use exsim::sim::run::run;
 use exsim::sim::sweep::sweep;
 
 /// Pinned: (events, digest) of the stretched quickstart, seed 7.
-const SIMULATE_EXPECTED: (u64, &str) = (0, "PIN");
+const SIMULATE_EXPECTED: (u64, &str) = (893_062, "7e8a841b90365b95d51e34f088661880e070fee28f0a0fd9a42da84ff6b99fb2");
 /// Pinned: BLAKE3 of the sweep's digests in order.
-const SWEEP_EXPECTED: &str = "PIN";
+const SWEEP_EXPECTED: &str = "9acda9ba4046587d8e4dcee4c037159c035228904b632f43e1290f98f45d4569";
 
 fn stretched() -> Scenario {
     let set: Override = "duration=20s".parse().unwrap();
