@@ -61,6 +61,14 @@ pub fn run(args: &RunArgs) -> ExitCode {
                     return bad_input(format!("--trace: {e}"));
                 }
             }
+            if !args.json {
+                // The seed and what it derives come first, so a run that hangs or panics has said them.
+                let line =
+                    format!("{}running {}\n", if first { "" } else { "\n" }, crate::sim::run::describe(scenario));
+                if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
+                    return ExitCode::SUCCESS;
+                }
+            }
             #[allow(clippy::disallowed_methods)] // wall time is reported, never part of the digest
             let started = std::time::Instant::now();
             let result = match simulate(scenario, trace.as_mut().map(|t| t as &mut dyn Write)) {
@@ -73,11 +81,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             }
             let report = Report::new(scenario, result, wall_ms, reproduce(&l.arg, &args.options, scenario));
             all_met &= report.met();
-            let text = if args.json {
-                format!("{}\n", report.to_json(scenario))
-            } else {
-                format!("{}{}", if first { "" } else { "\n" }, report.to_table(scenario))
-            };
+            let text = if args.json { format!("{}\n", report.to_json(scenario)) } else { report.to_table(scenario) };
             first = false;
             if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
                 // The reader went away (a closed pipe): nothing more to say.

@@ -124,6 +124,7 @@ impl Report {
             "sim_time_ns": r.sim_time_ns,
             "wall_ms": self.wall_ms,
             "faults": scenario.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            "derived": { "crash_at_ns": super::run::crash_schedule(scenario) },
             "invariants": invariants,
             "expectations_met": self.met(),
             "failures": self.failures,

@@ -252,6 +252,41 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     })
 }
 
+/// When the exchange will crash in a run of `s`: the scheduled times and the random ones drawn
+/// from the `crash` stream, in order. Derived from the seed alone, so it is printed before a run.
+pub fn crash_schedule(s: &Scenario) -> Vec<u64> {
+    let mut crashes: Vec<u64> = s.exchange.crash_at_ns.clone();
+    if s.exchange.crash_mean_interval_ns > 0 {
+        let mut stream = Stream::new(s.seed, "crash");
+        let mut t = 0u64;
+        loop {
+            t = t.saturating_add(stream.exponential_ns(s.exchange.crash_mean_interval_ns));
+            if t > s.duration_ns {
+                break;
+            }
+            crashes.push(t);
+        }
+    }
+    crashes.sort_unstable();
+    crashes
+}
+
+/// One line naming the seed and what is derived from it, printed before a run starts.
+pub fn describe(s: &Scenario) -> String {
+    let agents: u32 = s.agents.iter().map(|g| g.count).sum();
+    let crashes: Vec<String> = crash_schedule(s).into_iter().map(super::report::duration).collect();
+    let faults: Vec<&str> = s.faults.iter().map(|f| f.name()).collect();
+    format!(
+        "{} / {}: seed {}, {} simulated, {agents} agents, crashes at [{}], faults [{}]; streams agent/<group>/<i>, network, crash, fair_value/<market>",
+        s.name,
+        s.variant,
+        s.seed,
+        super::report::duration(s.duration_ns),
+        crashes.join(", "),
+        faults.join(", ")
+    )
+}
+
 const WAKE: u8 = 1;
 const TO_EXCHANGE: u8 = 2;
 const TO_CLIENT: u8 = 3;
@@ -281,20 +316,7 @@ impl World<'_> {
                 self.queue.schedule(market.step_ns, Ev::FairValue { market: m as u16 });
             }
         }
-        let mut crashes: Vec<u64> = s.exchange.crash_at_ns.clone();
-        if s.exchange.crash_mean_interval_ns > 0 {
-            let mut stream = Stream::new(s.seed, "crash");
-            let mut t = 0u64;
-            loop {
-                t = t.saturating_add(stream.exponential_ns(s.exchange.crash_mean_interval_ns));
-                if t > s.duration_ns {
-                    break;
-                }
-                crashes.push(t);
-            }
-        }
-        crashes.sort_unstable();
-        for t in crashes {
+        for t in crash_schedule(s) {
             self.queue.schedule(t, Ev::Crash);
         }
     }
