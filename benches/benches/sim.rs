@@ -11,6 +11,10 @@
 //! asserted against pinned values, so a bench can never time a run that went wrong.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+/// The allocator the `exsim` binary uses, so the bench measures what `exsim sweep` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use exsim::scenario::{self, Override, Scenario};
 use exsim::sim::run::run;
 use exsim::sim::sweep::sweep;

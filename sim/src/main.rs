@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc keeps freed memory for reuse, so runs in a sweep do not page-fault each other's
+/// allocations in and out (measured in benches/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("exsim: internal error (a bug in exsim, please report it): {info}");
