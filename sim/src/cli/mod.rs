@@ -25,7 +25,13 @@ pub const EXIT_PANIC: u8 = 3;
 ///
 /// With no command, runs the embedded quickstart scenario (`exsim run quickstart`).
 #[derive(Debug, Parser)]
-#[command(name = "exsim", version, about, long_about = None)]
+#[command(
+    name = "exsim",
+    version,
+    about,
+    long_about = None,
+    after_help = "With no command, exsim runs the embedded quickstart scenario (`exsim run quickstart`)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
