@@ -5,75 +5,15 @@
 //! `journal_complete`. A second test shows each check can fail.
 
 use exsim::audit::{Auditor, Invariant};
-use exsim::engine::{MatchingEngine, OrderId, Stp, Tif};
-use exsim::exchange::{Ack, Command, Exchange, ExchangeConfig, NewOrder, OrderKind, Quote, QuoteId};
+use exsim::engine::{MatchingEngine, Stp, Tif};
+use exsim::exchange::{Ack, Command, Exchange, NewOrder, OrderKind, Quote, QuoteId};
 use exsim::fault::FaultSet;
 use exsim::ledger::UserId;
-use exsim::units::{Asset, AssetId, FeeSchedule, MarketId, MarketSpec, Price, Qty, Side};
+use exsim::units::{AssetId, MarketId, Price, Qty, Side};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use rust_decimal::Decimal;
 
-const USERS: u32 = 4; // the house (0) and three customers
-
-fn config() -> ExchangeConfig {
-    ExchangeConfig {
-        assets: vec![Asset::new("BTC", 8).unwrap(), Asset::new("USD", 2).unwrap(), Asset::new("ETH", 6).unwrap()],
-        markets: vec![
-            MarketSpec {
-                base: AssetId(0),
-                quote: AssetId(1),
-                tick_size: Decimal::ONE,
-                lot_size: Decimal::new(1, 2),
-                fees: FeeSchedule { maker_bps: 7, taker_bps: 25 },
-            },
-            MarketSpec {
-                base: AssetId(2),
-                quote: AssetId(1),
-                tick_size: Decimal::new(5, 2),
-                lot_size: Decimal::new(2, 0),
-                fees: FeeSchedule { maker_bps: 0, taker_bps: 10_000 },
-            },
-        ],
-        quote_ttl_ns: 400,
-        quote_spread_bps: 30,
-        faults: FaultSet::NONE,
-    }
-}
-
-/// Decodes four random numbers into one command, over small id and price ranges so that orders
-/// meet, cancels hit live orders and quotes get accepted.
-fn command(kind: u8, a: u64, b: u64, c: u64, next_order: u64, next_quote: u64) -> Command {
-    let user = UserId((a % u64::from(USERS)) as u32);
-    let market = MarketId((a >> 8) as u16 % 2);
-    let side = if (a >> 16) & 1 == 0 { Side::Buy } else { Side::Sell };
-    let asset = AssetId(((a >> 20) % 3) as u16);
-    let price = Price(95 + b % 11);
-    let qty = Qty(1 + c % 30);
-    let tif = [Tif::Gtc, Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::PostOnly][((b >> 8) % 5) as usize];
-    let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][((b >> 16) % 4) as usize];
-    let order = OrderId(1 + (c >> 8) % next_order.max(1));
-    let amount = (b >> 24) as i64 % 5_000_000_000 + i64::from((b >> 60) == 0) * -7;
-    match kind % 14 {
-        0 | 1 => Command::Deposit { user, asset, amount },
-        2 => Command::Withdraw { user, asset, amount: amount / 3 },
-        3..=6 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Limit { price, tif }, stp }),
-        7 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Market, stp }),
-        8 => Command::Place(NewOrder {
-            user,
-            market,
-            side: Side::Buy,
-            qty,
-            kind: OrderKind::MarketQuote { amount: amount % 100_000 },
-            stp,
-        }),
-        9 => Command::Cancel { user, order },
-        10 => Command::Replace { user, order, price, qty },
-        11 => Command::MassCancel { user, market: if c & 1 == 0 { Some(market) } else { None } },
-        12 => Command::RequestQuote { user, market, side, qty },
-        _ => Command::AcceptQuote { user, quote: QuoteId(next_quote.saturating_sub(1 + (c >> 8) % 3).max(1)) },
-    }
-}
+use exsim::testkit::commands::{config, decode as command, USERS};
 
 #[derive(Default, Debug)]
 struct Exercised {
@@ -85,7 +25,7 @@ struct Exercised {
 
 /// Runs the commands through a fresh exchange under the auditor; panics on the first violation.
 fn run(script: &[(u8, u64, u64, u64, u8)]) -> Exercised {
-    let mut x = Exchange::new(&config()).unwrap();
+    let mut x = Exchange::new(&config(FaultSet::NONE)).unwrap();
     let mut auditor = Auditor::new(&x);
     let mut now = 0u64;
     let mut seen = Exercised::default();
@@ -155,7 +95,7 @@ fn a_long_run_exercises_fills_rests_quotes_and_rejections() {
 /// Each check can fail: feed the auditor outcomes that did not happen.
 #[test]
 fn the_auditor_catches_lies() {
-    let cfg = config();
+    let cfg = config(FaultSet::NONE);
     let mut x = Exchange::new(&cfg).unwrap();
     let mut auditor = Auditor::new(&x);
     // A deposit the exchange rejected, reported as accepted: conservation breaks.

@@ -16,12 +16,12 @@ use std::collections::BTreeSet;
 
 use exsim::audit::{Auditor, Invariant};
 use exsim::engine::{Book, CancelReason, Event, LimitOrder, MatchingEngine, OrderId, OwnerId, Stp, Tif};
-use exsim::exchange::{Ack, Command, Exchange, ExchangeConfig, NewOrder, OrderKind, QuoteId, Reject};
+use exsim::exchange::{Ack, Command, Exchange, NewOrder, OrderKind, QuoteId, Reject};
 use exsim::fault::{Fault, FaultSet};
 use exsim::ledger::{Account, UserId};
-use exsim::units::{Asset, AssetId, FeeSchedule, MarketId, MarketSpec, Minor, Price, Qty, Side};
+use exsim::testkit::commands::{config, decode as command, USERS};
+use exsim::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 use rand::{Rng, SeedableRng};
-use rust_decimal::Decimal;
 
 /// The faults this file covers: the ones the exchange and its engine implement.
 const EXCHANGE_FAULTS: [Fault; 6] = [
@@ -35,40 +35,11 @@ const EXCHANGE_FAULTS: [Fault; 6] = [
 
 const BTC: AssetId = AssetId(0);
 const USD: AssetId = AssetId(1);
-const ETH: AssetId = AssetId(2);
 const M: MarketId = MarketId(0);
 const HOUSE: UserId = UserId::HOUSE;
 const A: UserId = UserId(1);
 const B: UserId = UserId(2);
 const C: UserId = UserId(3);
-const USERS: u32 = 4; // the house (0) and three customers
-
-/// BTC/USD (tick 1 USD, lot 0.01 BTC: one tick·lot is one cent; maker 7 bps, taker 25 bps, so
-/// most fees have a fraction) and ETH/USD (fees 0 and 100 %, always whole).
-fn config(faults: FaultSet) -> ExchangeConfig {
-    ExchangeConfig {
-        assets: vec![Asset::new("BTC", 8).unwrap(), Asset::new("USD", 2).unwrap(), Asset::new("ETH", 6).unwrap()],
-        markets: vec![
-            MarketSpec {
-                base: BTC,
-                quote: USD,
-                tick_size: Decimal::ONE,
-                lot_size: Decimal::new(1, 2),
-                fees: FeeSchedule { maker_bps: 7, taker_bps: 25 },
-            },
-            MarketSpec {
-                base: ETH,
-                quote: USD,
-                tick_size: Decimal::new(5, 2),
-                lot_size: Decimal::new(2, 0),
-                fees: FeeSchedule { maker_bps: 0, taker_bps: 10_000 },
-            },
-        ],
-        quote_ttl_ns: 400,
-        quote_spread_bps: 30,
-        faults,
-    }
-}
 
 /// An exchange under the auditor, with the three customers' accounts open.
 struct Audited {
@@ -380,40 +351,6 @@ fn run_new(flow: &[LimitOrder]) -> Vec<Event> {
         book.limit(o, &mut events).unwrap();
     }
     events
-}
-
-/// Decodes four random numbers into one command over small id and price ranges, so that orders
-/// meet, cancels hit live orders and quotes get accepted (as in `exchange_invariants.rs`).
-fn command(kind: u8, a: u64, b: u64, c: u64, next_order: u64, next_quote: u64) -> Command {
-    let user = UserId((a % u64::from(USERS)) as u32);
-    let market = MarketId((a >> 8) as u16 % 2);
-    let side = if (a >> 16) & 1 == 0 { Side::Buy } else { Side::Sell };
-    let asset = AssetId(((a >> 20) % 3) as u16);
-    let price = Price(95 + b % 11);
-    let qty = Qty(1 + c % 30);
-    let tif = [Tif::Gtc, Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::PostOnly][((b >> 8) % 5) as usize];
-    let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][((b >> 16) % 4) as usize];
-    let order = OrderId(1 + (c >> 8) % next_order.max(1));
-    let amount = (b >> 24) as i64 % 5_000_000_000 + i64::from((b >> 60) == 0) * -7;
-    match kind % 14 {
-        0 | 1 => Command::Deposit { user, asset, amount },
-        2 => Command::Withdraw { user, asset, amount: amount / 3 },
-        3..=6 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Limit { price, tif }, stp }),
-        7 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Market, stp }),
-        8 => Command::Place(NewOrder {
-            user,
-            market,
-            side: Side::Buy,
-            qty,
-            kind: OrderKind::MarketQuote { amount: amount % 100_000 },
-            stp,
-        }),
-        9 => Command::Cancel { user, order },
-        10 => Command::Replace { user, order, price, qty },
-        11 => Command::MassCancel { user, market: if c & 1 == 0 { Some(market) } else { None } },
-        12 => Command::RequestQuote { user, market, side, qty },
-        _ => Command::AcceptQuote { user, quote: QuoteId(next_quote.saturating_sub(1 + (c >> 8) % 3).max(1)) },
-    }
 }
 
 /// Runs `len` random commands from `seed` under the auditor; stops at the first violation.

@@ -130,6 +130,7 @@ pub struct Auditor {
     findings: Findings,
     muted: bool,
     // Scratch, reused between commands.
+    sums: Vec<(AssetId, i128)>,
     touched: Vec<(Account, AssetId)>,
     holds_touched: Vec<(UserId, AssetId)>,
     reserves: Vec<Reserve>,
@@ -182,21 +183,12 @@ impl Auditor {
             journal_seen: 0,
             findings: Findings::default(),
             muted: false,
+            sums: Vec::new(),
             touched: Vec::new(),
             holds_touched: Vec::new(),
             reserves: Vec::new(),
             found: Vec::new(),
         }
-    }
-
-    /// A fresh shadow for an exchange being rebuilt from genesis after a crash, carrying this
-    /// auditor's findings. It stays muted (rebuilding, not judging: the replayed commands were
-    /// judged when they first ran) until [`Auditor::unmute`].
-    pub fn for_recovery<E: MatchingEngine>(&self, fresh: &Exchange<E>) -> Auditor {
-        let mut a = Auditor::new(fresh);
-        a.findings = self.findings.clone();
-        a.muted = true;
-        a
     }
 
     /// A copy of this (checkpointed) shadow that carries `findings`, the run's findings so far,
@@ -284,15 +276,11 @@ impl Auditor {
             self.findings.exercise(Invariant::Conservation);
             self.findings.exercise(Invariant::NoNegativeBalance);
             self.findings.exercise(Invariant::JournalComplete);
-            let mut sums: [(AssetId, i128); 4] = [(AssetId(u16::MAX), 0); 4];
-            let mut extra: BTreeMap<AssetId, i128> = BTreeMap::new();
+            self.sums.clear();
             for p in entry.postings() {
-                match sums.iter_mut().find(|(a, _)| *a == p.asset || a.0 == u16::MAX) {
-                    Some(slot) => {
-                        slot.0 = p.asset;
-                        slot.1 += i128::from(p.delta);
-                    }
-                    None => *extra.entry(p.asset).or_default() += i128::from(p.delta),
+                match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
+                    Some((_, sum)) => *sum += i128::from(p.delta),
+                    None => self.sums.push((p.asset, i128::from(p.delta))),
                 }
                 let key = account_key(p.account, p.asset);
                 match self.balances.get_mut(key) {
@@ -315,8 +303,7 @@ impl Auditor {
                     format!("entry names command {} but command {seq} ran", entry.cause.seq),
                 ));
             }
-            let unbalanced = sums.iter().copied().filter(|(a, _)| a.0 != u16::MAX).chain(extra);
-            if let Some((asset, sum)) = unbalanced.into_iter().find(|(_, s)| *s != 0) {
+            if let Some(&(asset, sum)) = self.sums.iter().find(|(_, s)| *s != 0) {
                 self.found.push((
                     Invariant::LedgerBalanced,
                     format!("entry for command {seq} sums to {sum} in asset {}", asset.0),

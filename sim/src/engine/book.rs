@@ -104,11 +104,6 @@ impl Book {
         }
     }
 
-    /// The faults this book was made with.
-    pub fn faults(&self) -> FaultSet {
-        self.faults
-    }
-
     /// An empty book with room for `orders` resting orders before it allocates.
     pub fn with_capacity(orders: usize) -> Book {
         let mut book = Book::new();
@@ -405,20 +400,17 @@ impl MatchingEngine for Book {
         };
         let stop = self.take(&mut taker, out);
         if stop == Stop::Open && taker.qty > 0 {
-            match order.tif {
-                Tif::Gtc | Tif::PostOnly => {
-                    self.rest(&order, taker.qty);
-                    out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
-                }
-                Tif::Ioc if self.faults.has(Fault::IocRests) => {
-                    // Fault `ioc_rests`: the remainder rests as if GTC.
-                    self.rest(&order, taker.qty);
-                    out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
-                }
-                Tif::Ioc => {
-                    out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled })
-                }
+            let rests = match order.tif {
+                Tif::Gtc | Tif::PostOnly => true,
+                // Fault `ioc_rests`: an IOC remainder rests as if GTC.
+                Tif::Ioc => self.faults.has(Fault::IocRests),
                 Tif::Fok => unreachable!("a fillable FOK filled completely"),
+            };
+            if rests {
+                self.rest(&order, taker.qty);
+                out.push(Event::Rest { id: order.id, side: order.side, price: order.price, qty: Qty(taker.qty) });
+            } else {
+                out.push(Event::Cancel { id: order.id, qty: Qty(taker.qty), reason: CancelReason::Unfilled });
             }
         }
         self.assert_uncrossed();

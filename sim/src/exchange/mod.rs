@@ -287,11 +287,6 @@ impl<E: MatchingEngine> Exchange<E> {
         }
     }
 
-    /// The faults switched on.
-    pub fn faults(&self) -> FaultSet {
-        self.faults
-    }
-
     /// The ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger

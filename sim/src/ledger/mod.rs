@@ -115,12 +115,9 @@ impl Ledger {
     /// non-world balance is negative or overflowed; on any failure, applies nothing.
     pub fn commit(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {
         assert!(!postings.is_empty(), "an entry needs postings");
+        self.resolve(postings)?;
         self.sums.clear();
-        self.slots.clear();
         for p in postings {
-            let slot =
-                self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
-            self.slots.push(slot);
             match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
                 Some((_, sum)) => *sum += i128::from(p.delta),
                 None => self.sums.push((p.asset, i128::from(p.delta))),
@@ -129,17 +126,9 @@ impl Ledger {
         if let Some((asset, _)) = self.sums.iter().find(|(_, sum)| *sum != 0) {
             return Err(LedgerError::Unbalanced(*asset));
         }
-        for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
-            // A non-world balance may be negative in passing (a later posting may credit it
-            // back); it is checked once the whole entry is applied.
-            match self.balances[slot].checked_add(p.delta) {
-                Some(v) => self.balances[slot] = v,
-                None => {
-                    self.rollback_slots(postings, applied);
-                    return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
-                }
-            }
-        }
+        // A non-world balance may be negative in passing (a later posting may credit it back);
+        // it is checked once the whole entry is applied.
+        self.apply(postings)?;
         let negative =
             postings.iter().zip(&self.slots).find(|(p, &slot)| p.account != Account::World && self.balances[slot] < 0);
         if let Some((p, _)) = negative {
@@ -148,6 +137,31 @@ impl Ledger {
             return Err(error);
         }
         self.journal.append(cause, postings);
+        Ok(())
+    }
+
+    /// Finds every posting's balance slot (into `self.slots`), or the first unknown account.
+    fn resolve(&mut self, postings: &[Posting]) -> Result<(), LedgerError> {
+        self.slots.clear();
+        for p in postings {
+            let slot =
+                self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
+            self.slots.push(slot);
+        }
+        Ok(())
+    }
+
+    /// Adds every posting to its resolved slot; on an overflow, undoes what it added.
+    fn apply(&mut self, postings: &[Posting]) -> Result<(), LedgerError> {
+        for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
+            match self.balances[slot].checked_add(p.delta) {
+                Some(v) => self.balances[slot] = v,
+                None => {
+                    self.rollback_slots(postings, applied);
+                    return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
+                }
+            }
+        }
         Ok(())
     }
 
@@ -160,21 +174,8 @@ impl Ledger {
         if postings.is_empty() {
             return Ok(());
         }
-        self.slots.clear();
-        for p in postings {
-            let slot =
-                self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
-            self.slots.push(slot);
-        }
-        for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
-            match self.balances[slot].checked_add(p.delta) {
-                Some(v) => self.balances[slot] = v,
-                None => {
-                    self.rollback_slots(postings, applied);
-                    return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
-                }
-            }
-        }
+        self.resolve(postings)?;
+        self.apply(postings)?;
         self.journal.append(cause, postings);
         Ok(())
     }

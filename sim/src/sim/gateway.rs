@@ -94,7 +94,6 @@ struct ClientTable {
 /// The exchange node.
 #[derive(Debug)]
 pub struct Gateway {
-    config: ExchangeConfig,
     exchange: Exchange,
     log: Vec<Logged>,
     durable: usize,
@@ -116,7 +115,6 @@ impl Gateway {
             Checkpoint { len: 0, exchange: exchange.clone(), clients: clients.clone(), system: ClientTable::default() };
         Ok(Gateway {
             exchange,
-            config: config.clone(),
             log: Vec::with_capacity(1 << 14),
             durable: 0,
             clients,
@@ -237,11 +235,6 @@ impl Gateway {
         self.log.get(index)
     }
 
-    /// Whether a flush would do anything.
-    pub fn dirty(&self) -> bool {
-        self.durable < self.log.len() || !self.pending.is_empty()
-    }
-
     /// Crashes: everything not durable is lost, unanswered requests with it. Returns how many log
     /// entries were lost.
     pub fn crash(&mut self) -> usize {
@@ -278,13 +271,9 @@ impl Gateway {
         self.checkpoint.len
     }
 
-    /// A fresh exchange of this configuration (for an auditor that must start from genesis).
-    pub fn config(&self) -> &ExchangeConfig {
-        &self.config
-    }
-
     /// The answer remembered for (client, key), if any: what the exchange would tell a retry.
-    pub fn remembered(&self, client: ClientId, key: u64) -> Option<Outcome> {
+    #[cfg(test)]
+    fn remembered(&self, client: ClientId, key: u64) -> Option<Outcome> {
         let table = if client == SYSTEM { &self.system } else { self.clients.get(client as usize)? };
         table.answers.get(&key).map(|r| r.outcome)
     }

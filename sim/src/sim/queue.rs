@@ -75,16 +75,6 @@ impl<E> Queue<E> {
     pub fn now_ns(&self) -> u64 {
         self.now_ns
     }
-
-    /// Events waiting.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    /// Whether nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -38,12 +38,6 @@ impl<'w> Recorder<'w> {
         }
     }
 
-    /// Whether a trace is being written (callers skip building trace text otherwise).
-    #[inline]
-    pub fn tracing(&self) -> bool {
-        self.trace.is_some()
-    }
-
     /// Starts the record of event `seq` at `time_ns` of `kind` (a small stable code).
     #[inline]
     pub fn begin(&mut self, seq: u64, time_ns: u64, kind: u8) {

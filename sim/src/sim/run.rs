@@ -375,7 +375,6 @@ impl World<'_> {
         let mut next = None;
         if now < slot.stop_ns {
             let view = View {
-                now_ns: now,
                 fair: &self.fair,
                 last_trade: &self.last_trade,
                 exchange: self.gateway.exchange(),

@@ -2,6 +2,7 @@
 //! the fuzz entry points — shared by the tests, the `fuzz/` targets and the benches, so every
 //! check that runs under libFuzzer also runs as a stable `cargo test`.
 
+pub mod commands;
 pub mod flow;
 pub mod fuzz;
 pub mod model;

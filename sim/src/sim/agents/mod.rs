@@ -34,7 +34,6 @@ pub enum Wake {
 
 /// What an agent sees when it acts.
 pub struct View<'a> {
-    pub now_ns: u64,
     /// Fair value per market (ground truth; the agents' shared signal).
     pub fair: &'a [Price],
     /// The last trade price per market, if any.
@@ -50,11 +49,6 @@ impl View<'_> {
     pub fn owned(&self, asset: AssetId) -> Minor {
         let l = self.exchange.ledger();
         l.balance(Account::Available(self.user), asset).saturating_add(l.balance(Account::Held(self.user), asset))
-    }
-
-    /// The agent's available balance of `asset`.
-    pub fn available(&self, asset: AssetId) -> Minor {
-        self.exchange.ledger().balance(Account::Available(self.user), asset)
     }
 
     /// Fair value of `market`.
