@@ -6,6 +6,7 @@
 //! - [`ledger`]: the double-entry journal, the only way to change a balance;
 //! - [`exchange`]: the pure state machine `apply(now, command) -> outcome` over all of the above;
 //! - [`audit`]: independent checks of every invariant, from a shadow model;
+//! - [`shown`]: user text escaped and cut before it reaches a message;
 //! - [`bookfile`]: the `exsim book` order-flow format (SPEC §8.1);
 //! - [`testkit`]: the simple reference model and structured flows shared by tests, fuzz and benches;
 //! - [`workload`]: seeded order flows for benches.
@@ -23,6 +24,7 @@ pub mod fault;
 pub mod ledger;
 pub mod lookup;
 pub mod scenario;
+pub mod shown;
 pub mod sim;
 pub mod suggest;
 pub mod testkit;
