@@ -9,8 +9,14 @@
 //!
 //! Cost: each check after a command is proportional to what the command changed (the accounts its
 //! journal entry touched, the orders its events touched). [`Auditor::finish`] adds full scans at
-//! the end of a run: every balance against a journal replay, every hold against every resting
-//! order, every book against its shadow.
+//! the end of a run, each O(live state), never a replay from genesis: every balance against the
+//! shadow balances (built incrementally from every entry since genesis) and against the journal's
+//! own replay (its last checkpoint's balances plus the entries since), every hold against every
+//! resting order, every book against its shadow.
+//!
+//! Memory: the shadow holds live state only — balances, reservations, resting orders, and the
+//! quotes issued that can still be accepted (a quote is forgotten once its expiry has passed; one
+//! filled after that is reported under `quote_honored`).
 //!
 //! Violations are counted per invariant with the first one kept in full ([`Findings`]); a run's
 //! findings survive a crash, while the shadow is rebuilt from the recovered exchange's replay.
@@ -125,7 +131,10 @@ pub struct Auditor {
     net_deposits: Vec<i128>,
     /// Per asset: the sum of every non-world balance in the shadow.
     internal: Vec<i128>,
+    /// Issued quotes not yet accepted nor expired.
     quotes: BTreeMap<QuoteId, Quote>,
+    /// The highest id of a quote forgotten because it expired (0: none).
+    quotes_expired_to: u64,
     journal_seen: usize,
     findings: Findings,
     muted: bool,
@@ -180,6 +189,7 @@ impl Auditor {
             net_deposits: vec![0; assets.len()],
             internal: vec![0; assets.len()],
             quotes: BTreeMap::new(),
+            quotes_expired_to: 0,
             journal_seen: 0,
             findings: Findings::default(),
             muted: false,
@@ -213,6 +223,12 @@ impl Auditor {
     /// Counts, first violations and coverage so far.
     pub fn findings(&self) -> &Findings {
         &self.findings
+    }
+
+    /// How many records it holds: issued quotes still open and resting orders in the shadow books.
+    /// Live state, not history; O(markets). For tests and measurements.
+    pub fn retained(&self) -> usize {
+        self.quotes.len() + self.books.iter().map(ShadowBook::len).sum::<usize>()
     }
 
     /// Records a violation found outside the per-command checks (crash recovery).
@@ -465,8 +481,9 @@ impl Auditor {
         self.holds_touched = touched;
     }
 
-    /// Full scans at the end of a run: every balance against a replay of the journal, every hold
-    /// against the engines' resting orders (decimal arithmetic), every engine against its shadow.
+    /// Full scans at the end of a run, each O(live state): every balance against the shadow
+    /// balances and against the journal's replay from its last checkpoint, every hold against the
+    /// engines' resting orders (decimal arithmetic), every engine against its shadow.
     /// Returns how many new violations were found.
     pub fn finish<E: MatchingEngine>(&mut self, x: &Exchange<E>, at: Stamp) -> usize {
         let before = self.findings.total();
@@ -477,6 +494,16 @@ impl Auditor {
                 self.found.push((
                     Invariant::JournalComplete,
                     format!("end of run: {account:?} asset {} is {balance}, the journal replays to {want}", asset.0),
+                ));
+            }
+            let shadow = self.balances.get(account_key(account, asset)).copied().unwrap_or(0);
+            if balance != shadow {
+                self.found.push((
+                    Invariant::JournalComplete,
+                    format!(
+                        "end of run: {account:?} asset {} is {balance}, the entries the auditor saw sum to {shadow}",
+                        asset.0
+                    ),
                 ));
             }
         }
@@ -549,15 +576,26 @@ impl Auditor {
         if matches!(command, Command::AcceptQuote { .. }) {
             self.findings.exercise(Invariant::QuoteHonored);
         }
+        // Forget the quotes that can no longer be accepted: expired at the command's time.
+        while let Some(entry) = self.quotes.first_entry() {
+            if entry.get().expires_at_ns > x.now_ns() {
+                break;
+            }
+            self.quotes_expired_to = self.quotes_expired_to.max(entry.key().0);
+            entry.remove();
+        }
         match (command, outcome) {
             (_, Ok(Ack::Quote(q))) => {
                 self.quotes.insert(q.id, *q);
             }
             (Command::AcceptQuote { user, quote }, Ok(Ack::QuoteFilled(filled))) => {
                 let Some(issued) = self.quotes.remove(quote) else {
-                    return self
-                        .found
-                        .push((Invariant::QuoteHonored, format!("quote {} filled but never issued", quote.0)));
+                    let why = if quote.0 <= self.quotes_expired_to {
+                        "but was no longer open (expired, or already filled)"
+                    } else {
+                        "but was never issued (or was already filled)"
+                    };
+                    return self.found.push((Invariant::QuoteHonored, format!("quote {} filled {why}", quote.0)));
                 };
                 if issued != *filled {
                     return self

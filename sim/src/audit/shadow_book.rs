@@ -77,6 +77,11 @@ impl ShadowBook {
         level.and_then(|(_, q)| q.front().copied())
     }
 
+    /// Number of resting orders.
+    pub(super) fn len(&self) -> usize {
+        self.orders.len()
+    }
+
     /// Every resting order: (owner, side, price, open lots).
     pub(super) fn resting(&self) -> impl Iterator<Item = (OrderId, UserId, Side, Price, Qty)> + '_ {
         self.orders.iter().map(|(id, o)| (*id, o.owner, o.side, o.price, o.qty))

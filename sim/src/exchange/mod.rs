@@ -292,6 +292,13 @@ impl<E: MatchingEngine> Exchange<E> {
         &self.ledger
     }
 
+    /// Checkpoint: folds the ledger's journal so far into a snapshot of the balances
+    /// ([`Ledger::checkpoint`]), so that a copy of the exchange costs O(live state), not O(run).
+    /// Not a command: it changes no balance, order, quote or answer, only what the journal holds.
+    pub fn checkpoint(&mut self) {
+        self.ledger.checkpoint();
+    }
+
     /// Assets, indexed by [`AssetId`].
     pub fn assets(&self) -> &[Asset] {
         &self.assets

@@ -1,8 +1,15 @@
-//! The journal: every entry ever committed, in order, each naming its cause.
+//! The journal: every entry committed since the last checkpoint, in order, each naming its cause,
+//! behind a snapshot of the balances at that checkpoint.
 //!
-//! Invariant: append-only; `replay` from genesis reproduces the ledger's balances exactly
-//! (`journal_complete`). Postings are stored flat and compact (16 bytes each), entries as offsets
-//! into them.
+//! Entries are numbered from genesis. A **checkpoint** ([`Journal::fold`], called by
+//! [`super::Ledger::checkpoint`]) folds every entry so far into `base`, the non-zero balances they
+//! produced, and forgets them; the journal then holds O(accounts + entries since the checkpoint),
+//! never O(run). Without checkpoints it is the whole journal from genesis, with an empty base.
+//!
+//! Invariant: append-only between checkpoints; [`Journal::replay`] — the base plus every entry
+//! since — reproduces the ledger's balances exactly (`journal_complete`; asserted by the ledger
+//! before each fold, and checked independently by the auditor). Postings are stored flat and
+//! compact, entries as offsets into them.
 
 use std::collections::BTreeMap;
 
@@ -69,9 +76,13 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// All entries, in commit order.
+/// The balances at the last checkpoint and the entries since, in commit order.
 #[derive(Clone, Debug, Default)]
 pub struct Journal {
+    /// Number of the first retained entry: the entries before it are folded into `base`.
+    start: usize,
+    /// Every non-zero balance after the first `start` entries, in (account, asset) order.
+    base: Vec<Stored>,
     causes: Vec<Cause>,
     /// `ends[i]` is one past entry i's last posting.
     ends: Vec<u64>,
@@ -85,34 +96,68 @@ impl Journal {
         self.ends.push(self.postings.len() as u64);
     }
 
-    /// Number of entries.
+    /// Number of entries ever committed, folded ones included.
     pub fn len(&self) -> usize {
-        self.causes.len()
+        self.start + self.causes.len()
     }
 
     /// Whether nothing was ever committed.
     pub fn is_empty(&self) -> bool {
-        self.causes.is_empty()
+        self.len() == 0
     }
 
-    /// Entry `i`.
+    /// Number of the first entry still held: entries before it were folded at a checkpoint.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Number of entries held (those since the last checkpoint).
+    pub fn retained(&self) -> usize {
+        self.causes.len()
+    }
+
+    /// Entry `i` (numbered from genesis). Panics if it was folded at a checkpoint.
     pub fn entry(&self, i: usize) -> Entry<'_> {
+        assert!(i >= self.start, "entry {i} was folded into the checkpoint at entry {}", self.start);
+        let i = i - self.start;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         Entry { cause: self.causes[i], stored: &self.postings[start..self.ends[i] as usize] }
     }
 
-    /// Entries from `from` on.
+    /// Entries from `from` on (numbered from genesis; not before [`Journal::start`]).
     pub fn entries_from(&self, from: usize) -> impl Iterator<Item = Entry<'_>> + '_ {
         (from..self.len()).map(move |i| self.entry(i))
     }
 
-    /// Balances obtained by applying every entry from genesis; zero balances omitted.
+    /// The checkpoint's balances as postings from zero, then every retained entry's postings:
+    /// summing them per (account, asset) gives the balances.
+    pub fn replay_postings(&self) -> impl Iterator<Item = Posting> + '_ {
+        self.base.iter().chain(&self.postings).map(|s| s.posting())
+    }
+
+    /// Balances obtained by applying every entry since the checkpoint to its balances (from
+    /// genesis when there was none); zero balances omitted.
     pub fn replay(&self) -> BTreeMap<(Account, AssetId), Minor> {
         let mut balances = BTreeMap::new();
-        for p in self.postings.iter().map(|s| s.posting()) {
+        for p in self.replay_postings() {
             *balances.entry((p.account, p.asset)).or_insert(0) += p.delta;
         }
         balances.retain(|_, b| *b != 0);
         balances
+    }
+
+    /// Checkpoint: `balances` (every balance, in (account, asset) order) become the base, and
+    /// every entry so far is forgotten. The caller asserts they are what the journal replays to.
+    pub(super) fn fold(&mut self, balances: impl Iterator<Item = (Account, AssetId, Minor)>) {
+        self.start = self.len();
+        self.base.clear();
+        self.base.extend(
+            balances
+                .filter(|b| b.2 != 0)
+                .map(|(account, asset, delta)| Stored::new(&Posting { account, asset, delta })),
+        );
+        self.causes.clear();
+        self.ends.clear();
+        self.postings.clear();
     }
 }

@@ -7,8 +7,9 @@
 //! Invariants (asserted or refused here; re-checked independently by [`crate::audit`]):
 //! - `ledger_balanced`: a committed entry sums to zero per asset (unbalanced entries are refused);
 //! - `no_negative_balance`: no account but [`Account::World`] is ever below zero (refused);
-//! - `journal_complete`: replaying the journal from genesis ([`Journal::replay`]) reproduces every
-//!   balance;
+//! - `journal_complete`: replaying the journal ([`Journal::replay`]: the balances at the last
+//!   checkpoint plus every entry since; from genesis before any checkpoint) reproduces every
+//!   balance — asserted in full at each [`Ledger::checkpoint`], before the entries are folded;
 //! - `conservation` follows: the internal accounts of an asset sum to minus the world's balance,
 //!   which is what was deposited less what was withdrawn. Because deposits are refused once an
 //!   asset's total would pass `i64::MAX`, no single balance can overflow either.
@@ -111,6 +112,26 @@ impl Ledger {
         &self.journal
     }
 
+    /// Checkpoint: folds every journal entry so far into a snapshot of the balances, so the
+    /// journal holds O(accounts + entries since), not O(run). First asserts `journal_complete` in
+    /// full: the journal (previous snapshot plus entries since) replays to every balance.
+    /// Changes no balance. Cost O(accounts + entries since the previous checkpoint).
+    pub fn checkpoint(&mut self) {
+        let mut replayed: Vec<Minor> = vec![0; self.balances.len()];
+        for p in self.journal.replay_postings() {
+            let slot = self.slot(p.account, p.asset).expect("the journal names only open accounts");
+            replayed[slot] = replayed[slot].checked_add(p.delta).expect("a replayed balance was a real balance");
+        }
+        if let Some(i) = (0..replayed.len()).find(|&i| replayed[i] != self.balances[i]) {
+            let (account, asset) = (Account::from_index(i / self.assets), i % self.assets);
+            panic!(
+                "journal_complete: {account:?} asset {asset} is {} but the journal replays to {}",
+                self.balances[i], replayed[i]
+            );
+        }
+        self.journal.fold(labelled(&self.balances, self.assets));
+    }
+
     /// Commits one entry atomically: checks it balances per asset, applies it, checks no
     /// non-world balance is negative or overflowed; on any failure, applies nothing.
     pub fn commit(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {
@@ -189,11 +210,16 @@ impl Ledger {
 
     /// Every (account, asset, balance), accounts in index order, assets in id order.
     pub fn balances(&self) -> impl Iterator<Item = (Account, AssetId, Minor)> + '_ {
-        self.balances.iter().enumerate().map(|(i, &b)| {
-            let asset = AssetId(u16::try_from(i % self.assets).expect("asset ids fit u16"));
-            (Account::from_index(i / self.assets), asset, b)
-        })
+        labelled(&self.balances, self.assets)
     }
+}
+
+/// The flat balance vector as (account, asset, balance), accounts in index order, assets in id order.
+fn labelled(balances: &[Minor], assets: usize) -> impl Iterator<Item = (Account, AssetId, Minor)> + '_ {
+    balances.iter().enumerate().map(move |(i, &b)| {
+        let asset = AssetId(u16::try_from(i % assets).expect("asset ids fit u16"));
+        (Account::from_index(i / assets), asset, b)
+    })
 }
 
 #[cfg(test)]

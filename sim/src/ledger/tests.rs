@@ -144,3 +144,56 @@ fn commit_unchecked_skips_only_the_balance_checks() {
         assert_eq!(replayed.get(&(account, asset)).copied().unwrap_or(0), balance, "{account:?} {asset:?}");
     }
 }
+
+fn assert_replays(l: &Ledger) {
+    let replayed = l.journal().replay();
+    for (account, asset, balance) in l.balances() {
+        assert_eq!(replayed.get(&(account, asset)).copied().unwrap_or(0), balance, "{account:?} {asset:?}");
+    }
+}
+
+/// A checkpoint folds the entries into the balances: the journal then holds only what follows,
+/// still numbered from genesis, and its replay (checkpoint plus entries since) matches.
+#[test]
+fn a_checkpoint_folds_the_journal_and_replay_starts_from_it() {
+    let (a, b) = (UserId(0), UserId(1));
+    let mut l = ledger_with_users(2);
+    l.commit(cause(1), &[p(Account::World, USD, -100), p(Account::Available(a), USD, 100)]).unwrap();
+    l.commit(cause(2), &[p(Account::World, BTC, -7), p(Account::Available(b), BTC, 7)]).unwrap();
+    l.checkpoint();
+    assert_eq!((l.journal().len(), l.journal().start(), l.journal().retained()), (2, 2, 0));
+    assert_replays(&l);
+    l.commit(cause(3), &[p(Account::Available(a), USD, -40), p(Account::Held(a), USD, 40)]).unwrap();
+    assert_eq!((l.journal().len(), l.journal().retained()), (3, 1));
+    assert_eq!(l.journal().entry(2).cause, cause(3));
+    assert_eq!(l.journal().entries_from(2).count(), 1);
+    assert_replays(&l);
+    // A second checkpoint folds on top of the first; an account back at zero is not kept.
+    l.commit(cause(4), &[p(Account::Available(b), BTC, -7), p(Account::World, BTC, 7)]).unwrap();
+    l.checkpoint();
+    assert_eq!((l.journal().len(), l.journal().retained()), (4, 0));
+    assert_replays(&l);
+    assert_eq!(l.journal().replay().len(), 3, "world, available and held USD: {:?}", l.journal().replay());
+    assert_eq!(l.balance(Account::Held(a), USD), 40);
+}
+
+#[test]
+#[should_panic(expected = "entry 0 was folded")]
+fn entries_before_the_checkpoint_are_gone() {
+    let mut l = ledger_with_users(1);
+    l.commit(cause(1), &[p(Account::World, USD, -1), p(Account::Available(UserId(0)), USD, 1)]).unwrap();
+    l.checkpoint();
+    let _ = l.journal().entry(0);
+}
+
+/// The producer-side half of `journal_complete`: a balance that moved without a journal entry
+/// stops the checkpoint before it could fold the difference away.
+#[test]
+#[should_panic(expected = "journal_complete: Available(UserId(0)) asset 1 is 101 but the journal replays to 100")]
+fn a_checkpoint_refuses_a_balance_the_journal_does_not_explain() {
+    let mut l = ledger_with_users(1);
+    l.commit(cause(1), &[p(Account::World, USD, -100), p(Account::Available(UserId(0)), USD, 100)]).unwrap();
+    let slot = l.slot(Account::Available(UserId(0)), USD).unwrap();
+    l.balances[slot] += 1;
+    l.checkpoint();
+}

@@ -12,6 +12,18 @@
 //! costs O(commands since the checkpoint), not O(run). Every replayed command must give the answer
 //! the log recorded: replay is deterministic or exsim has a bug (asserted).
 //!
+//! Retention (SPEC §13: memory bounded by the live state, never by simulated time):
+//! - a checkpoint first folds the exchange's ledger journal ([`Exchange::checkpoint`]), so the copy
+//!   costs O(accounts + open orders + quotes + dedup windows), not O(journal);
+//! - the log keeps only the entries after the checkpoint: recovery never reads further back. Log
+//!   indices still count from genesis ([`Gateway::log_len`], [`Answer::index`]);
+//! - the dedup table keeps, per client, only the answers at or above the client's **floor** — the
+//!   oldest key it still awaits, sent with every request. The assumption (true of the simulator's
+//!   clients): a client numbers its requests in increasing order and, once it holds the answer to
+//!   a key or has given up on it, never needs that answer again; a request below the floor is a
+//!   stale duplicate and is ignored. The window is thus what a client sent since its oldest
+//!   unanswered request. The simulator's own set-up keys (one per set-up command) are kept.
+//!
 //! Invariants:
 //! - a request key is applied at most once per exchange lifetime (dedup), and a retry of an
 //!   applied key gets the original answer, never a second effect;
@@ -36,6 +48,17 @@ pub type Outcome = Result<Ack, Reject>;
 /// A checkpoint is taken at the first flush after this many new log entries.
 pub const CHECKPOINT_EVERY: usize = 4096;
 
+/// How many records the gateway holds: see [`Gateway::retained`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GatewayRetained {
+    /// Log entries held (those after the checkpoint).
+    pub log_entries: usize,
+    /// Answers held in the dedup tables, over every client.
+    pub remembered_answers: usize,
+    /// Entries held by the exchange's ledger journal (those after its last checkpoint).
+    pub journal_entries: usize,
+}
+
 /// One entry of the durable command log, with the answer it got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Logged {
@@ -59,6 +82,7 @@ pub struct Answer {
 /// The state at a flush, from which recovery replays.
 #[derive(Clone, Debug)]
 struct Checkpoint {
+    /// Log entries it covers (from genesis).
     len: usize,
     exchange: Exchange,
     clients: Vec<ClientTable>,
@@ -95,7 +119,9 @@ struct ClientTable {
 #[derive(Debug)]
 pub struct Gateway {
     exchange: Exchange,
+    /// The log after the checkpoint: `log[i]` is entry `checkpoint.len + i`.
     log: Vec<Logged>,
+    /// Entries durable, counted from genesis.
     durable: usize,
     clients: Vec<ClientTable>,
     system: ClientTable,
@@ -142,9 +168,30 @@ impl Gateway {
         self.crashes
     }
 
-    /// Commands in the log, and how many of them are durable.
+    /// Commands in the log from genesis (the ones before the checkpoint included), and how many
+    /// of them are durable.
     pub fn log_len(&self) -> (usize, usize) {
-        (self.log.len(), self.durable)
+        (self.log_end(), self.durable)
+    }
+
+    /// One past the last log entry, counted from genesis.
+    fn log_end(&self) -> usize {
+        self.checkpoint.len + self.log.len()
+    }
+
+    /// Log entries covered by the checkpoint: their effect is in it, and a crash cannot lose them.
+    pub fn checkpointed(&self) -> usize {
+        self.checkpoint.len
+    }
+
+    /// How many records it holds now: log entries, remembered answers and ledger journal entries.
+    /// O(clients); for tests and measurements.
+    pub fn retained(&self) -> GatewayRetained {
+        GatewayRetained {
+            log_entries: self.log.len(),
+            remembered_answers: self.clients.iter().chain([&self.system]).map(|t| t.answers.len()).sum(),
+            journal_entries: self.exchange.ledger().journal().retained(),
+        }
     }
 
     fn table(&mut self, client: ClientId) -> &mut ClientTable {
@@ -190,7 +237,7 @@ impl Gateway {
             return Received::Duplicate;
         }
         let outcome = self.exchange.apply(now_ns, command);
-        let index = self.log.len();
+        let index = self.log_end();
         self.log.push(Logged { time_ns: now_ns, client, key, command: *command, outcome });
         self.table(client).answers.insert(key, Remembered { outcome, index });
         let answer = Answer { client, key, outcome, index };
@@ -208,31 +255,35 @@ impl Gateway {
         if !self.up {
             return false;
         }
-        let had = self.durable < self.log.len() || !self.pending.is_empty();
-        self.durable = self.log.len();
+        let had = self.durable < self.log_end() || !self.pending.is_empty();
+        self.durable = self.log_end();
         out.append(&mut self.pending);
         had
     }
 
     /// Whether the next checkpoint is due (checked right after a flush, when all is durable).
     pub fn checkpoint_due(&self) -> bool {
-        self.up && self.durable == self.log.len() && self.log.len() - self.checkpoint.len >= CHECKPOINT_EVERY
+        self.up && self.durable == self.log_end() && self.log.len() >= CHECKPOINT_EVERY
     }
 
-    /// Takes a checkpoint of the durable state: recovery will replay from here.
+    /// Takes a checkpoint of the durable state: recovery will replay from here. Folds the
+    /// exchange's journal first, so the copy is O(live state), and forgets the log before it.
     pub fn take_checkpoint(&mut self) {
-        assert!(self.up && self.durable == self.log.len(), "a checkpoint holds durable state only");
+        assert!(self.up && self.durable == self.log_end(), "a checkpoint holds durable state only");
+        self.exchange.checkpoint();
         self.checkpoint = Checkpoint {
-            len: self.log.len(),
+            len: self.log_end(),
             exchange: self.exchange.clone(),
             clients: self.clients.clone(),
             system: self.system.clone(),
         };
+        self.log.clear();
     }
 
-    /// The log entry at `index`, if the log (after a crash: the recovered log) has it.
+    /// The log entry at `index` (from genesis), if the log (after a crash: the recovered log)
+    /// still holds it: `None` past its end, and for entries before the checkpoint, which it forgot.
     pub fn logged(&self, index: usize) -> Option<&Logged> {
-        self.log.get(index)
+        self.log.get(index.checked_sub(self.checkpoint.len)?)
     }
 
     /// Crashes: everything not durable is lost, unanswered requests with it. Returns how many log
@@ -241,8 +292,8 @@ impl Gateway {
         assert!(self.up, "crash while down");
         self.up = false;
         self.crashes += 1;
-        let lost = self.log.len() - self.durable;
-        self.log.truncate(self.durable);
+        let lost = self.log_end() - self.durable;
+        self.log.truncate(self.durable - self.checkpoint.len);
         self.pending.clear();
         lost
     }
@@ -253,12 +304,12 @@ impl Gateway {
     /// log length the checkpoint covered.
     pub fn recover(&mut self, mut observe: impl FnMut(&Exchange, &Command, &Outcome)) -> usize {
         assert!(!self.up, "recover while up");
-        assert!(self.checkpoint.len <= self.log.len(), "a checkpoint is never ahead of the durable log");
+        assert!(self.checkpoint.len <= self.durable, "a checkpoint is never ahead of the durable log");
         self.exchange = self.checkpoint.exchange.clone();
         self.clients = self.checkpoint.clients.clone();
         self.system = self.checkpoint.system.clone();
-        for index in self.checkpoint.len..self.log.len() {
-            let entry = self.log[index];
+        for i in 0..self.log.len() {
+            let (entry, index) = (self.log[i], self.checkpoint.len + i);
             let outcome = self.exchange.apply(entry.time_ns, &entry.command);
             assert_eq!(
                 outcome, entry.outcome,
@@ -388,14 +439,28 @@ mod checkpoint_tests {
         }
         g.flush(&mut out);
         assert!(g.checkpoint_due());
+        let before = g.retained();
+        assert_eq!(
+            (before.log_entries, before.journal_entries),
+            (n as usize + 1, n as usize),
+            "opening the account posts nothing"
+        );
         g.take_checkpoint();
+        // The checkpoint holds the state; the log and the journal before it are forgotten, their
+        // numbering kept; the dedup table keeps only the client's window (its floor is n).
+        let after = g.retained();
+        assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 2, journal_entries: 0 });
+        assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 1, n as usize + 1), n as usize + 1));
+        assert!(g.logged(n as usize).is_none(), "entry n is covered by the checkpoint, not held");
         let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 5 };
         g.receive(n + 1, 0, n + 1, n + 1, &command, &mut out);
         g.flush(&mut out);
+        assert_eq!(g.logged(n as usize + 1).map(|l| l.key), Some(n + 1));
         g.crash();
         let mut replayed = 0;
         assert_eq!(g.recover(|_, _, _| replayed += 1), g.log_len().0 - 1);
         assert_eq!(replayed, 1);
+        assert_eq!(g.remembered(0, n + 1).map(|o| o.is_ok()), Some(true), "the replayed command is remembered");
         let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));
         assert_eq!(balance, n as i64 + 5);
         assert_eq!(

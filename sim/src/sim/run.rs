@@ -15,6 +15,13 @@
 //! unordered iteration; each source of chance has its own named stream. The auditor sees every
 //! applied command, and after a recovery checks that every answer that left the exchange is still
 //! backed by the recovered journal (`journal_complete`: nothing acknowledged is lost).
+//!
+//! Memory is bounded by the live state, not by simulated time (SPEC §13): the record of answers
+//! that left the exchange (`acked`) holds only answers not yet covered by a checkpoint. When the
+//! gateway takes a checkpoint (everything durable), each held answer is checked against the log,
+//! which still holds it, and forgotten: a checkpoint survives every crash. An answer released later
+//! for a command the checkpoint already covers (a duplicate's) is not recorded at all.
+//! [`RunResult::retained`] reports the most records held at once, for tests and measurements.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -101,6 +108,34 @@ pub struct Counts {
     pub lost_entries: u64,
 }
 
+/// The most records a run held at once, per kind: sampled at every checkpoint (before it trims)
+/// and at the end of the run. Deterministic; bounded by the live state, not by simulated time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retained {
+    /// Ledger journal entries (those since the journal's last checkpoint).
+    pub journal_entries: usize,
+    /// Gateway command log entries (those since the gateway's checkpoint).
+    pub log_entries: usize,
+    /// Answers in the gateway's dedup tables, over every client.
+    pub remembered_answers: usize,
+    /// Answers that left the exchange and are not yet covered by a checkpoint.
+    pub acked_answers: usize,
+    /// The auditor's open records: issued quotes still acceptable, shadow resting orders.
+    pub audit_records: usize,
+}
+
+impl Retained {
+    fn max(self, o: Retained) -> Retained {
+        Retained {
+            journal_entries: self.journal_entries.max(o.journal_entries),
+            log_entries: self.log_entries.max(o.log_entries),
+            remembered_answers: self.remembered_answers.max(o.remembered_answers),
+            acked_answers: self.acked_answers.max(o.acked_answers),
+            audit_records: self.audit_records.max(o.audit_records),
+        }
+    }
+}
+
 /// What a run produced. Wall time is the caller's to measure: it never enters the digest.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -116,6 +151,8 @@ pub struct RunResult {
     pub counts: Counts,
     /// A trace write error, if a trace was asked for and failed.
     pub trace_error: Option<String>,
+    /// The most records held at once (never part of the digest or the outputs).
+    pub retained: Retained,
 }
 
 /// Everything a run's handlers share.
@@ -131,7 +168,10 @@ struct World<'w> {
     markets: Vec<MarketStats>,
     rec: Recorder<'w>,
     answers: Vec<Answer>,
+    /// Answers that left the exchange since the last checkpoint, to check after a crash.
     acked: Vec<Answer>,
+    /// The most records held at once so far.
+    retained: Retained,
     /// The auditor's shadow at the gateway's checkpoint, to rebuild from after a crash.
     auditor_checkpoint: Auditor,
     commands: Vec<Command>,
@@ -215,6 +255,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         rec: Recorder::new(trace),
         answers: Vec::with_capacity(64),
         acked: Vec::new(),
+        retained: Retained::default(),
         commands: Vec::with_capacity(16),
         flush_scheduled: false,
         counts: Counts::default(),
@@ -229,11 +270,12 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         world.handle(Stamp { seq, time_ns }, ev);
     }
     let end = Stamp { seq: world.rec.events(), time_ns: duration };
+    world.note_retained();
     world.auditor.finish(world.gateway.exchange(), end);
     for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
         stats.fair_value_end = *fair;
     }
-    let World { rec, auditor, markets, network, mut counts, gateway, .. } = world;
+    let World { rec, auditor, markets, network, mut counts, gateway, retained, .. } = world;
     counts.crashes = u64::from(gateway.crashes());
     let events = rec.events();
     let (digest, trace_error) = rec.finish();
@@ -249,6 +291,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         net: network.stats(),
         counts,
         trace_error: trace_error.map(|e| e.to_string()),
+        retained,
     })
 }
 
@@ -352,14 +395,17 @@ impl World<'_> {
         self.send(now, Ev::ToExchange { client, key, floor, command });
     }
 
-    /// Sends the answers the gateway released, remembering each as acknowledged.
+    /// Sends the answers the gateway released, remembering as acknowledged each one whose command
+    /// a checkpoint does not cover yet (a checkpointed command survives every crash).
     fn send_answers(&mut self, now: u64) {
         let mut answers = std::mem::take(&mut self.answers);
         for a in answers.drain(..) {
             if a.client == SYSTEM {
                 continue;
             }
-            self.acked.push(a);
+            if a.index >= self.gateway.checkpointed() {
+                self.acked.push(a);
+            }
             self.send(now, Ev::ToClient { client: a.client, key: a.key, outcome: a.outcome });
         }
         self.answers = answers;
@@ -531,6 +577,10 @@ impl World<'_> {
         let released = self.answers.len();
         self.send_answers(at.time_ns);
         if self.gateway.checkpoint_due() {
+            // Everything is durable and about to be covered by the checkpoint: check every answer
+            // that left against the log while it still holds them, then forget them.
+            self.note_retained();
+            check_acked(&mut self.acked, &self.gateway, &mut self.auditor, at, "at a checkpoint");
             self.gateway.take_checkpoint();
             self.auditor_checkpoint = self.auditor.clone();
         }
@@ -562,31 +612,7 @@ impl World<'_> {
         });
         auditor.unmute();
         auditor.exercise(Invariant::JournalComplete);
-        let mut lost = 0u64;
-        for a in self.acked.drain(..) {
-            match self.gateway.logged(a.index) {
-                Some(l) if (l.client, l.key, l.outcome) == (a.client, a.key, a.outcome) => {}
-                Some(l) => auditor.report(
-                    Invariant::JournalComplete,
-                    at,
-                    format!(
-                        "client {} request {} was answered {:?}, but the recovered journal holds {:?} there",
-                        a.client, a.key, a.outcome, l
-                    ),
-                ),
-                None => {
-                    lost += 1;
-                    auditor.report(
-                        Invariant::JournalComplete,
-                        at,
-                        format!(
-                            "client {} request {} was acknowledged ({:?}) but is missing after crash recovery",
-                            a.client, a.key, a.outcome
-                        ),
-                    );
-                }
-            }
-        }
+        let lost = check_acked(&mut self.acked, &self.gateway, &mut auditor, at, "after crash recovery");
         self.auditor = auditor;
         let (log, _) = self.gateway.log_len();
         self.rec.u64(log as u64);
@@ -594,6 +620,19 @@ impl World<'_> {
         self.rec.end(|| {
             json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "recover", "replayed": log, "acknowledged_lost": lost})
         });
+    }
+
+    /// Folds the records held now into [`World::retained`].
+    fn note_retained(&mut self) {
+        let g = self.gateway.retained();
+        let now = Retained {
+            journal_entries: g.journal_entries,
+            log_entries: g.log_entries,
+            remembered_answers: g.remembered_answers,
+            acked_answers: self.acked.len(),
+            audit_records: self.auditor.retained(),
+        };
+        self.retained = self.retained.max(now);
     }
 
     fn fair_value(&mut self, at: Stamp, market: u16) {
@@ -610,4 +649,36 @@ impl World<'_> {
             || json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "fair_value", "market": market, "price": price.0}),
         );
     }
+}
+
+/// `journal_complete` for the answers that left the exchange (drained from `acked`): each must be
+/// in the gateway's log at its index, with the same client, key and outcome. `when` names the
+/// moment in a violation's detail. Returns how many are missing.
+fn check_acked(acked: &mut Vec<Answer>, gateway: &Gateway, auditor: &mut Auditor, at: Stamp, when: &str) -> u64 {
+    let mut lost = 0u64;
+    for a in acked.drain(..) {
+        match gateway.logged(a.index) {
+            Some(l) if (l.client, l.key, l.outcome) == (a.client, a.key, a.outcome) => {}
+            Some(l) => auditor.report(
+                Invariant::JournalComplete,
+                at,
+                format!(
+                    "client {} request {} was answered {:?}, but the journal {when} holds {:?} there",
+                    a.client, a.key, a.outcome, l
+                ),
+            ),
+            None => {
+                lost += 1;
+                auditor.report(
+                    Invariant::JournalComplete,
+                    at,
+                    format!(
+                        "client {} request {} was acknowledged ({:?}) but is missing {when}",
+                        a.client, a.key, a.outcome
+                    ),
+                );
+            }
+        }
+    }
+    lost
 }
