@@ -6,9 +6,15 @@
 //! a uniform *key* (`price` for bids, `!price` for asks, so keys ascend toward the best price
 //! on both sides) finds any level in O(log levels).
 //!
-//! Invariants: keys strictly ascend (one level per price); no level is empty (`head != NIL`);
-//! `total` is the sum of its orders' open quantities (checked by `Book::check`).
+//! Invariants: keys strictly ascend (one level per price); no level is empty (`head != NIL`)
+//! (checked by `Book::check`).
+//!
+//! A level is 16 bytes (key and two links) and keeps no quantity total: a level shared by one or
+//! two orders would otherwise cost more than the orders (SPEC §11: ≤ 128 bytes per resting
+//! order), and an exact total of `u64` quantities needs 128 bits. What needs a level's quantity
+//! (a fill-or-kill pre-check) walks its queue, which it does for self-trade prevention anyway.
 
+use super::book::grow_by_half;
 use crate::units::{Price, Side};
 
 /// End of a queue.
@@ -20,8 +26,6 @@ pub(crate) struct Level {
     pub(crate) key: u64,
     pub(crate) head: u32,
     pub(crate) tail: u32,
-    /// Open quantity of all orders at this level (u128: many orders of huge quantity).
-    pub(crate) total: u128,
 }
 
 /// The levels of one side.
@@ -99,7 +103,8 @@ impl Ladder {
         let i = match self.search(key) {
             Ok(i) => i,
             Err(i) => {
-                self.levels.insert(i, Level { key, head: NIL, tail: NIL, total: 0 });
+                grow_by_half(&mut self.levels);
+                self.levels.insert(i, Level { key, head: NIL, tail: NIL });
                 i
             }
         };
@@ -113,17 +118,11 @@ impl Ladder {
         &mut self.levels[i]
     }
 
-    /// The level at `key`, if any.
-    #[inline]
-    pub(crate) fn level(&self, key: u64) -> Option<&Level> {
-        self.search(key).ok().map(|i| &self.levels[i])
-    }
-
     /// Removes the level at `key`; it must exist and be empty.
     #[inline]
     pub(crate) fn remove(&mut self, key: u64) {
         let i = self.search(key).expect("a removed level exists");
-        debug_assert!(self.levels[i].head == NIL && self.levels[i].total == 0);
+        debug_assert!(self.levels[i].head == NIL);
         self.levels.remove(i);
     }
 
