@@ -18,7 +18,7 @@
 //! - the log keeps only the entries after the checkpoint: recovery never reads further back. Log
 //!   indices still count from genesis ([`Gateway::log_len`], [`Answer::index`]);
 //! - the dedup table keeps, per client, only the answers at or above the client's **floor** — the
-//!   oldest key it still awaits, sent with every request. The assumption (true of the simulator's
+//!   oldest key it still awaits, sent with every request, and applied as each arrives. The assumption (true of the simulator's
 //!   clients): a client numbers its requests in increasing order and, once it holds the answer to
 //!   a key or has given up on it, never needs that answer again; a request below the floor is a
 //!   stale duplicate and is ignored. The window is thus what a client sent since its oldest
