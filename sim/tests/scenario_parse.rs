@@ -212,7 +212,7 @@ fn minimal_parses_with_documented_defaults() {
     let file = ok(MINIMAL, &[]);
     let base = &file.runs[0];
     assert_eq!(base.seed, 1);
-    assert_eq!(base.description, "");
+    assert_eq!(&*base.description, "");
     assert_eq!(base.markets[0].initial_price, Price(200));
     assert_eq!((base.markets[0].volatility_ticks, base.markets[0].step_ns), (0, 10_000_000));
     assert_eq!((base.markets[0].spec.fees.maker_bps, base.markets[0].spec.fees.taker_bps), (0, 0));
@@ -492,7 +492,7 @@ fn overrides_change_every_run() {
         assert_eq!(run.markets[0].initial_price, Price(301));
         assert_eq!(run.exchange.crash_at_ns, [500_000_000, 1_000_000_000]);
         assert_eq!(run.network.loss_ppm, 0);
-        assert_eq!(run.description, "what if");
+        assert_eq!(&*run.description, "what if");
         // A table merges key by key: BTC stays, USD changes.
         assert_eq!(run.agents[0].funding, [(AssetId(0), 100_000_000), (AssetId(1), 500)]);
     }
@@ -584,7 +584,7 @@ fn variants_inherit_and_override() {
     assert!(busy.expect.violated.is_empty() && busy.faults.is_empty());
     assert_eq!(busy.agents[0].count, 4);
     assert_eq!(busy.exchange.crash_at_ns, [500_000_000]);
-    assert_eq!(busy.description, "Four times the noise.");
+    assert_eq!(&*busy.description, "Four times the noise.");
     assert_eq!(busy.agents[1], base.agents[1]);
     assert!(nothing.expect.violated.is_empty());
     assert_eq!(nothing.agents, base.agents);

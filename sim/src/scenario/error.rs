@@ -9,6 +9,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::limits::MAX_PATH_BYTES;
+use crate::shown::shown;
+
 /// A bad scenario: the place, the field and what was expected.
 ///
 /// `Display` formats (stable; the command line prints them as they are):
@@ -36,21 +39,58 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every part can carry user text: each is escaped and cut here, whatever its maker did.
+        let field = escaped(&self.field, MAX_FIELD_CHARS);
+        let message = escaped(&self.message, MAX_MESSAGE_CHARS);
         match &self.setting {
             Some(setting) => {
                 let set_field = setting.split_once('=').map_or(setting.as_str(), |(field, _)| field.trim());
+                let setting = escaped(setting, MAX_SETTING_CHARS);
                 if self.field.is_empty() || self.field == set_field {
-                    write!(f, "--set {setting}: {}", self.message)
+                    write!(f, "--set {setting}: {message}")
                 } else {
-                    write!(f, "--set {setting}: {}: {}", self.field, self.message)
+                    write!(f, "--set {setting}: {field}: {message}")
                 }
             }
-            None if self.field.is_empty() => {
-                write!(f, "{}:{}:{}: {}", self.origin, self.line, self.column, self.message)
+            None => {
+                let origin = escaped(&self.origin, MAX_ORIGIN_CHARS);
+                write!(f, "{origin}:{}:{}: ", self.line, self.column)?;
+                if !self.field.is_empty() {
+                    write!(f, "{field}: ")?;
+                }
+                f.write_str(&message)
             }
-            None => write!(f, "{}:{}:{}: {}: {}", self.origin, self.line, self.column, self.field, self.message),
         }
     }
+}
+
+/// Most characters shown of a field path (the longest valid one is under 100).
+const MAX_FIELD_CHARS: usize = MAX_PATH_BYTES;
+/// Most characters shown of a `--set FIELD=VALUE`.
+const MAX_SETTING_CHARS: usize = MAX_PATH_BYTES;
+/// Most characters shown of a file name.
+const MAX_ORIGIN_CHARS: usize = 1024;
+/// Most characters of a message: far above any message exsim writes (each quoted value is cut
+/// to [`crate::shown::MAX_SHOWN_CHARS`] already); a bound of last resort.
+const MAX_MESSAGE_CHARS: usize = 2048;
+
+/// `text` with every character [`shown`] would escape escaped, cut after `max` characters with a
+/// note of its full length.
+fn escaped(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    let mut buf = [0u8; 4];
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out.push_str(&format!("… ({} bytes in all)", text.len()));
+            break;
+        }
+        if c.is_ascii_graphic() || c == ' ' {
+            out.push(c);
+        } else {
+            out.push_str(&shown(c.encode_utf8(&mut buf)));
+        }
+    }
+    out
 }
 
 impl std::error::Error for ScenarioError {}
@@ -107,18 +147,30 @@ impl FromStr for Override {
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `source`. An offset past the end
-/// or inside a character is moved back to the nearest character boundary.
+/// or inside a character is moved back to the nearest character boundary. A byte-order mark
+/// opening the file is not a column.
 pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(source.len());
     while !source.is_char_boundary(offset) {
         offset -= 1;
     }
-    let before = &source[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
+    line_column_bytes(source.as_bytes(), offset)
+}
+
+/// [`line_column`] of bytes that may not all be UTF-8: each byte that does not continue a UTF-8
+/// sequence starts a column.
+pub(crate) fn line_column_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut column = before[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+    if line == 1 && before.starts_with(BOM) {
+        column -= 1;
+    }
     (line, column)
 }
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[cfg(test)]
 mod tests {
@@ -133,6 +185,16 @@ mod tests {
         assert_eq!(line_column(src, 9), (2, 3));
         assert_eq!(line_column(src, 8), (2, 2)); // inside `é`
         assert_eq!(line_column(src, 1000), (3, 1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column_and_bad_bytes_are() {
+        let src = "\u{feff}name = 5\nx = 1";
+        assert_eq!(line_column(src, 3), (1, 1));
+        assert_eq!(line_column(src, 10), (1, 8));
+        assert_eq!(line_column(src, 16), (2, 5));
+        assert_eq!(line_column_bytes(b"ab\xff\xfecd\n\xffz", 5), (1, 6));
+        assert_eq!(line_column_bytes(b"ab\xff\xfecd\n\xffz", 8), (2, 2));
     }
 
     #[test]

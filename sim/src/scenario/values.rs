@@ -10,6 +10,7 @@
 //!   read, so a misspelt required field is reported as misspelt, not as missing.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -38,7 +39,7 @@ impl<'n> Fields<'n> {
     /// `node` as a table, keys unchecked (the caller checks them).
     pub fn any(ctx: &Ctx<'_>, node: &'n Node, path: &str) -> Result<Fields<'n>> {
         match &node.value {
-            Value::Table(table) => Ok(Fields { table, path: path.to_owned(), origin: node.origin }),
+            Value::Table(table) => Ok(Fields { table: &**table, path: path.to_owned(), origin: node.origin }),
             other => Err(ctx.error(node.origin, path, format!("expected a table, found {}", found(other)))),
         }
     }
@@ -52,7 +53,7 @@ impl<'n> Fields<'n> {
 
     /// Rejects the first key not in `allowed`.
     pub fn check(&self, ctx: &Ctx<'_>, allowed: &[&str]) -> Result<()> {
-        match self.table.entries.iter().find(|e| !allowed.contains(&e.key.as_str())) {
+        match self.table.entries().iter().find(|e| !allowed.contains(&e.key.as_str())) {
             Some(entry) => Err(unknown_field(ctx, entry.key_origin, &self.path, &entry.key, allowed, "")),
             None => Ok(()),
         }
@@ -120,6 +121,15 @@ fn found(value: &Value) -> String {
 pub(crate) fn string<'n>(ctx: &Ctx<'_>, node: &'n Node, path: &str) -> Result<&'n str> {
     match &node.value {
         Value::Str(s) => Ok(s),
+        other => Err(ctx.error(node.origin, path, format!("expected a string, found {}", found(other)))),
+    }
+}
+
+/// A string, shared with the tree rather than copied (a description can be megabytes long, and
+/// every run of a file carries it).
+pub(crate) fn shared_string(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Arc<str>> {
+    match &node.value {
+        Value::Str(s) => Ok(Arc::clone(s)),
         other => Err(ctx.error(node.origin, path, format!("expected a string, found {}", found(other)))),
     }
 }
