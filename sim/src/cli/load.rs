@@ -1,11 +1,17 @@
 //! Loading scenarios for `run`, `sweep` and `check`: a path or an embedded name, overrides from
 //! `--set`, faults from `--fault`, a seed from `--seed`, and the reproduction command of a run.
+//!
+//! Invariants kept here:
+//! - a file is never read past [`MAX_FILE_BYTES`] + 1 bytes, whatever it is (a device, a pipe, a
+//!   huge file), and a directory is refused before reading; nothing is run unless the whole file
+//!   and every option validate;
+//! - user text quoted in an error (a path, a variant or fault name) goes through [`shown`].
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::fault::Fault;
+use crate::fault::{Fault, FaultError};
 use crate::scenario::limits::MAX_FILE_BYTES;
 use crate::scenario::{self, Override, Scenario, ScenarioFile};
 use crate::shown::shown;
@@ -74,7 +80,7 @@ pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<L
     let faults = options
         .fault
         .iter()
-        .map(|f| f.parse::<Fault>().map_err(|e| format!("--fault {f}: {e}")))
+        .map(|f| f.parse::<Fault>().map_err(|e| format!("--fault {}: {}", shown(f), fault_message(e))))
         .collect::<Result<Vec<_>, _>>()?;
     let (origin, text) = source(arg)?;
     let mut file = scenario::parse(&text, &origin, &overrides).map_err(|e| e.to_string())?;
@@ -83,7 +89,12 @@ pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<L
         if !names.contains(&v.as_str()) {
             let hint =
                 did_you_mean(v, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-            return Err(format!("--variant {v}: {arg} has no such variant{hint}; it has: {}", names.join(", ")));
+            return Err(format!(
+                "--variant {}: {} has no such variant{hint}; it has: {}",
+                shown(v),
+                shown(arg),
+                names.join(", ")
+            ));
         }
         file.runs.retain(|r| &r.variant == v);
     }
@@ -96,6 +107,16 @@ pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<L
         }
     }
     Ok(Loaded { arg: arg.to_owned(), file })
+}
+
+/// What is wrong with a `--fault` name, the name escaped and cut.
+fn fault_message(e: FaultError) -> String {
+    match e {
+        FaultError::Unknown { name, hint } => {
+            format!("unknown fault `{}`{hint}; `exsim list faults` lists them", shown(&name))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The command that reproduces `run` exactly.

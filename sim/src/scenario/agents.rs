@@ -17,6 +17,7 @@ use super::limits::*;
 use super::model::{AgentGroup, Behaviour, MarketSetup, AGENT_KINDS};
 use super::tree::{hint, join, Node};
 use super::values::{decimal, duration, format_ns, last_key, string, uint, uint32, unknown_field, Fields};
+use crate::shown::shown;
 use crate::units::decimal::{amount_to_minor, whole_steps};
 use crate::units::{Asset, Market, Minor};
 
@@ -136,7 +137,7 @@ fn kind(ctx: &Ctx<'_>, f: &Fields<'_>) -> Result<(&'static str, &'static [&'stat
         Some(&(k, fields)) => Ok((k, fields)),
         None => {
             let hint = hint(name, kinds.iter().copied());
-            let message = format!("unknown agent kind `{name}`{hint}; kinds: {}", kinds.join(", "));
+            let message = format!("unknown agent kind `{}`{hint}; kinds: {}", shown(name), kinds.join(", "));
             Err(ctx.error(node.origin, &f.path("kind"), message))
         }
     }

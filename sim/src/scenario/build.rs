@@ -18,10 +18,11 @@ use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::*;
 use super::model::{ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
-use super::tree::{hint, join, Node, Table};
+use super::tree::{hint, join, list_names, Node, Table};
 use super::values::{array, check_name, decimal, duration, format_ns, shared_string, string, uint, uint32, Fields};
 use crate::audit::Invariant;
-use crate::fault::{Fault, FaultSet};
+use crate::fault::{Fault, FaultError, FaultSet};
+use crate::shown::shown;
 use crate::units::asset::DECIMALS_MAX;
 use crate::units::decimal::{minor_unit, whole_steps};
 use crate::units::market::BPS_ONE;
@@ -148,9 +149,14 @@ fn faults(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<FaultSet> {
     let mut set = FaultSet::NONE;
     for (i, item) in array(ctx, node, path, "[\"ioc_rests\"]")?.iter().enumerate() {
         let item_path = format!("{path}[{i}]");
-        let fault: Fault = string(ctx, item, &item_path)?
-            .parse()
-            .map_err(|e: crate::fault::FaultError| ctx.error(item.origin, &item_path, e.to_string()))?;
+        let fault: Fault = string(ctx, item, &item_path)?.parse().map_err(|e| match e {
+            FaultError::Unknown { name, hint } => ctx.error(
+                item.origin,
+                &item_path,
+                format!("unknown fault `{}`{hint}; `exsim list faults` lists them", shown(&name)),
+            ),
+            other => ctx.error(item.origin, &item_path, other.to_string()),
+        })?;
         if set.has(fault) {
             return Err(ctx.error(item.origin, &item_path, format!("fault `{fault}` is listed twice")));
         }
@@ -164,7 +170,8 @@ pub(crate) fn lookup(ctx: &Ctx<'_>, node: &Node, path: &str, names: &[&str], wha
     let name = string(ctx, node, path)?;
     names.iter().position(|n| *n == name).ok_or_else(|| {
         let hint = hint(name, names.iter().copied());
-        ctx.error(node.origin, path, format!("unknown {what} `{name}`{hint}; defined: {}", names.join(", ")))
+        let message = format!("unknown {what} `{}`{hint}; defined: {}", shown(name), list_names(names.iter().copied()));
+        ctx.error(node.origin, path, message)
     })
 }
 
@@ -197,7 +204,14 @@ fn assets(ctx: &Ctx<'_>, node: &Node) -> Result<Vec<Asset>> {
         let decimals_node = fields.require(ctx, "decimals", "decimals = 8")?;
         let decimals = uint(ctx, decimals_node, &fields.path("decimals"), 0, u64::from(DECIMALS_MAX))?;
         let decimals = u8::try_from(decimals).unwrap_or(DECIMALS_MAX);
-        let asset = Asset::new(&entry.key, decimals).map_err(|e| ctx.error(entry.key_origin, &path, e.to_string()))?;
+        let asset = Asset::new(&entry.key, decimals).map_err(|e| {
+            let message = if entry.key.len() > 12 {
+                format!("asset symbol \"{}\" must be 1 to 12 characters of A-Z and 0-9", shown(&entry.key))
+            } else {
+                e.to_string()
+            };
+            ctx.error(entry.key_origin, &path, message)
+        })?;
         assets.push(asset);
     }
     Ok(assets)
@@ -392,7 +406,7 @@ fn expect(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Expectations> {
                 return Err(ctx.error(
                     item.origin,
                     &item_path,
-                    format!("unknown invariant `{id}`{hint}; `exsim list invariants` lists them"),
+                    format!("unknown invariant `{}`{hint}; `exsim list invariants` lists them", shown(id)),
                 ));
             };
             if !invariant.modelled() {

@@ -74,3 +74,9 @@ pub const MAX_PATH_BYTES: usize = 256;
 
 /// Most entries in `sources`: each run carries the list.
 pub const MAX_SOURCES: usize = 100;
+
+/// Most tokens in a scenario file (keys, values, punctuation, runs of spaces, comments and line
+/// breaks count one each). The `toml` crate holds every token and parser event in memory before
+/// building its tree; this bounds that memory at some 100 MB whatever the file. A real scenario
+/// has a few thousand; a long description is one.
+pub const MAX_TOKENS: usize = 1_000_000;

@@ -1,4 +1,9 @@
-//! Nesting depth of TOML text, measured before the `toml` crate builds a tree from it.
+//! Size and nesting depth of TOML text, measured before the `toml` crate builds a tree from it.
+//!
+//! The `toml` crate keeps every token and every parser event of a file in memory (some 60 bytes
+//! each) before it builds its tree, so a 16 MiB file of `1,1,1,…` took over 2 GB. [`document`]
+//! first counts the tokens, without keeping them, and refuses a file of more than
+//! [`MAX_TOKENS`].
 //!
 //! The `toml` crate bounds arrays and inline tables (80 deep) and the names of one dotted key
 //! (80) separately, but not together: `x = {a.a.…(78 names) = {a.a.… = {…}}}` nests thousands of
@@ -7,6 +12,8 @@
 //! without building anything, and stop at the first value nested deeper than [`MAX_DEPTH`].
 //!
 //! Invariants kept here:
+//! - a document is refused at its first token past [`MAX_TOKENS`], found by a lexing pass that
+//!   allocates nothing, before anything else is allocated for it;
 //! - a value's depth is the number of names and array levels on its path: each name of a table
 //!   header, each name of a dotted key, one level per array (the array of an `[[array.table]]`
 //!   included); the same count `tree.rs` and the format's field paths use;
@@ -20,19 +27,28 @@
 use toml_parser::parser::{parse_document, parse_value, EventReceiver};
 use toml_parser::{ErrorSink, ParseError, Source, Span};
 
-use super::limits::MAX_DEPTH;
+use super::limits::{MAX_DEPTH, MAX_TOKENS};
 use crate::shown::shown;
 
-/// Where the text first nests too deep: the byte offset and the dotted names leading there.
+/// Where the text first nests too deep (or has too many tokens): the byte offset and the dotted
+/// names leading there.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct TooDeep {
     pub offset: usize,
     pub field: String,
+    /// Too many tokens rather than too deep.
+    pub too_many: bool,
 }
 
 impl TooDeep {
     /// What is wrong and what would be valid.
     pub fn message(&self) -> String {
+        if self.too_many {
+            return format!(
+                "the file has more than {MAX_TOKENS} tokens (keys, values, punctuation, runs of spaces, \
+                 comments and line breaks count one each), the most a scenario file may have"
+            );
+        }
         format!(
             "nested more than {MAX_DEPTH} levels deep (table names, dotted-key names and arrays counted \
              together); no scenario field is deeper than 7"
@@ -40,8 +56,11 @@ impl TooDeep {
     }
 }
 
-/// Checks a whole document.
+/// Checks a whole document: its token count, then its depth.
 pub(crate) fn document(source: &str) -> Result<(), TooDeep> {
+    if let Some(token) = Source::new(source).lex().nth(MAX_TOKENS) {
+        return Err(TooDeep { offset: token.span().start(), field: String::new(), too_many: true });
+    }
     let tokens = Source::new(source).lex().into_vec();
     let mut walk = Walk::new(source, 0);
     parse_document(&tokens, &mut walk, &mut ());
@@ -125,7 +144,7 @@ impl<'s> Walk<'s> {
             .map(|s| shown(self.source.get(s.start()..s.end()).unwrap_or("?")))
             .collect::<Vec<_>>()
             .join(".");
-        self.too_deep = Some(TooDeep { offset: span.start(), field });
+        self.too_deep = Some(TooDeep { offset: span.start(), field, too_many: false });
     }
 
     fn open(&mut self, span: Span, array: bool) -> bool {
@@ -279,6 +298,17 @@ mod tests {
         ] {
             assert!(document(&text).is_err());
         }
+    }
+
+    #[test]
+    fn a_document_of_too_many_tokens_is_refused_at_the_first_one_past_the_bound() {
+        // `1,` is two tokens; `x`, ` `, `=`, ` ` and `[` are five, `]` and the end one each.
+        let within = format!("x = [{}]", "1,".repeat((MAX_TOKENS - 7) / 2));
+        assert!(document(&within).is_ok());
+        let over = format!("x = [{}]", "1,".repeat(MAX_TOKENS));
+        let err = document(&over).unwrap_err();
+        assert!(err.too_many && err.offset == 5 + (MAX_TOKENS - 5), "{err:?}");
+        assert!(err.message().contains("more than 1000000 tokens"));
     }
 
     #[test]

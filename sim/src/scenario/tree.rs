@@ -161,7 +161,7 @@ pub(crate) fn hint<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str
 }
 
 /// At most this many names are listed in one message ("defined: …").
-const LISTED_NAMES: usize = 20;
+const LISTED_NAMES: usize = 10;
 
 /// `a, b, c`, each name escaped and cut, at most [`LISTED_NAMES`] of them and then how many more.
 pub(crate) fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {

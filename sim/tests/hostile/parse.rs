@@ -222,3 +222,55 @@ fn unbounded_and_odd_files_are_refused_after_the_bound() {
         ),
     ]);
 }
+
+// Class 5: parsing is linear in the input (was: quadratic in override keys, edit distance on
+// 100 KB names, one copy of the document per variant). Each row is sized so the old behaviour
+// passes the CPU-time or address-space limit.
+
+#[test]
+fn many_overrides_long_names_and_many_variants_stay_linear() {
+    // 240,000 keys in one variant's `set` (some 3 minutes of CPU with a scan per key).
+    let keys: Vec<String> = (0..240_000).map(|i| format!("\"exchange.k{i}\"=1")).collect();
+    let many_keys = minimal_with(&format!("\n[[variants]]\nname = \"v\"\nset = {{{}}}\n", keys.join(",")));
+    // 40 agent groups named by 20,000 letters, and an override naming a 41st.
+    let long = "g".repeat(20_000);
+    let groups: String = (0..40)
+        .map(|i| format!("\n[agents.{long}{i}]\nkind = \"noise_trader\"\nmarket = \"BTC-USD\"\nmax_size = \"0.01\"\n"))
+        .collect();
+    let long_override = format!("agents={{ \"{long}x\" = {{ count = 1 }} }}");
+    // A 5 MB description shared by 100 variants (580 MB when each kept a copy).
+    let variants: String = (0..100).map(|i| format!("\n[[variants]]\nname = \"v{i}\"\n")).collect();
+    let described = MINIMAL.replace("seed = 1\n", &format!("seed = 1\ndescription = \"{}\"\n", "d".repeat(5_000_000)));
+    run_table(&[
+        check_file(
+            "240,000 override keys in one variant",
+            many_keys,
+            Expect::BadInput(&["hostile.toml:20:8: exchange.k0: unknown field `k0`", "quote_ttl", "(in variant `v`)"]),
+        ),
+        Case::new(
+            "did-you-mean among 20,000-letter names",
+            &["run", FILE, "--set", &long_override],
+            Expect::BadInput(&[
+                "--set agents={",
+                "no agent group `ggg",
+                "(20001 bytes in all)",
+                "… and 30 more",
+                "with `kind`",
+            ]),
+        )
+        .file(FILE, minimal_with(&groups)),
+        Case::new(
+            "unknown kind of 100,000 letters",
+            &["check", FILE],
+            Expect::BadInput(&[
+                "hostile.toml:19:8: agents.g.kind: unknown agent kind `kkk",
+                "(100000 bytes in all)",
+                "kinds: market_maker",
+            ]),
+        )
+        .file(FILE, minimal_with(&format!("\n[agents.g]\nkind = \"{}\"\n", "k".repeat(100_000)))),
+        Case::new("a 5 MB description in 100 variants", &["check", FILE], Expect::Runs(0, &["101 run(s)"]))
+            .file(FILE, format!("{described}{variants}"))
+            .address_space(400 << 20),
+    ]);
+}
