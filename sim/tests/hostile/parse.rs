@@ -274,3 +274,293 @@ fn many_overrides_long_names_and_many_variants_stay_linear() {
             .address_space(400 << 20),
     ]);
 }
+
+// Class 8: messages are located, escaped and bounded, and say what would be valid.
+
+/// `MINIMAL` with `line` in place of `seed = 1` (line 2).
+fn minimal_line2(line: &str) -> String {
+    MINIMAL.replace("seed = 1\n", &format!("{line}\n"))
+}
+
+#[test]
+fn control_characters_from_the_file_are_escaped() {
+    run_table(&[
+        check_file(
+            "escape sequence in an unknown key",
+            minimal_with("\"\\u001b[31mred\" = 1\n"),
+            Expect::BadInput(&[
+                "hostile.toml:17:1: markets.BTC-USD.\\u{1b}[31mred: unknown field `\\u{1b}[31mred`",
+                "expected one of: base",
+            ]),
+        ),
+        check_file(
+            "right-to-left override in a key",
+            minimal_with("\"\u{202e}txt.exe\" = 1\n"),
+            Expect::BadInput(&["hostile.toml:17:1:", "\\u{202e}txt.exe", "expected one of"]),
+        ),
+        check_file(
+            "escape sequence in a duration's unit",
+            minimal_with("step = \"1\\u001b[2J\"\n"),
+            Expect::BadInput(&[
+                "hostile.toml:17:8: markets.BTC-USD.step: duration \"1\\u{1b}[2J\" has an unknown unit `\\u{1b}[2J`",
+                "(ns, us, ms, s, m, h, d)",
+            ]),
+        ),
+        check_file(
+            "terminal title sequence in the name",
+            MINIMAL.replace("name = \"hostile\"", "name = \"\\u001b]0;pwned\\u0007\""),
+            Expect::BadInput(&[
+                "hostile.toml:1:8: name: name \"\\u{1b}]0;pwned\\u{7}\" must be 1 to 64 characters of a-z, 0-9",
+            ]),
+        ),
+        check_file(
+            "escape sequence in an agent kind",
+            minimal_with("\n[agents.g]\nkind = \"\\u001b[5m\"\n"),
+            Expect::BadInput(&[
+                "hostile.toml:19:8: agents.g.kind: unknown agent kind `\\u{1b}[5m`",
+                "kinds: market_maker",
+            ]),
+        ),
+        check_file(
+            "escape sequence in a fault",
+            minimal_line2("faults = [\"\\u001b[5m\"]"),
+            Expect::BadInput(&["hostile.toml:2:11: faults[0]: unknown fault `\\u{1b}[5m`", "exsim list faults"]),
+        ),
+        check_file(
+            "escape sequence in an expected invariant",
+            minimal_with("\n[expect]\nviolated = [\"\\u001b[5m\"]\n"),
+            Expect::BadInput(&[
+                "hostile.toml:19:13: expect.violated[0]: unknown invariant `\\u{1b}[5m`",
+                "exsim list invariants",
+            ]),
+        ),
+        check_file(
+            "escape sequence in an asset reference",
+            MINIMAL.replace("base = \"BTC\"", "base = \"\\u001b[5m\""),
+            Expect::BadInput(&[
+                "hostile.toml:12:8: markets.BTC-USD.base: unknown asset `\\u{1b}[5m`",
+                "defined: BTC, USD",
+            ]),
+        ),
+        check_file(
+            "escape sequence in an asset symbol",
+            minimal_with("\n[assets.\"\\u001b[5m\"]\ndecimals = 2\n"),
+            Expect::BadInput(&["hostile.toml:18:9: assets.\\u{1b}[5m", "must be 1 to 12 characters of A-Z and 0-9"]),
+        ),
+        Case::new(
+            "escape sequence in the file's name",
+            &["check", "e\u{1b}[2J.toml"],
+            Expect::BadInput(&["e\\u{1b}[2J.toml:17:1: markets.BTC-USD.x: unknown field `x`"]),
+        )
+        .file("e\u{1b}[2J.toml", minimal_with("x = 1\n")),
+        Case::new(
+            "escape sequence in a missing file's name",
+            &["check", "nothing\u{1b}[2J"],
+            Expect::BadInput(&["nothing\\u{1b}[2J: no such file"]),
+        ),
+    ]);
+}
+
+#[test]
+fn control_characters_from_the_command_line_are_escaped() {
+    run_table(&[
+        run_minimal(
+            "escape sequence in a --set path",
+            &["--set", "agents.\u{1b}[2J.count=1"],
+            Expect::BadInput(&[
+                "--set agents.\\u{1b}[2J.count=1: agents.\\u{1b}[2J: no agent group `\\u{1b}[2J`",
+                "with `kind`",
+            ]),
+        ),
+        run_minimal(
+            "escape sequence in a --set value",
+            &["--set", "duration=\u{1b}[31m"],
+            Expect::BadInput(&[
+                "--set duration=\\u{1b}[31m: duration \"\\u{1b}[31m\" has an unknown unit",
+                "e.g. \"10ms\"",
+            ]),
+        ),
+        run_minimal(
+            "escape sequence in --variant",
+            &["--variant", "x\u{1b}[31m"],
+            Expect::BadInput(&["--variant x\\u{1b}[31m: hostile.toml has no such variant; it has: base"]),
+        ),
+        run_minimal(
+            "escape sequence in --fault",
+            &["--fault", "x\u{1b}[31m"],
+            Expect::BadInput(&["--fault x\\u{1b}[31m: unknown fault `x\\u{1b}[31m`", "exsim list faults"]),
+        ),
+        run_minimal(
+            "newline in a --set field",
+            &["--set", "see\nd=1"],
+            Expect::BadInput(&[
+                "--set see\\nd=1: unknown field `see\\nd` (did you mean `seed`?); expected one of: name",
+            ]),
+        ),
+    ]);
+}
+
+#[test]
+fn long_values_are_cut() {
+    let mb = |c: &str| c.repeat(5_000_000);
+    run_table(&[
+        check_file(
+            "a 5 MB name",
+            MINIMAL.replace("name = \"hostile\"", &format!("name = \"{}\"", mb("n"))),
+            Expect::BadInput(&["hostile.toml:1:8: name: name \"nnnn", "… (5000000 bytes in all)\" must be 1 to 64"]),
+        ),
+        check_file(
+            "a 5 MB duration",
+            MINIMAL.replace("duration = \"10ms\"", &format!("duration = \"1{}\"", mb("s"))),
+            Expect::BadInput(&[
+                "hostile.toml:3:12: duration: duration \"1sss",
+                "(5000001 bytes in all)\" has an unknown unit",
+                "(5000000 bytes in all)`",
+            ]),
+        ),
+        check_file(
+            "a 5 MB decimal",
+            MINIMAL.replace("tick = \"1\"", &format!("tick = \"{}\"", mb("9"))),
+            Expect::BadInput(&[
+                "hostile.toml:14:8: markets.BTC-USD.tick: \"9999",
+                "(5000000 bytes in all)\" has too many digits (at most 28",
+            ]),
+        ),
+        check_file(
+            "a 5 MB unknown key",
+            minimal_with(&format!("{} = 1\n", mb("k"))),
+            Expect::BadInput(&[
+                "hostile.toml:17:1: markets.BTC-USD.kkkk",
+                "unknown field `kkkk",
+                "(5000000 bytes in all)`; expected one of: base",
+            ]),
+        ),
+        check_file(
+            "a 5 MB string where an integer goes",
+            minimal_line2(&format!("seed = \"{}\"", mb("1"))),
+            Expect::BadInput(&[
+                "hostile.toml:2:8: seed: expected an integer in 0..=9223372036854775807, found a string",
+            ]),
+        ),
+        check_file(
+            "a huge integer",
+            minimal_line2(&format!("seed = {}", mb("9"))),
+            Expect::BadInput(&["hostile.toml:2:8: seed: integer 9999", "(5000000 bytes in all) is out of range"]),
+        ),
+        run_minimal(
+            "a 100 KB --set value",
+            &["--set", &format!("duration={}", "x".repeat(100_000))],
+            Expect::BadInput(&[
+                "--set duration=xxxx",
+                "(100009 bytes in all): duration \"xxx",
+                "(100000 bytes in all)\" has an unknown unit",
+            ]),
+        ),
+    ]);
+}
+
+#[test]
+fn invalid_utf8_is_located() {
+    let mut bad = MINIMAL.as_bytes().to_vec();
+    let at = MINIMAL.find("BTC\"").expect("base = \"BTC\"") + 1;
+    bad[at] = 0xff;
+    run_table(&[
+        check_file(
+            "a bad byte in a string",
+            bad,
+            Expect::BadInput(&["hostile.toml:12:10: invalid UTF-8 (bytes \\xff); a scenario file is UTF-8 text"]),
+        ),
+        check_file(
+            "a truncated sequence at the end",
+            minimal_with("# caf\u{e9}").into_bytes()[..MINIMAL.len() + 6].to_vec(),
+            Expect::BadInput(&["hostile.toml:17:6: invalid UTF-8 (bytes \\xc3)"]),
+        ),
+        check_file(
+            "UTF-16 with its byte-order mark",
+            [0xff, 0xfe, b'n', 0, b'a', 0].to_vec(),
+            Expect::BadInput(&["hostile.toml:1:1: invalid UTF-8 (bytes \\xff)"]),
+        ),
+    ]);
+}
+
+#[test]
+fn signs_case_slips_and_the_byte_order_mark() {
+    run_table(&[
+        check_file(
+            "negative duration",
+            minimal_with("step = \"-5ms\"\n"),
+            Expect::BadInput(&["hostile.toml:17:8: markets.BTC-USD.step: duration \"-5ms\" has a sign; durations are written without one, e.g. \"5ms\""]),
+        ),
+        check_file(
+            "positive sign in a duration",
+            MINIMAL.replace("duration = \"10ms\"", "duration = \"+10ms\""),
+            Expect::BadInput(&["hostile.toml:3:12: duration: duration \"+10ms\" has a sign", "e.g. \"10ms\""]),
+        ),
+        check_file(
+            "upper-case duration unit",
+            MINIMAL.replace("duration = \"10ms\"", "duration = \"1MS\""),
+            Expect::BadInput(&["hostile.toml:3:12: duration: duration \"1MS\" has an unknown unit `MS` (did you mean \"1ms\"?)"]),
+        ),
+        check_file(
+            "upper-case fault",
+            minimal_line2("faults = [\"IOC_RESTS\"]"),
+            Expect::BadInput(&["hostile.toml:2:11: faults[0]: unknown fault `IOC_RESTS` (did you mean `ioc_rests`?)"]),
+        ),
+        run_minimal(
+            "upper-case --fault",
+            &["--fault", "IOC_RESTS"],
+            Expect::BadInput(&["--fault IOC_RESTS: unknown fault `IOC_RESTS` (did you mean `ioc_rests`?)"]),
+        ),
+        check_file(
+            "capitalised agent kind",
+            minimal_with("\n[agents.g]\nkind = \"Market_Maker\"\n"),
+            Expect::BadInput(&["hostile.toml:19:8: agents.g.kind: unknown agent kind `Market_Maker` (did you mean `market_maker`?)"]),
+        ),
+        check_file(
+            "lower-case asset",
+            MINIMAL.replace("quote = \"USD\"", "quote = \"usd\""),
+            Expect::BadInput(&["hostile.toml:13:9: markets.BTC-USD.quote: unknown asset `usd` (did you mean `USD`?)"]),
+        ),
+        check_file(
+            "upper-case invariant",
+            minimal_with("\n[expect]\nviolated = [\"TIF_RESPECTED\"]\n"),
+            Expect::BadInput(&["unknown invariant `TIF_RESPECTED` (did you mean `tif_respected`?)"]),
+        ),
+        check_file("a byte-order mark", format!("\u{feff}{MINIMAL}"), Expect::Runs(0, &["ok"])),
+        check_file(
+            "a byte-order mark before an error on line 1",
+            format!("\u{feff}{}", MINIMAL.replace("name = \"hostile\"", "name = 5")),
+            Expect::BadInput(&["hostile.toml:1:8: name: expected a string, found an integer 5"]),
+        ),
+    ]);
+}
+
+#[test]
+fn set_errors_name_the_set_once_and_take_the_blame() {
+    let crash = minimal_with("\n[exchange]\ncrash_at = [\"5ms\"]\n");
+    let cases = [
+        run_minimal("--set without =", &["--set", "seed"], Expect::BadInput(&["--set seed: expected FIELD=VALUE"])),
+        Case::new(
+            "an error only the --set causes",
+            &["run", FILE, "--set", "seed=3", "--set", "duration=1ms"],
+            Expect::BadInput(&[
+                "exsim: --set duration=1ms: exchange.crash_at[0]: a crash at 5ms is after the end of the run (1ms) (the value is at hostile.toml:19:13)",
+            ]),
+        )
+        .file(FILE, crash.clone()),
+        Case::new(
+            "the file's own error stays the file's",
+            &["run", FILE, "--set", "seed=3"],
+            Expect::BadInput(&["exsim: hostile.toml:19:13: exchange.crash_at[0]: a crash at 5ms is after the end of the run (2ms)"]),
+        )
+        .file(FILE, crash.replace("duration = \"10ms\"", "duration = \"2ms\"")),
+    ];
+    run_table(&cases);
+    // Each names its --set once (it was `--set seed: --set seed: …`), or not at all.
+    for (case, needle, count) in
+        cases.iter().zip([("--set seed", 1), ("--set duration=1ms", 1), ("--set", 0)]).map(|(c, (n, k))| (c, n, k))
+    {
+        let stderr = String::from_utf8_lossy(&execute(case).stderr).into_owned();
+        assert_eq!(stderr.matches(needle).count(), count, "{}: {stderr}", case.name);
+    }
+}
