@@ -711,18 +711,34 @@ fn fuzz_corpus_replays_clean() {
         .filter(|p| p.is_file())
         .collect();
     paths.sort();
-    assert!(paths.len() >= 3, "only {} inputs in {}", paths.len(), corpus_dir().display());
+    assert!(paths.len() >= 40, "only {} inputs in {}", paths.len(), corpus_dir().display());
     for path in &paths {
         let data = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        // As the target reads it: the file (empty: the quickstart), then after a NUL byte one
-        // override per line.
+        // As the target reads it: the file's bytes (empty: the quickstart), then after a NUL
+        // byte one override per line. An error must display without control characters, in
+        // at most 4 KiB.
         let outcome = std::panic::catch_unwind(|| {
-            let text = std::str::from_utf8(&data).ok()?;
-            let (source, sets) = text.split_once('\0').unwrap_or((text, ""));
-            let source = if source.is_empty() { scenario::QUICKSTART } else { source };
+            let (file, sets) = match data.iter().position(|&b| b == 0) {
+                Some(i) => (&data[..i], &data[i + 1..]),
+                None => (&data[..], &[][..]),
+            };
+            let source = if file.is_empty() {
+                scenario::QUICKSTART.to_owned()
+            } else {
+                match scenario::text(file.to_vec(), "fuzz") {
+                    Ok(source) => source,
+                    Err(e) => return Some(Err(e)),
+                }
+            };
+            let sets = std::str::from_utf8(sets).ok()?;
             let overrides: Vec<Override> = sets.lines().filter_map(|line| line.parse().ok()).collect();
-            Some(scenario::parse(source, "fuzz", &overrides))
+            Some(scenario::parse(&source, "fuzz", &overrides))
         });
+        if let Ok(Some(Err(e))) = &outcome {
+            let message = e.to_string();
+            assert!(!message.chars().any(char::is_control), "{}: {message:?}", path.display());
+            assert!(message.len() <= 4096, "{}: {} bytes", path.display(), message.len());
+        }
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         match outcome {
             Err(_) => {

@@ -4,7 +4,10 @@
 //! - every [`ScenarioError`] names a place: `file:line:column` (1-based, columns in characters)
 //!   for a value that came from the file, or the `--set FIELD=VALUE` argument it came from (line
 //!   and column 0) for one that came from the command line;
-//! - turning a byte offset into a line and column never panics, whatever the offset.
+//! - turning a byte offset into a line and column never panics, whatever the offset;
+//! - displayed, an error carries no control character and stays under 4 KiB: its file name,
+//!   field, `--set` and message are each escaped (as [`shown`] escapes) and cut, whatever text
+//!   they were made from.
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,12 +43,12 @@ pub struct ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Every part can carry user text: each is escaped and cut here, whatever its maker did.
-        let field = escaped(&self.field, MAX_FIELD_CHARS);
-        let message = escaped(&self.message, MAX_MESSAGE_CHARS);
+        let field = escaped(&self.field, MAX_FIELD_BYTES);
+        let message = escaped(&self.message, MAX_MESSAGE_BYTES);
         match &self.setting {
             Some(setting) => {
                 let set_field = setting.split_once('=').map_or(setting.as_str(), |(field, _)| field.trim());
-                let setting = escaped(setting, MAX_SETTING_CHARS);
+                let setting = escaped(setting, MAX_SETTING_BYTES);
                 if self.field.is_empty() || self.field == set_field {
                     write!(f, "--set {setting}: {message}")
                 } else {
@@ -53,7 +56,7 @@ impl fmt::Display for ScenarioError {
                 }
             }
             None => {
-                let origin = escaped(&self.origin, MAX_ORIGIN_CHARS);
+                let origin = escaped(&self.origin, MAX_ORIGIN_BYTES);
                 write!(f, "{origin}:{}:{}: ", self.line, self.column)?;
                 if !self.field.is_empty() {
                     write!(f, "{field}: ")?;
@@ -64,23 +67,24 @@ impl fmt::Display for ScenarioError {
     }
 }
 
-/// Most characters shown of a field path (the longest valid one is under 100).
-const MAX_FIELD_CHARS: usize = MAX_PATH_BYTES;
-/// Most characters shown of a `--set FIELD=VALUE`.
-const MAX_SETTING_CHARS: usize = MAX_PATH_BYTES;
-/// Most characters shown of a file name.
-const MAX_ORIGIN_CHARS: usize = 1024;
-/// Most characters of a message: far above any message exsim writes (each quoted value is cut
-/// to [`crate::shown::MAX_SHOWN_CHARS`] already); a bound of last resort.
-const MAX_MESSAGE_CHARS: usize = 2048;
+/// Most bytes shown of a field path (the longest valid one is under 100).
+const MAX_FIELD_BYTES: usize = MAX_PATH_BYTES;
+/// Most bytes shown of a `--set FIELD=VALUE`.
+const MAX_SETTING_BYTES: usize = MAX_PATH_BYTES;
+/// Most bytes shown of a file name.
+const MAX_ORIGIN_BYTES: usize = 1024;
+/// Most bytes of a message: far above any message exsim writes (each quoted value is cut to
+/// [`crate::shown::MAX_SHOWN_CHARS`] already); a bound of last resort. With the others, a whole
+/// error stays under 4 KiB.
+const MAX_MESSAGE_BYTES: usize = 2048;
 
-/// `text` with every character [`shown`] would escape escaped, cut after `max` characters with a
-/// note of its full length.
+/// `text` with every character [`shown`] would escape escaped, cut once it reaches `max` bytes
+/// with a note of its full length.
 fn escaped(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max));
     let mut buf = [0u8; 4];
-    for (count, c) in text.chars().enumerate() {
-        if count == max {
+    for c in text.chars() {
+        if out.len() >= max {
             out.push_str(&format!("… ({} bytes in all)", text.len()));
             break;
         }
@@ -195,6 +199,26 @@ mod tests {
         assert_eq!(line_column(src, 16), (2, 5));
         assert_eq!(line_column_bytes(b"ab\xff\xfecd\n\xffz", 5), (1, 6));
         assert_eq!(line_column_bytes(b"ab\xff\xfecd\n\xffz", 8), (2, 2));
+    }
+
+    #[test]
+    fn display_escapes_and_cuts_every_part() {
+        let huge = format!("\u{1b}[2J{}", "é".repeat(100_000));
+        let file = ScenarioError {
+            origin: huge.clone(),
+            line: 1,
+            column: 2,
+            field: huge.clone(),
+            message: huge.clone(),
+            setting: None,
+        };
+        let set = ScenarioError { setting: Some(format!("{huge}={huge}")), ..file.clone() };
+        for e in [file, set] {
+            let text = e.to_string();
+            assert!(!text.chars().any(char::is_control), "{text}");
+            assert!(text.len() < 4096, "{} bytes", text.len());
+            assert!(text.contains("\\u{1b}[2Jéé") && text.contains("bytes in all)"), "{text}");
+        }
     }
 
     #[test]
