@@ -6,6 +6,8 @@
 //! `scenarios/README.md`.
 //!
 //! How a run is made:
+//! 0. the file's bytes become its text ([`text`]: at most [`limits::MAX_FILE_BYTES`] of UTF-8),
+//!    and its tokens and nesting are bounded (`nesting.rs`) before any tree is built;
 //! 1. the file is parsed into a tree whose every value remembers its place (`tree.rs`);
 //! 2. for a variant: its `expect` table (if any) replaces the base's, then its `set` entries
 //!    apply in file order;
@@ -17,7 +19,12 @@
 //! - all or nothing: either every run of the file validates, or the result is the first error,
 //!   with its file, line, column and field (or the `--set` it comes from); nothing half-parsed
 //!   is ever returned;
-//! - deterministic: the same text and overrides give the same runs, in file order.
+//! - deterministic: the same text and overrides give the same runs, in file order;
+//! - an error at a place in the file that only shows because of a `--set` is blamed on that
+//!   `--set` (naming the place too), never on the file's line alone;
+//! - bounded and linear: every input bound of [`limits`] is checked before what it protects
+//!   runs; each run starts from a shallow copy of the base document, so a file's runs cost the
+//!   file once plus their overrides, and the runs share their description and sources.
 
 mod agents;
 mod build;
