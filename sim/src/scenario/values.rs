@@ -41,7 +41,7 @@ impl<'n> Fields<'n> {
     /// `node` as a table, keys unchecked (the caller checks them).
     pub fn any(ctx: &Ctx<'_>, node: &'n Node, path: &str) -> Result<Fields<'n>> {
         match &node.value {
-            Value::Table(table) => Ok(Fields { table: &**table, path: path.to_owned(), origin: node.origin }),
+            Value::Table(table) => Ok(Fields { table, path: path.to_owned(), origin: node.origin }),
             other => Err(ctx.error(node.origin, path, format!("expected a table, found {}", found(other)))),
         }
     }
