@@ -212,7 +212,7 @@ fn minimal_parses_with_documented_defaults() {
     let file = ok(MINIMAL, &[]);
     let base = &file.runs[0];
     assert_eq!(base.seed, 1);
-    assert_eq!(base.description, "");
+    assert_eq!(&*base.description, "");
     assert_eq!(base.markets[0].initial_price, Price(200));
     assert_eq!((base.markets[0].volatility_ticks, base.markets[0].step_ns), (0, 10_000_000));
     assert_eq!((base.markets[0].spec.fees.maker_bps, base.markets[0].spec.fees.taker_bps), (0, 0));
@@ -492,7 +492,7 @@ fn overrides_change_every_run() {
         assert_eq!(run.markets[0].initial_price, Price(301));
         assert_eq!(run.exchange.crash_at_ns, [500_000_000, 1_000_000_000]);
         assert_eq!(run.network.loss_ppm, 0);
-        assert_eq!(run.description, "what if");
+        assert_eq!(&*run.description, "what if");
         // A table merges key by key: BTC stays, USD changes.
         assert_eq!(run.agents[0].funding, [(AssetId(0), 100_000_000), (AssetId(1), 500)]);
     }
@@ -584,7 +584,7 @@ fn variants_inherit_and_override() {
     assert!(busy.expect.violated.is_empty() && busy.faults.is_empty());
     assert_eq!(busy.agents[0].count, 4);
     assert_eq!(busy.exchange.crash_at_ns, [500_000_000]);
-    assert_eq!(busy.description, "Four times the noise.");
+    assert_eq!(&*busy.description, "Four times the noise.");
     assert_eq!(busy.agents[1], base.agents[1]);
     assert!(nothing.expect.violated.is_empty());
     assert_eq!(nothing.agents, base.agents);
@@ -613,10 +613,97 @@ fn a_base_expectation_is_inherited_unless_replaced() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bounds (scenarios/README.md, "Bounds")
+
+#[test]
+fn every_run_shares_the_description_instead_of_copying_it() {
+    let src = edit("name = \"minimal\"", &format!("name = \"minimal\"\ndescription = \"{}\"", "d".repeat(100_000)));
+    let file = ok(&src, &[]);
+    assert_eq!(file.runs.len(), 2);
+    assert_eq!(file.runs[1].description.len(), 100_000);
+    assert!(std::sync::Arc::ptr_eq(&file.runs[0].description, &file.runs[1].description));
+}
+
+#[test]
+fn an_error_only_an_override_causes_is_blamed_on_that_override() {
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n\n[exchange]\ncrash_at = [\"0.5s\"]");
+    let e = err(&src, &["seed=4", "duration=100ms", "network.loss=0"]);
+    assert_eq!(e.setting.as_deref(), Some("duration=100ms"), "{e}");
+    assert_eq!(e.field, "exchange.crash_at[0]");
+    let (line, column) = at(&src, "\"0.5s\"");
+    assert!(e.to_string().ends_with(&format!("(the value is at test.toml:{line}:{column})")), "{e}");
+    // The same error without the override is the file's own.
+    let own = edit("duration = \"1s\"", "duration = \"100ms\"\n\n[exchange]\ncrash_at = [\"0.5s\"]");
+    let e = err(&own, &["seed=4"]);
+    assert!(e.setting.is_none() && e.origin == "test.toml", "{e}");
+}
+
+#[test]
+fn a_file_past_the_size_bound_is_refused_at_the_bound() {
+    let bound = scenario::limits::MAX_FILE_BYTES;
+    let mut big = MINIMAL.to_owned();
+    big.push_str(&"#".repeat(bound - big.len()));
+    assert!(scenario::parse(&big, "test.toml", &[]).is_ok());
+    big.push('\n');
+    let e = err(&big, &[]);
+    assert!(e.message.contains("larger than 16 MiB"), "{e}");
+    let e = scenario::text(big.into_bytes(), "test.toml").unwrap_err();
+    assert_eq!((e.line, e.message.contains("16777216 bytes")), (MINIMAL.lines().count() + 1, true), "{e}");
+}
+
+#[test]
+fn text_locates_invalid_utf8_and_keeps_a_byte_order_mark() {
+    let mut bytes = MINIMAL.as_bytes().to_vec();
+    let offset = MINIMAL.find("USD\"").unwrap_or(0);
+    bytes[offset] = 0xfe;
+    let e = scenario::text(bytes, "test.toml").unwrap_err();
+    assert_eq!((e.line, e.column), at(MINIMAL, "USD\""));
+    assert_eq!(
+        e.to_string(),
+        format!("test.toml:{}:{}: invalid UTF-8 (bytes \\xfe); a scenario file is UTF-8 text", e.line, e.column)
+    );
+    let with_bom = format!("\u{feff}{MINIMAL}");
+    let text = scenario::text(with_bom.clone().into_bytes(), "test.toml").unwrap_or_default();
+    assert_eq!(text, with_bom);
+    assert_eq!(ok(&text, &[]), ok(MINIMAL, &[]));
+}
+
+#[test]
+fn override_paths_and_values_are_bounded_before_they_are_walked() {
+    let names = |n: usize| vec!["a"; n].join(".");
+    let e = err(MINIMAL, &[&format!("{}=1", names(12_000))]);
+    assert!(e.message.contains("more than the maximum of 256"), "{e}");
+    let e = err(MINIMAL, &[&format!("{}=1", names(33))]);
+    assert!(e.message.contains("has 33 names, more than the maximum of 32"), "{e}");
+    let e = err(MINIMAL, &[&format!("exchange.x={}1{}", "[".repeat(31), "]".repeat(31))]);
+    assert!(e.message.contains("nested more than 32 levels deep") && e.setting.is_some(), "{e}");
+    let e = err(MINIMAL, &[&format!("exchange.x={}1{}", "[".repeat(30), "]".repeat(30))]);
+    assert!(e.message.contains("unknown field `x`"), "{e}");
+    let deep_set =
+        MINIMAL.replace("set = { faults = [\"ioc_rests\"] }", &format!("set = {{ \"exchange.{}\" = 1 }}", names(40)));
+    let e = err(&deep_set, &[]);
+    assert!(e.message.contains("has 41 names") && e.origin == "test.toml", "{e}");
+}
+
+#[test]
+fn sources_are_bounded() {
+    let list = |n: usize| vec!["\"s\""; n].join(", ");
+    let src = |n: usize| edit("name = \"minimal\"", &format!("name = \"minimal\"\nsources = [{}]", list(n)));
+    assert_eq!(ok(&src(100), &[]).runs[0].sources.len(), 100);
+    let e = err(&src(101), &[]);
+    assert!(e.field == "sources" && e.message.contains("101 sources, more than the maximum of 100"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Never a panic
 
+/// Parses; an error must display without control characters, in at most 4 KiB (SPEC §13).
 fn no_panic(source: &str, overrides: &[Override]) {
-    let _ = scenario::parse(source, "prop", overrides);
+    if let Err(e) = scenario::parse(source, "prop", overrides) {
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.len() <= 4096, "{} bytes", shown.len());
+    }
 }
 
 /// Field paths and values overrides are drawn from: valid, misspelt, or nonsense.
@@ -711,18 +798,34 @@ fn fuzz_corpus_replays_clean() {
         .filter(|p| p.is_file())
         .collect();
     paths.sort();
-    assert!(paths.len() >= 3, "only {} inputs in {}", paths.len(), corpus_dir().display());
+    assert!(paths.len() >= 40, "only {} inputs in {}", paths.len(), corpus_dir().display());
     for path in &paths {
         let data = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        // As the target reads it: the file (empty: the quickstart), then after a NUL byte one
-        // override per line.
+        // As the target reads it: the file's bytes (empty: the quickstart), then after a NUL
+        // byte one override per line. An error must display without control characters, in
+        // at most 4 KiB.
         let outcome = std::panic::catch_unwind(|| {
-            let text = std::str::from_utf8(&data).ok()?;
-            let (source, sets) = text.split_once('\0').unwrap_or((text, ""));
-            let source = if source.is_empty() { scenario::QUICKSTART } else { source };
+            let (file, sets) = match data.iter().position(|&b| b == 0) {
+                Some(i) => (&data[..i], &data[i + 1..]),
+                None => (&data[..], &[][..]),
+            };
+            let source = if file.is_empty() {
+                scenario::QUICKSTART.to_owned()
+            } else {
+                match scenario::text(file.to_vec(), "fuzz") {
+                    Ok(source) => source,
+                    Err(e) => return Some(Err(e)),
+                }
+            };
+            let sets = std::str::from_utf8(sets).ok()?;
             let overrides: Vec<Override> = sets.lines().filter_map(|line| line.parse().ok()).collect();
-            Some(scenario::parse(source, "fuzz", &overrides))
+            Some(scenario::parse(&source, "fuzz", &overrides))
         });
+        if let Ok(Some(Err(e))) = &outcome {
+            let message = e.to_string();
+            assert!(!message.chars().any(char::is_control), "{}: {message:?}", path.display());
+            assert!(message.len() <= 4096, "{}: {} bytes", path.display(), message.len());
+        }
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         match outcome {
             Err(_) => {

@@ -17,6 +17,7 @@ use super::limits::*;
 use super::model::{AgentGroup, Behaviour, MarketSetup, AGENT_KINDS};
 use super::tree::{hint, join, Node};
 use super::values::{decimal, duration, format_ns, last_key, string, uint, uint32, unknown_field, Fields};
+use crate::shown::shown;
 use crate::units::decimal::{amount_to_minor, whole_steps};
 use crate::units::{Asset, Market, Minor};
 
@@ -59,19 +60,19 @@ pub(crate) fn groups(
     markets: &[Market],
 ) -> Result<Vec<AgentGroup>> {
     let table = Fields::any(ctx, node, path)?;
-    if table.table.entries.len() > MAX_GROUPS {
+    if table.table.entries().len() > MAX_GROUPS {
         return Err(ctx.error(node.origin, path, format!("more than {MAX_GROUPS} agent groups")));
     }
     let env = Env { ctx, assets, setups, markets };
     let mut total: u32 = 0;
     let mut funded = vec![0i128; assets.len()];
-    let mut groups = Vec::with_capacity(table.table.entries.len());
-    for entry in &table.table.entries {
+    let mut groups = Vec::with_capacity(table.table.entries().len());
+    for entry in table.table.entries() {
         let group_path = join(path, &entry.key);
         super::values::check_name(&entry.key, false).map_err(|m| ctx.error(entry.key_origin, &group_path, m))?;
         let f = Fields::any(ctx, &entry.node, &group_path)?;
         let (kind, own) = kind(ctx, &f)?;
-        for e in &f.table.entries {
+        for e in f.table.entries() {
             let key = e.key.as_str();
             if COMMON_FIELDS.contains(&key) || own.contains(&key) {
                 continue;
@@ -136,7 +137,7 @@ fn kind(ctx: &Ctx<'_>, f: &Fields<'_>) -> Result<(&'static str, &'static [&'stat
         Some(&(k, fields)) => Ok((k, fields)),
         None => {
             let hint = hint(name, kinds.iter().copied());
-            let message = format!("unknown agent kind `{name}`{hint}; kinds: {}", kinds.join(", "));
+            let message = format!("unknown agent kind `{}`{hint}; kinds: {}", shown(name), kinds.join(", "));
             Err(ctx.error(node.origin, &f.path("kind"), message))
         }
     }
@@ -220,10 +221,10 @@ fn funding(
 ) -> Result<Vec<(crate::units::AssetId, Minor)>> {
     let ctx = env.ctx;
     let table = Fields::any(ctx, node, path)?;
-    let mut out = Vec::with_capacity(table.table.entries.len());
-    for entry in &table.table.entries {
+    let mut out = Vec::with_capacity(table.table.entries().len());
+    for entry in table.table.entries() {
         let entry_path = join(path, &entry.key);
-        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.clone()) };
+        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.as_str().into()) };
         let a = env.asset(&key, &entry_path)?;
         let minor = env.amount(&entry.node, &entry_path, a, MAX_TOTAL_FUNDING)?;
         funded[a] += i128::from(count) * i128::from(minor);

@@ -9,6 +9,8 @@
 //!   everything within [`super::limits`];
 //! - faults are modelled ones and invariants expected to break are checked ones, each listed once.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::agents;
@@ -16,10 +18,11 @@ use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::*;
 use super::model::{ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
-use super::tree::{hint, join, Node, Table};
-use super::values::{array, check_name, decimal, duration, format_ns, string, uint, uint32, Fields};
+use super::tree::{hint, join, list_names, Node, Table};
+use super::values::{array, check_name, decimal, duration, format_ns, shared_string, string, uint, uint32, Fields};
 use crate::audit::Invariant;
-use crate::fault::{Fault, FaultSet};
+use crate::fault::{Fault, FaultError, FaultSet};
+use crate::shown::shown;
 use crate::units::asset::DECIMALS_MAX;
 use crate::units::decimal::{minor_unit, whole_steps};
 use crate::units::market::BPS_ONE;
@@ -103,13 +106,17 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
     let name_node = top.require(ctx, "name", "name = \"quickstart\"")?;
     let name = string(ctx, name_node, "name")?;
     check_name(name, false).map_err(|m| ctx.error(name_node.origin, "name", m))?;
-    let description = top.opt("description", String::new(), |n, p| string(ctx, n, p).map(str::to_owned))?;
+    let description = top.opt("description", Arc::from(""), |n, p| shared_string(ctx, n, p))?;
     let sources = top.opt("sources", Vec::new(), |n, p| {
-        array(ctx, n, p, "[\"INCIDENTS.md#mt-gox\"]")?
-            .iter()
-            .enumerate()
-            .map(|(i, item)| string(ctx, item, &format!("{p}[{i}]")).map(str::to_owned))
-            .collect()
+        let items = array(ctx, n, p, "[\"INCIDENTS.md#mt-gox\"]")?;
+        if items.len() > MAX_SOURCES {
+            return Err(ctx.error(
+                n.origin,
+                p,
+                format!("{} sources, more than the maximum of {MAX_SOURCES}", items.len()),
+            ));
+        }
+        items.iter().enumerate().map(|(i, item)| shared_string(ctx, item, &format!("{p}[{i}]"))).collect()
     })?;
     let seed = top.opt("seed", 1, |n, p| uint(ctx, n, p, 0, i64::MAX as u64))?;
     let duration_ns =
@@ -142,9 +149,14 @@ fn faults(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<FaultSet> {
     let mut set = FaultSet::NONE;
     for (i, item) in array(ctx, node, path, "[\"ioc_rests\"]")?.iter().enumerate() {
         let item_path = format!("{path}[{i}]");
-        let fault: Fault = string(ctx, item, &item_path)?
-            .parse()
-            .map_err(|e: crate::fault::FaultError| ctx.error(item.origin, &item_path, e.to_string()))?;
+        let fault: Fault = string(ctx, item, &item_path)?.parse().map_err(|e| match e {
+            FaultError::Unknown { name, hint } => ctx.error(
+                item.origin,
+                &item_path,
+                format!("unknown fault `{}`{hint}; `exsim list faults` lists them", shown(&name)),
+            ),
+            other => ctx.error(item.origin, &item_path, other.to_string()),
+        })?;
         if set.has(fault) {
             return Err(ctx.error(item.origin, &item_path, format!("fault `{fault}` is listed twice")));
         }
@@ -158,7 +170,8 @@ pub(crate) fn lookup(ctx: &Ctx<'_>, node: &Node, path: &str, names: &[&str], wha
     let name = string(ctx, node, path)?;
     names.iter().position(|n| *n == name).ok_or_else(|| {
         let hint = hint(name, names.iter().copied());
-        ctx.error(node.origin, path, format!("unknown {what} `{name}`{hint}; defined: {}", names.join(", ")))
+        let message = format!("unknown {what} `{}`{hint}; defined: {}", shown(name), list_names(names.iter().copied()));
+        ctx.error(node.origin, path, message)
     })
 }
 
@@ -174,24 +187,31 @@ pub(crate) fn market_id(index: usize) -> MarketId {
 
 fn assets(ctx: &Ctx<'_>, node: &Node) -> Result<Vec<Asset>> {
     let table = Fields::any(ctx, node, "assets")?;
-    if table.table.entries.is_empty() {
+    if table.table.entries().is_empty() {
         return Err(ctx.error(
             node.origin,
             "assets",
             "at least one asset is required, e.g. `[assets.BTC] decimals = 8`",
         ));
     }
-    if table.table.entries.len() > MAX_ASSETS {
+    if table.table.entries().len() > MAX_ASSETS {
         return Err(ctx.error(node.origin, "assets", format!("more than {MAX_ASSETS} assets")));
     }
-    let mut assets = Vec::with_capacity(table.table.entries.len());
-    for entry in &table.table.entries {
+    let mut assets = Vec::with_capacity(table.table.entries().len());
+    for entry in table.table.entries() {
         let path = join("assets", &entry.key);
         let fields = Fields::open(ctx, &entry.node, &path, &ASSET_FIELDS)?;
         let decimals_node = fields.require(ctx, "decimals", "decimals = 8")?;
         let decimals = uint(ctx, decimals_node, &fields.path("decimals"), 0, u64::from(DECIMALS_MAX))?;
         let decimals = u8::try_from(decimals).unwrap_or(DECIMALS_MAX);
-        let asset = Asset::new(&entry.key, decimals).map_err(|e| ctx.error(entry.key_origin, &path, e.to_string()))?;
+        let asset = Asset::new(&entry.key, decimals).map_err(|e| {
+            let message = if entry.key.len() > 12 {
+                format!("asset symbol \"{}\" must be 1 to 12 characters of A-Z and 0-9", shown(&entry.key))
+            } else {
+                e.to_string()
+            };
+            ctx.error(entry.key_origin, &path, message)
+        })?;
         assets.push(asset);
     }
     Ok(assets)
@@ -199,20 +219,20 @@ fn assets(ctx: &Ctx<'_>, node: &Node) -> Result<Vec<Asset>> {
 
 fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSetup>, Vec<Market>)> {
     let table = Fields::any(ctx, node, "markets")?;
-    if table.table.entries.is_empty() {
+    if table.table.entries().is_empty() {
         return Err(ctx.error(
             node.origin,
             "markets",
             "at least one market is required, e.g. `[markets.BTC-USD] base = \"BTC\" quote = \"USD\" …`",
         ));
     }
-    if table.table.entries.len() > MAX_MARKETS {
+    if table.table.entries().len() > MAX_MARKETS {
         return Err(ctx.error(node.origin, "markets", format!("more than {MAX_MARKETS} markets")));
     }
     let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
-    let mut setups = Vec::with_capacity(table.table.entries.len());
-    let mut built = Vec::with_capacity(table.table.entries.len());
-    for entry in &table.table.entries {
+    let mut setups = Vec::with_capacity(table.table.entries().len());
+    let mut built = Vec::with_capacity(table.table.entries().len());
+    for entry in table.table.entries() {
         let path = join("markets", &entry.key);
         check_name(&entry.key, true).map_err(|m| ctx.error(entry.key_origin, &path, m))?;
         let f = Fields::open(ctx, &entry.node, &path, &MARKET_FIELDS)?;
@@ -280,10 +300,10 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
 fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, i64)>> {
     let table = Fields::any(ctx, node, path)?;
     let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
-    let mut out = Vec::with_capacity(table.table.entries.len());
-    for entry in &table.table.entries {
+    let mut out = Vec::with_capacity(table.table.entries().len());
+    for entry in table.table.entries() {
         let entry_path = join(path, &entry.key);
-        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.clone()) };
+        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.as_str().into()) };
         let a = lookup(ctx, &key, &entry_path, &symbols, "asset")?;
         let value = decimal(ctx, &entry.node, &entry_path)?;
         let minor = crate::units::decimal::amount_to_minor(&assets[a], value)
@@ -386,7 +406,7 @@ fn expect(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Expectations> {
                 return Err(ctx.error(
                     item.origin,
                     &item_path,
-                    format!("unknown invariant `{id}`{hint}; `exsim list invariants` lists them"),
+                    format!("unknown invariant `{}`{hint}; `exsim list invariants` lists them", shown(id)),
                 ));
             };
             if !invariant.modelled() {

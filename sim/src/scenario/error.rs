@@ -4,10 +4,16 @@
 //! - every [`ScenarioError`] names a place: `file:line:column` (1-based, columns in characters)
 //!   for a value that came from the file, or the `--set FIELD=VALUE` argument it came from (line
 //!   and column 0) for one that came from the command line;
-//! - turning a byte offset into a line and column never panics, whatever the offset.
+//! - turning a byte offset into a line and column never panics, whatever the offset;
+//! - displayed, an error carries no control character and stays under 4 KiB: its file name,
+//!   field, `--set` and message are each escaped (as [`shown`] escapes) and cut, whatever text
+//!   they were made from.
 
 use std::fmt;
 use std::str::FromStr;
+
+use super::limits::MAX_PATH_BYTES;
+use crate::shown::shown;
 
 /// A bad scenario: the place, the field and what was expected.
 ///
@@ -36,21 +42,59 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every part can carry user text: each is escaped and cut here, whatever its maker did.
+        let field = escaped(&self.field, MAX_FIELD_BYTES);
+        let message = escaped(&self.message, MAX_MESSAGE_BYTES);
         match &self.setting {
             Some(setting) => {
                 let set_field = setting.split_once('=').map_or(setting.as_str(), |(field, _)| field.trim());
+                let setting = escaped(setting, MAX_SETTING_BYTES);
                 if self.field.is_empty() || self.field == set_field {
-                    write!(f, "--set {setting}: {}", self.message)
+                    write!(f, "--set {setting}: {message}")
                 } else {
-                    write!(f, "--set {setting}: {}: {}", self.field, self.message)
+                    write!(f, "--set {setting}: {field}: {message}")
                 }
             }
-            None if self.field.is_empty() => {
-                write!(f, "{}:{}:{}: {}", self.origin, self.line, self.column, self.message)
+            None => {
+                let origin = escaped(&self.origin, MAX_ORIGIN_BYTES);
+                write!(f, "{origin}:{}:{}: ", self.line, self.column)?;
+                if !self.field.is_empty() {
+                    write!(f, "{field}: ")?;
+                }
+                f.write_str(&message)
             }
-            None => write!(f, "{}:{}:{}: {}: {}", self.origin, self.line, self.column, self.field, self.message),
         }
     }
+}
+
+/// Most bytes shown of a field path (the longest valid one is under 100).
+const MAX_FIELD_BYTES: usize = MAX_PATH_BYTES;
+/// Most bytes shown of a `--set FIELD=VALUE`.
+const MAX_SETTING_BYTES: usize = MAX_PATH_BYTES;
+/// Most bytes shown of a file name.
+const MAX_ORIGIN_BYTES: usize = 1024;
+/// Most bytes of a message: far above any message exsim writes (each quoted value is cut to
+/// [`crate::shown::MAX_SHOWN_CHARS`] already); a bound of last resort. With the others, a whole
+/// error stays under 4 KiB.
+const MAX_MESSAGE_BYTES: usize = 2048;
+
+/// `text` with every character [`shown`] would escape escaped, cut once it reaches `max` bytes
+/// with a note of its full length.
+fn escaped(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if out.len() >= max {
+            out.push_str(&format!("… ({} bytes in all)", text.len()));
+            break;
+        }
+        if c.is_ascii_graphic() || c == ' ' {
+            out.push(c);
+        } else {
+            out.push_str(&shown(c.encode_utf8(&mut buf)));
+        }
+    }
+    out
 }
 
 impl std::error::Error for ScenarioError {}
@@ -107,18 +151,30 @@ impl FromStr for Override {
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `source`. An offset past the end
-/// or inside a character is moved back to the nearest character boundary.
+/// or inside a character is moved back to the nearest character boundary. A byte-order mark
+/// opening the file is not a column.
 pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(source.len());
     while !source.is_char_boundary(offset) {
         offset -= 1;
     }
-    let before = &source[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
+    line_column_bytes(source.as_bytes(), offset)
+}
+
+/// [`line_column`] of bytes that may not all be UTF-8: each byte that does not continue a UTF-8
+/// sequence starts a column.
+pub(crate) fn line_column_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut column = before[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+    if line == 1 && before.starts_with(BOM) {
+        column -= 1;
+    }
     (line, column)
 }
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[cfg(test)]
 mod tests {
@@ -133,6 +189,36 @@ mod tests {
         assert_eq!(line_column(src, 9), (2, 3));
         assert_eq!(line_column(src, 8), (2, 2)); // inside `é`
         assert_eq!(line_column(src, 1000), (3, 1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column_and_bad_bytes_are() {
+        let src = "\u{feff}name = 5\nx = 1";
+        assert_eq!(line_column(src, 3), (1, 1));
+        assert_eq!(line_column(src, 10), (1, 8));
+        assert_eq!(line_column(src, 16), (2, 5));
+        assert_eq!(line_column_bytes(b"ab\xff\xfecd\n\xffz", 5), (1, 6));
+        assert_eq!(line_column_bytes(b"ab\xff\xfecd\n\xffz", 8), (2, 2));
+    }
+
+    #[test]
+    fn display_escapes_and_cuts_every_part() {
+        let huge = format!("\u{1b}[2J{}", "é".repeat(100_000));
+        let file = ScenarioError {
+            origin: huge.clone(),
+            line: 1,
+            column: 2,
+            field: huge.clone(),
+            message: huge.clone(),
+            setting: None,
+        };
+        let set = ScenarioError { setting: Some(format!("{huge}={huge}")), ..file.clone() };
+        for e in [file, set] {
+            let text = e.to_string();
+            assert!(!text.chars().any(char::is_control), "{text}");
+            assert!(text.len() < 4096, "{} bytes", text.len());
+            assert!(text.contains("\\u{1b}[2Jéé") && text.contains("bytes in all)"), "{text}");
+        }
     }
 
     #[test]

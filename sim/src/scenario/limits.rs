@@ -2,7 +2,9 @@
 //! without ever overflowing on a value the parser accepted.
 //!
 //! Invariant: every number in a [`super::Scenario`] is within these bounds; the parser rejects
-//! anything beyond them with a located error naming the bound.
+//! anything beyond them with a located error naming the bound. The input bounds at the end
+//! (file size, nesting depth, override path length) are checked before the text is parsed, so
+//! no input can exhaust memory or the stack on its way to those checks.
 
 /// Longest run, and longest of any duration or time in a scenario: 30 days.
 pub const MAX_DURATION_NS: u64 = 30 * 24 * 3600 * 1_000_000_000;
@@ -55,3 +57,26 @@ pub const MAX_TOTAL_FUNDING: i64 = i64::MAX / 4;
 
 /// Longest name (scenario, variant, market, agent group), in bytes.
 pub const MAX_NAME_LEN: usize = 64;
+
+/// Largest scenario file, in bytes: 16 MiB. A file is read with at most one byte more than this
+/// (so `/dev/zero` or an endless pipe is refused after 16 MiB, not read until memory runs out).
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+
+/// Deepest a value may be nested: the names and array indices on its path, counted together
+/// (a table header's names, each name of a dotted key, one level per array). The deepest field of
+/// the format is 7 levels down (`variants[0].set.agents.NAME.funding.SYMBOL`); the bound keeps
+/// every tree walk, the `toml` crate's included, far from the end of the stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// Longest field path of an override (`--set FIELD=VALUE`, a key of a variant's `set`), in
+/// bytes; it has at most [`MAX_DEPTH`] names. The longest valid path is under 100 bytes.
+pub const MAX_PATH_BYTES: usize = 256;
+
+/// Most entries in `sources`: each run carries the list.
+pub const MAX_SOURCES: usize = 100;
+
+/// Most tokens in a scenario file (keys, values, punctuation, runs of spaces, comments and line
+/// breaks count one each). The `toml` crate holds every token and parser event in memory before
+/// building its tree; this bounds that memory at some 100 MB whatever the file. A real scenario
+/// has a few thousand; a long description is one.
+pub const MAX_TOKENS: usize = 1_000_000;

@@ -6,6 +6,8 @@
 //! `scenarios/README.md`.
 //!
 //! How a run is made:
+//! 0. the file's bytes become its text ([`text`]: at most [`limits::MAX_FILE_BYTES`] of UTF-8),
+//!    and its tokens and nesting are bounded (`nesting.rs`) before any tree is built;
 //! 1. the file is parsed into a tree whose every value remembers its place (`tree.rs`);
 //! 2. for a variant: its `expect` table (if any) replaces the base's, then its `set` entries
 //!    apply in file order;
@@ -17,7 +19,12 @@
 //! - all or nothing: either every run of the file validates, or the result is the first error,
 //!   with its file, line, column and field (or the `--set` it comes from); nothing half-parsed
 //!   is ever returned;
-//! - deterministic: the same text and overrides give the same runs, in file order.
+//! - deterministic: the same text and overrides give the same runs, in file order;
+//! - an error at a place in the file that only shows because of a `--set` is blamed on that
+//!   `--set` (naming the place too), never on the file's line alone;
+//! - bounded and linear: every input bound of [`limits`] is checked before what it protects
+//!   runs; each run starts from a shallow copy of the base document, so a file's runs cost the
+//!   file once plus their overrides, and the runs share their description and sources.
 
 mod agents;
 mod build;
@@ -25,6 +32,7 @@ mod context;
 mod error;
 pub mod limits;
 mod model;
+mod nesting;
 mod tree;
 mod values;
 
@@ -32,9 +40,14 @@ pub use error::{Override, ScenarioError};
 pub use model::*;
 pub use values::format_ns;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use context::Ctx;
 use tree::{Entry, Origin, Table, Value};
-use values::{check_name, string, Fields};
+use values::{check_name, shared_string, string, Fields};
+
+use crate::shown::{shown, shown_bytes};
 
 /// The scenario `exsim` runs when given none: one BTC-USD market, a crowd of agents, random
 /// crashes, two seconds.
@@ -57,17 +70,53 @@ pub struct ScenarioFile {
     pub runs: Vec<Scenario>,
 }
 
+/// A scenario file's bytes as its text: at most [`limits::MAX_FILE_BYTES`] bytes of UTF-8 (a
+/// byte-order mark is allowed), or an error at the first byte that is not (`origin` names the
+/// file). Read the file with at most one byte more than the bound, e.g.
+/// `file.take(MAX_FILE_BYTES as u64 + 1)`, so an endless one is refused after the bound.
+pub fn text(bytes: Vec<u8>, origin: &str) -> Result<String, ScenarioError> {
+    let at = |offset: usize, message: String| {
+        let (line, column) = error::line_column_bytes(&bytes, offset);
+        ScenarioError { origin: origin.to_owned(), line, column, field: String::new(), message, setting: None }
+    };
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        return Err(at(limits::MAX_FILE_BYTES, tree::too_big(bytes.len())));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let start = e.utf8_error().valid_up_to();
+            let len = e.utf8_error().error_len().unwrap_or(bytes.len() - start);
+            let bad = shown_bytes(&bytes[start..start + len]);
+            let (line, column) = error::line_column_bytes(bytes, start);
+            Err(ScenarioError {
+                origin: origin.to_owned(),
+                line,
+                column,
+                field: String::new(),
+                message: format!("invalid UTF-8 (bytes {bad}); a scenario file is UTF-8 text"),
+                setting: None,
+            })
+        }
+    }
+}
+
 /// Fields of one `[[variants]]` entry.
 const VARIANT_FIELDS: [&str; 4] = ["name", "description", "set", "expect"];
 
 /// One `[[variants]]` entry, checked but not yet applied.
 struct Variant {
     name: String,
-    description: Option<String>,
+    description: Option<Arc<str>>,
     expect: Option<Entry>,
     /// (dotted path, value, where the key is written)
     set: Vec<(Vec<String>, tree::Node, Origin)>,
 }
+
+/// The command-line overrides, read once: (path, value) in order; each one's index is its
+/// [`Origin::Set`].
+type CliOverrides = Vec<(Vec<String>, tree::Node)>;
 
 /// Parses and validates a scenario file. `origin` names it in errors (a path, or `quickstart`);
 /// `overrides` apply to every run, after a variant's own `set`.
@@ -76,10 +125,8 @@ pub fn parse(source: &str, origin: &str, overrides: &[Override]) -> Result<Scena
     let ctx = Ctx { source, origin, settings: &settings, variant: None };
     let mut root = tree::parse_document(&ctx, source)?;
     let variants_entry = root.remove("variants");
-
-    let mut base_tree = root.clone();
-    apply_overrides(&ctx, &mut base_tree, overrides)?;
-    let base = build::build(&ctx, &base_tree, "base")?;
+    let cli = read_overrides(&ctx, overrides)?;
+    let base = build_run(&ctx, &root, &cli, "base")?;
 
     let variants = match variants_entry {
         Some(entry) => variants(&ctx, &entry)?,
@@ -89,6 +136,7 @@ pub fn parse(source: &str, origin: &str, overrides: &[Override]) -> Result<Scena
     runs.push(base);
     for variant in variants {
         let ctx = Ctx { variant: Some(&variant.name), ..ctx };
+        // A shallow copy: only the tables the overrides below change are copied.
         let mut tree = root.clone();
         if let Some(expect) = variant.expect {
             tree.set("expect", expect.key_origin, expect.node);
@@ -96,8 +144,7 @@ pub fn parse(source: &str, origin: &str, overrides: &[Override]) -> Result<Scena
         for (path, node, at) in variant.set {
             tree::apply(&ctx, &mut tree, &path, node, at)?;
         }
-        apply_overrides(&ctx, &mut tree, overrides)?;
-        let mut run = build::build(&ctx, &tree, &variant.name)?;
+        let mut run = build_run(&ctx, &tree, &cli, &variant.name)?;
         if let Some(description) = variant.description {
             run.description = description;
         }
@@ -106,13 +153,63 @@ pub fn parse(source: &str, origin: &str, overrides: &[Override]) -> Result<Scena
     Ok(ScenarioFile { name: runs[0].name.clone(), runs })
 }
 
-fn apply_overrides(ctx: &Ctx<'_>, tree: &mut Table, overrides: &[Override]) -> Result<(), ScenarioError> {
+/// Splits and reads every `--set`, in order.
+fn read_overrides(ctx: &Ctx<'_>, overrides: &[Override]) -> Result<CliOverrides, ScenarioError> {
+    let mut out = Vec::with_capacity(overrides.len());
     for (index, o) in overrides.iter().enumerate() {
-        let path: Vec<String> = o.field.split('.').map(str::to_owned).collect();
-        let node = tree::parse_override_value(ctx, &o.value, &o.field, index)?;
-        tree::apply(ctx, tree, &path, node, Origin::Set(index))?;
+        let path = tree::split_path(ctx, &o.field, Origin::Set(index))?;
+        let node = tree::parse_override_value(ctx, &o.value, &o.field, path.len(), index)?;
+        out.push((path, node));
+    }
+    Ok(out)
+}
+
+/// Applies the first `count` command-line overrides to `tree`.
+fn apply_overrides(ctx: &Ctx<'_>, tree: &mut Table, cli: &CliOverrides, count: usize) -> Result<(), ScenarioError> {
+    for (index, (path, node)) in cli.iter().take(count).enumerate() {
+        tree::apply(ctx, tree, path, node.clone(), Origin::Set(index))?;
     }
     Ok(())
+}
+
+/// Builds one run from `before` (the document with the variant's own changes) and the
+/// command-line overrides.
+///
+/// An error at a place in the file that only shows with the overrides is blamed on the first
+/// override that makes it show (`--set duration=1ms: exchange.crash_at[0]: … (the value is at
+/// FILE:LINE:COLUMN)`), not on the file's line, which is fine on its own.
+fn build_run(ctx: &Ctx<'_>, before: &Table, cli: &CliOverrides, variant: &str) -> Result<Scenario, ScenarioError> {
+    let mut tree = before.clone();
+    apply_overrides(ctx, &mut tree, cli, cli.len())?;
+    let error = match build::build(ctx, &tree, variant) {
+        Ok(run) => return Ok(run),
+        Err(e) if e.setting.is_some() || cli.is_empty() => return Err(e),
+        Err(e) => e,
+    };
+    drop(tree);
+    // The error path only: rebuild with the first k overrides until the same error shows.
+    let mut culprit = cli.len() - 1;
+    for k in 0..cli.len() {
+        let mut tree = before.clone();
+        apply_overrides(ctx, &mut tree, cli, k)?;
+        if build::build(ctx, &tree, variant).err().as_ref() == Some(&error) {
+            if k == 0 {
+                return Err(error);
+            }
+            culprit = k - 1;
+            break;
+        }
+    }
+    let message =
+        format!("{} (the value is at {}:{}:{})", error.message, shown(&error.origin), error.line, error.column);
+    Err(ScenarioError {
+        origin: "--set".to_owned(),
+        line: 0,
+        column: 0,
+        field: error.field,
+        message,
+        setting: Some(ctx.settings.get(culprit).cloned().unwrap_or_default()),
+    })
 }
 
 /// Checks the `[[variants]]` entries: known fields, unique names, `set` as a table.
@@ -128,7 +225,7 @@ fn variants(ctx: &Ctx<'_>, entry: &Entry) -> Result<Vec<Variant>, ScenarioError>
         return Err(ctx.error(entry.node.origin, "variants", format!("more than {} variants", limits::MAX_VARIANTS)));
     }
     let mut out: Vec<Variant> = Vec::with_capacity(items.len());
-    let mut seen: Vec<(String, Origin)> = Vec::new();
+    let mut seen: BTreeMap<&str, Origin> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
         let path = format!("variants[{i}]");
         let f = Fields::open(ctx, item, &path, &VARIANT_FIELDS)?;
@@ -142,7 +239,7 @@ fn variants(ctx: &Ctx<'_>, entry: &Entry) -> Result<Vec<Variant>, ScenarioError>
                 "`base` is the name of the run without variants; choose another",
             ));
         }
-        if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
+        if let Some(first) = seen.get(name) {
             let first = match first {
                 Origin::File(offset) => format!(" (first at line {})", error::line_column(ctx.source, *offset).0),
                 Origin::Set(_) => String::new(),
@@ -153,14 +250,14 @@ fn variants(ctx: &Ctx<'_>, entry: &Entry) -> Result<Vec<Variant>, ScenarioError>
                 format!("variant `{name}` is defined twice{first}"),
             ));
         }
-        seen.push((name.to_owned(), name_node.origin));
-        let description = f.opt("description", None, |n, p| string(ctx, n, p).map(|s| Some(s.to_owned())))?;
-        let expect = f.table.entries.iter().find(|e| e.key == "expect").cloned();
+        seen.insert(name, name_node.origin);
+        let description = f.opt("description", None, |n, p| shared_string(ctx, n, p).map(Some))?;
+        let expect = f.table.entry("expect").cloned();
         let mut set = Vec::new();
         if let Some(node) = f.get("set") {
             let table = Fields::any(ctx, node, &f.path("set"))?;
-            for e in &table.table.entries {
-                let path: Vec<String> = e.key.split('.').map(str::to_owned).collect();
+            for e in table.table.entries() {
+                let path = tree::split_path(ctx, &e.key, e.key_origin)?;
                 set.push((path, e.node.clone(), e.key_origin));
             }
         }

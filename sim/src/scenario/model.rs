@@ -6,6 +6,8 @@
 //! never re-validates and never meets a decimal. Durations are nanoseconds, probabilities parts
 //! per million, prices ticks, sizes lots, amounts minor units.
 
+use std::sync::Arc;
+
 use crate::audit::Invariant;
 use crate::fault::FaultSet;
 use crate::units::{Asset, AssetId, MarketId, MarketSpec, Minor, Price};
@@ -20,10 +22,10 @@ pub struct Scenario {
     pub name: String,
     /// `base`, or the variant's name.
     pub variant: String,
-    /// One paragraph: what it models.
-    pub description: String,
-    /// Where the facts come from (URLs, INCIDENTS.md sections).
-    pub sources: Vec<String>,
+    /// One paragraph: what it models (shared by the runs of a file, not copied).
+    pub description: Arc<str>,
+    /// Where the facts come from (URLs, INCIDENTS.md sections); at most [`super::limits::MAX_SOURCES`].
+    pub sources: Vec<Arc<str>>,
     /// The seed used when the command line gives none.
     pub seed: u64,
     /// Simulated time the run lasts.

@@ -10,6 +10,7 @@
 //!   read, so a misspelt required field is reported as misspelt, not as missing.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -17,6 +18,8 @@ use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::{MAX_DURATION_NS, MAX_NAME_LEN};
 use super::tree::{hint, join, Node, Origin, Table, Value};
+use crate::shown::shown;
+use crate::suggest::did_you_mean;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -52,7 +55,7 @@ impl<'n> Fields<'n> {
 
     /// Rejects the first key not in `allowed`.
     pub fn check(&self, ctx: &Ctx<'_>, allowed: &[&str]) -> Result<()> {
-        match self.table.entries.iter().find(|e| !allowed.contains(&e.key.as_str())) {
+        match self.table.entries().iter().find(|e| !allowed.contains(&e.key.as_str())) {
             Some(entry) => Err(unknown_field(ctx, entry.key_origin, &self.path, &entry.key, allowed, "")),
             None => Ok(()),
         }
@@ -94,7 +97,7 @@ pub(crate) fn unknown_field(
     qualifier: &str,
 ) -> ScenarioError {
     let hint = hint(key, allowed.iter().copied());
-    let message = format!("unknown field `{key}`{qualifier}{hint}; expected one of: {}", allowed.join(", "));
+    let message = format!("unknown field `{}`{qualifier}{hint}; expected one of: {}", shown(key), allowed.join(", "));
     ctx.error(at, &join(path, key), message)
 }
 
@@ -106,9 +109,9 @@ pub(crate) fn last_key(path: &str) -> &str {
 /// How a found value is described: its type, and its text when short.
 fn found(value: &Value) -> String {
     let text = match value {
-        Value::Str(s) if s.chars().count() <= 40 => format!(" {s:?}"),
+        Value::Str(s) if s.chars().count() <= 40 => format!(" \"{}\"", shown(s)),
         Value::Int(i) => format!(" {i}"),
-        Value::Float(f) if f.len() <= 40 => format!(" {f}"),
+        Value::Float(f) if f.len() <= 40 => format!(" {}", shown(f)),
         Value::Bool(b) => format!(" {b}"),
         Value::Datetime(d) => format!(" {d}"),
         _ => String::new(),
@@ -120,6 +123,15 @@ fn found(value: &Value) -> String {
 pub(crate) fn string<'n>(ctx: &Ctx<'_>, node: &'n Node, path: &str) -> Result<&'n str> {
     match &node.value {
         Value::Str(s) => Ok(s),
+        other => Err(ctx.error(node.origin, path, format!("expected a string, found {}", found(other)))),
+    }
+}
+
+/// A string, shared with the tree rather than copied (a description can be megabytes long, and
+/// every run of a file carries it).
+pub(crate) fn shared_string(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Arc<str>> {
+    match &node.value {
+        Value::Str(s) => Ok(Arc::clone(s)),
         other => Err(ctx.error(node.origin, path, format!("expected a string, found {}", found(other)))),
     }
 }
@@ -182,13 +194,13 @@ pub(crate) fn duration(ctx: &Ctx<'_>, node: &Node, path: &str, min: u64, max: u6
     if ns < min {
         let what =
             if min == 1 { "must be greater than 0".to_owned() } else { format!("must be at least {}", format_ns(min)) };
-        return Err(ctx.error(node.origin, path, format!("duration {text:?} {what}")));
+        return Err(ctx.error(node.origin, path, format!("duration \"{}\" {what}", shown(text))));
     }
     if ns > max {
         return Err(ctx.error(
             node.origin,
             path,
-            format!("duration {text:?} is longer than the maximum, {}", format_ns(max)),
+            format!("duration \"{}\" is longer than the maximum, {}", shown(text), format_ns(max)),
         ));
     }
     Ok(ns)
@@ -232,25 +244,39 @@ const DURATION_HELP: &str = "expected a number and a unit (ns, us, ms, s, m, h, 
 /// `"1.5s"` → 1_500_000_000. Exact: a value that is not a whole number of nanoseconds, or does
 /// not fit in a `u64`, is an error.
 pub(crate) fn parse_duration(text: &str) -> std::result::Result<u64, String> {
+    let quoted = format!("\"{}\"", shown(text));
+    if let Some(rest) = text.strip_prefix(['-', '+']) {
+        return Err(format!(
+            "duration {quoted} has a sign; durations are written without one, e.g. \"{}\"",
+            shown(rest.trim_start_matches(['-', '+']))
+        ));
+    }
     let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let Some(&(_, unit_ns)) = UNITS.iter().find(|(u, _)| *u == unit) else {
-        let why = if unit.is_empty() { "has no unit".to_owned() } else { format!("has an unknown unit `{unit}`") };
-        return Err(format!("duration {text:?} {why}; {DURATION_HELP}"));
+        let why = if unit.is_empty() {
+            "has no unit".to_owned()
+        } else {
+            let hint = did_you_mean(unit, UNITS.iter().map(|(u, _)| *u))
+                .map(|u| format!(" (did you mean \"{}{u}\"?)", shown(number)))
+                .unwrap_or_default();
+            format!("has an unknown unit `{}`{hint}", shown(unit))
+        };
+        return Err(format!("duration {quoted} {why}; {DURATION_HELP}"));
     };
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let malformed = whole.is_empty() || (number.contains('.') && fraction.is_empty()) || fraction.contains('.');
     if malformed {
-        return Err(format!("duration {text:?} is malformed; {DURATION_HELP}"));
+        return Err(format!("duration {quoted} is malformed; {DURATION_HELP}"));
     }
-    let too_long = || format!("duration {text:?} is too long; at most {}", format_ns(MAX_DURATION_NS));
+    let too_long = || format!("duration {quoted} is too long; at most {}", format_ns(MAX_DURATION_NS));
     let whole = whole.trim_start_matches('0');
     if whole.len() > 20 {
         return Err(too_long());
     }
     let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_long())? };
     let fraction = fraction.trim_end_matches('0');
-    let not_whole = || format!("duration {text:?} is not a whole number of nanoseconds");
+    let not_whole = || format!("duration {quoted} is not a whole number of nanoseconds");
     if fraction.len() > 24 {
         return Err(not_whole());
     }
@@ -278,21 +304,22 @@ pub fn format_ns(ns: u64) -> String {
 /// `"0.01"` → 0.01, exactly: digits with at most one `.`, at most 28 significant digits.
 pub(crate) fn parse_decimal(text: &str) -> std::result::Result<Decimal, String> {
     let help = "expected a non-negative decimal such as \"0.01\" or \"30000\"";
+    let quoted = format!("\"{}\"", shown(text));
     if let Some(rest) = text.strip_prefix('-') {
         if parse_decimal(rest).is_ok() {
-            return Err(format!("{text:?} must not be negative"));
+            return Err(format!("{quoted} must not be negative"));
         }
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || !digits(whole) || !digits(fraction) || (text.contains('.') && fraction.is_empty()) {
-        return Err(format!("{text:?} is not a decimal; {help}"));
+        return Err(format!("{quoted} is not a decimal; {help}"));
     }
     let significant = whole.trim_start_matches('0').len() + fraction.len();
     if significant > 28 || fraction.len() > 28 {
-        return Err(format!("{text:?} has too many digits (at most 28 significant digits)"));
+        return Err(format!("{quoted} has too many digits (at most 28 significant digits)"));
     }
-    Decimal::from_str(text).map(|d| d.normalize()).map_err(|e| format!("{text:?} is not a decimal ({e}); {help}"))
+    Decimal::from_str(text).map(|d| d.normalize()).map_err(|e| format!("{quoted} is not a decimal ({e}); {help}"))
 }
 
 /// Checks a name: 1 to [`MAX_NAME_LEN`] characters of `a-z`, `0-9`, `_`, `-` (and `A-Z` when
@@ -303,7 +330,8 @@ pub(crate) fn check_name(text: &str, upper: bool) -> std::result::Result<(), Str
     };
     if text.is_empty() || text.len() > MAX_NAME_LEN || !text.chars().all(ok_char) {
         let letters = if upper { "A-Z, a-z" } else { "a-z" };
-        return Err(format!("name {text:?} must be 1 to {MAX_NAME_LEN} characters of {letters}, 0-9, `_` and `-`"));
+        let text = shown(text);
+        return Err(format!("name \"{text}\" must be 1 to {MAX_NAME_LEN} characters of {letters}, 0-9, `_` and `-`"));
     }
     Ok(())
 }
