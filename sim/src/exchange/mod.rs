@@ -13,7 +13,10 @@
 //!   up, and posted to [`Account::Fees`]: rounding moves money, never creates it;
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
-//! - time never goes backwards (`time_regressed`).
+//! - time never goes backwards (`time_regressed`);
+//! - no order, replace or quote has a price above its market's highest
+//!   ([`Market::max_price`], `price_too_high`), so every price on the books renders exactly and
+//!   one lot at it costs at most `AMOUNT_MAX`.
 //!
 //! Fault paths (SPEC §5), switched on by [`ExchangeConfig::faults`]; with none on, the exchange
 //! behaves bit for bit as without them:

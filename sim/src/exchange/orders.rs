@@ -89,6 +89,9 @@ impl<E: MatchingEngine> Exchange<E> {
                 if price.0 == 0 {
                     return Err(Reject::InvalidPrice);
                 }
+                if price > market.max_price() {
+                    return Err(Reject::PriceTooHigh);
+                }
                 let (asset, reserve) =
                     Self::reservation(market, order.side, price, order.qty).ok_or(Reject::Overflow)?;
                 let o = LimitOrder { id, owner: owner(order.user), side: order.side, price, qty: order.qty, tif, stp };
@@ -184,6 +187,9 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         let m = usize::from(order.market.0);
         let market = &self.markets[m].market;
+        if price > market.max_price() {
+            return Err(Reject::PriceTooHigh);
+        }
         let (asset, old) =
             Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
         let (_, new) = Self::reservation(market, order.side, price, qty).ok_or(Reject::Overflow)?;

@@ -105,6 +105,7 @@ fn a_trade_moves_funds_and_fees_exactly() {
 #[test]
 fn rejections_change_nothing() {
     let mut x = exchange();
+    let highest = x.market(M).max_price().0;
     run(
         &mut x,
         &[
@@ -117,7 +118,9 @@ fn rejections_change_nothing() {
             (limit(A, Side::Buy, 2, 51, Tif::Gtc), Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 0, 1, Tif::Gtc), Err(Reject::InvalidPrice)),
             (limit(A, Side::Buy, 1, 0, Tif::Gtc), Err(Reject::InvalidQuantity)),
-            (limit(A, Side::Buy, u64::MAX, 2, Tif::Gtc), Err(Reject::Overflow)),
+            (limit(A, Side::Buy, u64::MAX, 2, Tif::Gtc), Err(Reject::PriceTooHigh)),
+            (limit(A, Side::Sell, highest + 1, 1, Tif::Gtc), Err(Reject::PriceTooHigh)),
+            (limit(A, Side::Buy, highest, u64::MAX, Tif::Gtc), Err(Reject::Overflow)),
             (limit(A, Side::Buy, 2, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
             (limit(B, Side::Sell, 2, 1, Tif::PostOnly), Err(Reject::InsufficientFunds)),
             (Command::Cancel { user: B, order: OrderId(1) }, Err(Reject::NotOwner)),

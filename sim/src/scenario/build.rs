@@ -4,7 +4,8 @@
 //!
 //! Invariants kept here (the contract of [`super::model`]):
 //! - assets are valid [`Asset`]s; every market passes [`Market::new`] against its own assets, so
-//!   tick × lot is a whole number of quote minor units;
+//!   tick × lot is a whole number of quote minor units, and its initial price is at most the
+//!   market's highest price ([`Market::max_price`]);
 //! - prices are whole ticks, probabilities whole parts per million, durations whole nanoseconds,
 //!   everything within [`super::limits`];
 //! - faults are modelled ones and invariants expected to break are checked ones, each listed once.
@@ -23,7 +24,7 @@ use crate::fault::{Fault, FaultSet};
 use crate::units::asset::DECIMALS_MAX;
 use crate::units::decimal::{minor_unit, whole_steps};
 use crate::units::market::BPS_ONE;
-use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Price};
+use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Price, AMOUNT_MAX};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -262,12 +263,29 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
                 format!("{price} is {ticks} ticks, more than the maximum of {MAX_PRICE_TICKS} ticks"),
             ));
         }
+        let max_price = market.max_price();
+        if ticks > max_price.0 {
+            let max = market
+                .price_to_decimal(max_price)
+                .map_or_else(String::new, |d| format!(" ({d} {})", quote_asset.symbol()));
+            return Err(ctx.error(
+                price_node.origin,
+                &price_path,
+                format!(
+                    "{price} is {ticks} ticks, above this market's highest price of {} ticks{max}: price × tick must \
+                     fit a decimal and one lot must cost at most {AMOUNT_MAX} minor units of {}",
+                    max_price.0,
+                    quote_asset.symbol()
+                ),
+            ));
+        }
         let volatility_ticks = f.opt("volatility_ticks", 0, |n, p| uint(ctx, n, p, 0, MAX_OFFSET_TICKS))?;
         let step_ns = f.opt("step", 10 * MS, |n, p| duration(ctx, n, p, 1, MAX_DURATION_NS))?;
         setups.push(MarketSetup {
             name: entry.key.clone(),
             spec,
             initial_price: Price(ticks),
+            max_price,
             volatility_ticks,
             step_ns,
         });
