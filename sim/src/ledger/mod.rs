@@ -10,8 +10,11 @@
 //! - `journal_complete`: replaying the journal from genesis ([`Journal::replay`]) reproduces every
 //!   balance;
 //! - `conservation` follows: the internal accounts of an asset sum to minus the world's balance,
-//!   which is what was deposited less what was withdrawn. Because deposits are refused once an
-//!   asset's total would pass `i64::MAX`, no single balance can overflow either.
+//!   which is what was deposited less what was withdrawn;
+//! - every balance stays within ±[`AMOUNT_MAX`] (10^28 minor units): an entry that would take any
+//!   balance past it is refused (`Overflow`). The world's balance is minus the asset's total, so
+//!   a deposit past the cap is refused, and since the internal balances are non-negative and sum
+//!   to the total, none of them can pass it either. Every balance therefore fits a `Decimal`.
 //!
 //! Fault path: [`Ledger::commit_unchecked`] exists only so that the fault switches of SPEC §5
 //! (`hold_double_release`, `fee_rounding_mints`) can post the unbalanced or overdrawing entries
@@ -28,7 +31,7 @@ pub use journal::{Cause, CauseKind, Entry, Journal, Posting};
 
 use thiserror::Error;
 
-use crate::units::{AssetId, Minor};
+use crate::units::{AssetId, Minor, AMOUNT_MAX};
 
 /// Why a commit was refused. Nothing was applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
@@ -36,7 +39,7 @@ pub enum LedgerError {
     /// An entry's postings do not sum to zero for `asset`.
     #[error("entry does not balance in asset {0:?}")]
     Unbalanced(AssetId),
-    /// A balance would leave the `i64` range.
+    /// A balance would leave ±[`AMOUNT_MAX`].
     #[error("balance of {account:?} in {asset:?} would overflow")]
     Overflow { account: Account, asset: AssetId },
     /// A balance other than the world's would go below zero.
@@ -151,10 +154,11 @@ impl Ledger {
         Ok(())
     }
 
-    /// Adds every posting to its resolved slot; on an overflow, undoes what it added.
+    /// Adds every posting to its resolved slot; on a balance past ±[`AMOUNT_MAX`], undoes what it
+    /// added.
     fn apply(&mut self, postings: &[Posting]) -> Result<(), LedgerError> {
         for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
-            match self.balances[slot].checked_add(p.delta) {
+            match self.balances[slot].checked_add(p.delta).filter(|v| (-AMOUNT_MAX..=AMOUNT_MAX).contains(v)) {
                 Some(v) => self.balances[slot] = v,
                 None => {
                     self.rollback_slots(postings, applied);
@@ -167,7 +171,7 @@ impl Ledger {
 
     /// **Fault injection only** (SPEC §5; see the module docs): commits one entry *without*
     /// checking that it balances or that balances stay non-negative. It still refuses, applying
-    /// nothing, a posting to an unknown account or asset and a balance that would overflow, and it
+    /// nothing, a posting to an unknown account or asset and a balance past ±[`AMOUNT_MAX`], and it
     /// journals exactly what it applies, so replaying the journal still reproduces every balance.
     /// The correct exchange never calls it; only a fault path does. An empty entry is a no-op.
     pub fn commit_unchecked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {

@@ -22,9 +22,9 @@ use super::values::{array, check_name, decimal, duration, format_ns, string, uin
 use crate::audit::Invariant;
 use crate::fault::{Fault, FaultSet};
 use crate::units::asset::DECIMALS_MAX;
-use crate::units::decimal::{minor_unit, whole_steps};
+use crate::units::decimal::{exact_scaled, minor_unit, whole_steps, Inexact};
 use crate::units::market::BPS_ONE;
-use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Price, AMOUNT_MAX};
+use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Minor, Price, AMOUNT_MAX};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -238,8 +238,11 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
         };
         let tick_size = positive("tick", "tick = \"0.01\"")?;
         let lot_size = positive("lot", "lot = \"0.0001\"")?;
-        if let (Err(e), Some(node)) =
-            (whole_steps(lot_size, minor_unit(base_asset), "lot", base_asset.symbol()), f.get("lot"))
+        // A lot finer than the base's minor unit is called out at the lot itself; one too large
+        // is left to `Market::new`, which names the largest amount.
+        let fine = exact_scaled(&[lot_size], u32::from(base_asset.decimals())) == Err(Inexact::NotWhole);
+        if let (true, Err(e), Some(node)) =
+            (fine, whole_steps(lot_size, minor_unit(base_asset), "lot", base_asset.symbol()), f.get("lot"))
         {
             return Err(ctx.error(node.origin, &f.path("lot"), e.to_string()));
         }
@@ -295,7 +298,7 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
 }
 
 /// `house_funding = { BTC = "100" }`: positive whole minor units of known assets.
-fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, i64)>> {
+fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, Minor)>> {
     let table = Fields::any(ctx, node, path)?;
     let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
     let mut out = Vec::with_capacity(table.table.entries.len());

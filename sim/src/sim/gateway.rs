@@ -397,7 +397,7 @@ mod checkpoint_tests {
         assert_eq!(g.recover(|_, _, _| replayed += 1), g.log_len().0 - 1);
         assert_eq!(replayed, 1);
         let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));
-        assert_eq!(balance, n as i64 + 5);
+        assert_eq!(balance, n as i128 + 5);
         assert_eq!(
             g.exchange().ledger().journal().replay().get(&(Account::Available(UserId(1)), AssetId(0))),
             Some(&balance)

@@ -215,8 +215,15 @@ mod tests {
         assert!(err.to_string().contains("more than 8 decimal places"), "{err}");
         let err = amount_to_minor(&btc, d("-1")).unwrap_err();
         assert!(err.to_string().contains("must not be negative"), "{err}");
-        let err = amount_to_minor(&btc, d("100000000000000")).unwrap_err();
-        assert!(err.to_string().contains("too large"), "{err}");
+        // Up to AMOUNT_MAX minor units (10^20 BTC), and not one minor unit more.
+        assert_eq!(amount_to_minor(&btc, d("100000000000000000000")), Ok(AMOUNT_MAX));
+        let err = amount_to_minor(&btc, d("100000000000000000000.00000001")).unwrap_err();
+        assert!(err.to_string().contains("too large (at most 100000000000000000000 BTC"), "{err}");
+        let eth = Asset::new("ETH", 18).unwrap();
+        assert_eq!(amount_to_minor(&eth, d("1000000")), Ok(10i128.pow(24)));
+        assert_eq!(minor_to_decimal(&eth, 10i128.pow(24)), Some(d("1000000")));
+        assert_eq!(minor_to_decimal(&eth, -AMOUNT_MAX), Some(d("-10000000000")));
+        assert_eq!(minor_to_decimal(&eth, 1 << 96), None);
         assert_eq!(minor_to_decimal(&btc, 150_000_000), Some(d("1.5")));
     }
 

@@ -299,15 +299,24 @@ mod tests {
     fn every_price_up_to_the_maximum_renders() {
         let (btc, usd) = assets();
         let m = Market::new(&spec("1", "0.01"), &btc, &usd).unwrap();
-        assert_eq!(m.max_price(), Price(PRICE_MAX_TICKS.min((AMOUNT_MAX / m.quote_minor_per_tick_lot()) as u64)));
+        let by_amount = u128::try_from(AMOUNT_MAX / m.quote_minor_per_tick_lot()).unwrap();
+        assert_eq!(u128::from(m.max_price().0), u128::from(PRICE_MAX_TICKS).min(by_amount));
         assert!(m.price_to_decimal(m.max_price()).is_some());
+        // Where the decimal bound is the lowest: tick 2^90 × 10^-28 and lot 5^28 make tick × lot
+        // 2^62 whole units, so one lot is cheap enough, but 64 × tick needs a 97-bit mantissa.
+        let (gold, fine) = (Asset::new("GOLD", 0).unwrap(), Asset::new("FINE", 0).unwrap());
+        let m = Market::new(&spec("0.1237940039285380274899124224", "37252902984619140625"), &gold, &fine).unwrap();
+        assert_eq!(m.quote_minor_per_tick_lot(), 1 << 62);
+        assert_eq!(m.max_price(), Price(63));
+        assert!(m.price_to_decimal(Price(63)).is_some());
+        assert_eq!(m.price_to_decimal(Price(64)), None);
         // A tick with a long mantissa: price × tick must stay below 2^96, and one lot at the
         // maximum must cost at most AMOUNT_MAX.
         let (whole, fine) = (Asset::new("GOLD", 0).unwrap(), Asset::new("FINE", 16).unwrap());
         let m = Market::new(&spec("1.2345678901234567", "1"), &whole, &fine).unwrap();
         assert_eq!(m.quote_minor_per_tick_lot(), 12_345_678_901_234_567);
         let by_decimal = DECIMAL_MANTISSA_MAX / 12_345_678_901_234_567;
-        let by_amount = AMOUNT_MAX as u128 / 12_345_678_901_234_567;
+        let by_amount = u128::try_from(AMOUNT_MAX).unwrap() / 12_345_678_901_234_567;
         assert_eq!(u128::from(m.max_price().0), by_decimal.min(by_amount));
         assert!(m.price_to_decimal(m.max_price()).is_some());
         assert!(m.notional(m.max_price(), Qty(1)).is_some_and(|n| (1..=AMOUNT_MAX).contains(&n)));

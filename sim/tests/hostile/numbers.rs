@@ -204,9 +204,9 @@ fn tick_times_lot_is_exact() {
         tick: "0.00000000001",
         lot: "0.0000001",
         initial_price: "0.0001",
-        funding: ("0.1", "0.1"),
-        max_amount: "0.001",
-        house: ("0.1", "0.1"),
+        funding: ("1000000", "1000000"),
+        max_amount: "1000",
+        house: ("1000000", "1000000"),
         ..PLAIN
     };
     cases.extend(runs("tick × lot exactly one minor unit of an 18-decimal quote", &finest));
@@ -274,9 +274,9 @@ fn prices_and_ticks_at_their_bounds() {
     let walk_to_the_top = Numbers {
         base_decimals: 0,
         quote_decimals: 0,
-        tick: "1000000000000",
-        lot: "1",
-        initial_price: "9000000000000000000",
+        tick: "100000000000000000000",
+        lot: "10",
+        initial_price: "900000000000000000000000000",
         volatility_ticks: "1000000000",
         funding: ("1000", "1000"),
         house: ("1000", "1000"),
@@ -284,6 +284,86 @@ fn prices_and_ticks_at_their_bounds() {
         ..PLAIN
     };
     cases.extend(runs("fair value at the market's highest price", &walk_to_the_top));
+    let above_the_top = Numbers { initial_price: "1000000100000000000000000000", ..walk_to_the_top };
+    cases.extend(rejected(
+        "initial price above the market's highest",
+        &above_the_top,
+        &[
+            "numbers.toml:17:17",
+            "markets.M.initial_price",
+            "is 10000001 ticks, above this market's highest price of 10000000 ticks (1000000000000000000000000000 QUOTE)",
+        ],
+    ));
+    let lot_past_the_cap = Numbers { base_decimals: 18, lot: "10000000001", ..PLAIN };
+    cases.extend(rejected(
+        "one lot past the largest amount",
+        &lot_past_the_cap,
+        &["numbers.toml:10:1", "markets.M", "lot size 10000000001 is 10000000001000000000000000000 minor units of BASE", "more than the largest amount of 10000000000000000000000000000"],
+    ));
+    let tick_lot_past_the_cap = Numbers { quote_decimals: 0, tick: "100000000000000000000000000", lot: "1000", ..PLAIN };
+    cases.extend(rejected(
+        "tick × lot past the largest amount",
+        &tick_lot_past_the_cap,
+        &["numbers.toml:10:1", "markets.M", "tick size 100000000000000000000000000 × lot size 1000", "more than the largest amount"],
+    ));
+    run_table(&cases);
+}
+
+#[test]
+fn amounts_at_real_scale() {
+    let mut cases = Vec::new();
+    // ETH in wei: millions of units per account, a billion in all.
+    let eth = Numbers {
+        base_decimals: 18,
+        tick: "1",
+        lot: "0.01",
+        initial_price: "3000",
+        funding: ("1000000", "1000000000"),
+        house: ("100000000", "100000000000"),
+        max_amount: "1000000000",
+        ..PLAIN
+    };
+    cases.extend(runs("millions of ETH per account", &eth));
+    // Agents' funding up to the total bound: 12 agents fund QUOTE, and 12 × 208333333333333333333333333
+    // minor units is 4 below 2.5 × 10^27; one more minor unit each is 8 above it.
+    let at_the_bound = Numbers { funding: ("1", "2083333333333333333333333.33"), max_amount: "1", ..PLAIN };
+    cases.extend(runs("agent funding just within the total bound", &at_the_bound));
+    let past_the_bound = Numbers { funding: ("1", "2083333333333333333333333.34"), max_amount: "1", ..PLAIN };
+    cases.extend(rejected(
+        "agent funding past the total bound",
+        &past_the_bound,
+        &["agents.", ".funding.QUOTE", "exceeds 2500000000000000000000000000 minor units (count × amount, summed)"],
+    ));
+    let one_too_large = Numbers { funding: ("1", "100000000000000000000000000.1"), ..PLAIN };
+    cases.extend(rejected(
+        "one funding past the largest amount",
+        &one_too_large,
+        &["numbers.toml:26:33", "agents.makers.funding.QUOTE", "is too large (at most 100000000000000000000000000 QUOTE, 10000000000000000000000000000 minor units)"],
+    ));
+    let house = Numbers { house: ("1", "25000000000000000000000000.01"), ..PLAIN };
+    cases.extend(rejected(
+        "house funding past the total bound",
+        &house,
+        &["numbers.toml:21:", "exchange.house_funding.QUOTE", "at most 2500000000000000000000000000 minor units of QUOTE"],
+    ));
+    let deposit = Numbers { max_amount: "97656250000000000000000.01", ..PLAIN };
+    cases.extend(rejected(
+        "a depositor's amount past the action bound",
+        &deposit,
+        &["agents.depositors.max_amount", "more than the maximum of 9765625000000000000000000 minor units"],
+    ));
+    let sub_minor = Numbers { max_amount: "0.001", ..PLAIN };
+    cases.extend(rejected(
+        "an amount finer than the asset's minor unit",
+        &sub_minor,
+        &["agents.depositors.max_amount", "has more than 2 decimal places"],
+    ));
+    let nines = Numbers { funding: ("1", "9999999999999999999999999999"), ..PLAIN };
+    cases.extend(rejected(
+        "28 nines of funding",
+        &nines,
+        &["agents.makers.funding.QUOTE", "too large"],
+    ));
     run_table(&cases);
 }
 

@@ -62,9 +62,12 @@ impl MarketMaker {
         let market = view.exchange.market(self.market);
         let per_lot = market.base_amount(Qty(1)).unwrap_or(1).max(1);
         let inventory_lots = (view.owned(market.base()) - self.base_start) / per_lot;
-        let skew = inventory_lots / i64::try_from(self.skew_lots_per_tick.max(1)).unwrap_or(i64::MAX);
+        // Inventory in lots is at most AMOUNT_MAX; the skew in ticks is clamped into i64 (a larger
+        // skew moves every quote out of the market's prices anyway).
+        let skew = inventory_lots / Minor::from(self.skew_lots_per_tick.max(1));
+        let skew = i64::try_from(skew).unwrap_or(if skew < 0 { i64::MIN } else { i64::MAX });
         let centre = i64::try_from(view.fair(self.market).0).unwrap_or(i64::MAX).saturating_sub(skew);
-        let max_inv = i64::try_from(self.max_inventory_lots).unwrap_or(i64::MAX);
+        let max_inv = Minor::from(self.max_inventory_lots);
         // At most PRICE_MAX_TICKS = i64::MAX, so it converts.
         let highest = i64::try_from(market.max_price().0).unwrap_or(i64::MAX);
         let user = view.user;
