@@ -12,6 +12,11 @@
 //! the end of a run: every balance against a journal replay, every hold against every resting
 //! order, every book against its shadow.
 //!
+//! Its decimal arithmetic is checked (`checked_mul`/`checked_div`/`checked_add`): every amount is
+//! within ±`AMOUNT_MAX` and every price within its market's highest, so for a sound exchange each
+//! product fits a `Decimal` exactly; a value that does not (possible only after a fault minted
+//! money) is reported as a violation of the invariant being checked, never a panic.
+//!
 //! Violations are counted per invariant with the first one kept in full ([`Findings`]); a run's
 //! findings survive a crash, while the shadow is rebuilt from the recovered exchange's replay.
 

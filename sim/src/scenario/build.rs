@@ -22,7 +22,7 @@ use super::values::{array, check_name, decimal, duration, format_ns, string, uin
 use crate::audit::Invariant;
 use crate::fault::{Fault, FaultSet};
 use crate::units::asset::DECIMALS_MAX;
-use crate::units::decimal::{exact_scaled, minor_unit, whole_steps, Inexact};
+use crate::units::decimal::{exact_ratio, exact_scaled, minor_unit, whole_steps, Inexact};
 use crate::units::market::BPS_ONE;
 use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Minor, Price, AMOUNT_MAX};
 
@@ -364,16 +364,14 @@ fn ppm(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Ppm> {
     if value > Decimal::ONE {
         return Err(ctx.error(node.origin, path, format!("probability {value} is above 1")));
     }
-    let scaled = value * Decimal::from(1_000_000);
-    if !scaled.fract().is_zero() {
+    // Exact: value / 10^-6 from the mantissa and scale, never rounded.
+    let Ok(ppm) = exact_ratio(value, Decimal::new(1, 6)) else {
         return Err(ctx.error(
             node.origin,
             path,
             format!("probability {value} is not a whole number of parts per million (at most 6 decimal places)"),
         ));
-    }
-    let ppm = whole_steps(scaled, Decimal::ONE, "probability", "ppm")
-        .map_err(|e| ctx.error(node.origin, path, e.to_string()))?;
+    };
     Ppm::try_from(ppm).map_err(|_| ctx.error(node.origin, path, format!("probability {value} is above 1")))
 }
 

@@ -298,13 +298,24 @@ fn prices_and_ticks_at_their_bounds() {
     cases.extend(rejected(
         "one lot past the largest amount",
         &lot_past_the_cap,
-        &["numbers.toml:10:1", "markets.M", "lot size 10000000001 is 10000000001000000000000000000 minor units of BASE", "more than the largest amount of 10000000000000000000000000000"],
+        &[
+            "numbers.toml:10:1",
+            "markets.M",
+            "lot size 10000000001 is 10000000001000000000000000000 minor units of BASE",
+            "more than the largest amount of 10000000000000000000000000000",
+        ],
     ));
-    let tick_lot_past_the_cap = Numbers { quote_decimals: 0, tick: "100000000000000000000000000", lot: "1000", ..PLAIN };
+    let tick_lot_past_the_cap =
+        Numbers { quote_decimals: 0, tick: "100000000000000000000000000", lot: "1000", ..PLAIN };
     cases.extend(rejected(
         "tick × lot past the largest amount",
         &tick_lot_past_the_cap,
-        &["numbers.toml:10:1", "markets.M", "tick size 100000000000000000000000000 × lot size 1000", "more than the largest amount"],
+        &[
+            "numbers.toml:10:1",
+            "markets.M",
+            "tick size 100000000000000000000000000 × lot size 1000",
+            "more than the largest amount",
+        ],
     ));
     run_table(&cases);
 }
@@ -338,13 +349,21 @@ fn amounts_at_real_scale() {
     cases.extend(rejected(
         "one funding past the largest amount",
         &one_too_large,
-        &["numbers.toml:26:33", "agents.makers.funding.QUOTE", "is too large (at most 100000000000000000000000000 QUOTE, 10000000000000000000000000000 minor units)"],
+        &[
+            "numbers.toml:26:33",
+            "agents.makers.funding.QUOTE",
+            "is too large (at most 100000000000000000000000000 QUOTE, 10000000000000000000000000000 minor units)",
+        ],
     ));
     let house = Numbers { house: ("1", "25000000000000000000000000.01"), ..PLAIN };
     cases.extend(rejected(
         "house funding past the total bound",
         &house,
-        &["numbers.toml:21:", "exchange.house_funding.QUOTE", "at most 2500000000000000000000000000 minor units of QUOTE"],
+        &[
+            "numbers.toml:21:",
+            "exchange.house_funding.QUOTE",
+            "at most 2500000000000000000000000000 minor units of QUOTE",
+        ],
     ));
     let deposit = Numbers { max_amount: "97656250000000000000000.01", ..PLAIN };
     cases.extend(rejected(
@@ -359,11 +378,7 @@ fn amounts_at_real_scale() {
         &["agents.depositors.max_amount", "has more than 2 decimal places"],
     ));
     let nines = Numbers { funding: ("1", "9999999999999999999999999999"), ..PLAIN };
-    cases.extend(rejected(
-        "28 nines of funding",
-        &nines,
-        &["agents.makers.funding.QUOTE", "too large"],
-    ));
+    cases.extend(rejected("28 nines of funding", &nines, &["agents.makers.funding.QUOTE", "too large"]));
     run_table(&cases);
 }
 
@@ -380,5 +395,39 @@ fn fees_at_their_bounds() {
     ));
     let huge = Numbers { taker_fee_bps: "99999999999999999999999", ..PLAIN };
     cases.extend(rejected("a fee past u64", &huge, &["numbers.toml:16:17", "markets.M.taker_fee_bps"]));
+    run_table(&cases);
+}
+
+#[test]
+fn decimals_and_overrides() {
+    let mut cases = Vec::new();
+    let decimals28 = Numbers { quote_decimals: 28, ..PLAIN };
+    cases.extend(rejected(
+        "a 28-decimal asset",
+        &decimals28,
+        &["numbers.toml:8:12", "assets.QUOTE.decimals", "the maximum, 18"],
+    ));
+    let decimals19 = Numbers { base_decimals: 19, ..PLAIN };
+    cases.extend(rejected("a 19-decimal asset", &decimals19, &["numbers.toml:5:12", "assets.BASE.decimals", "18"]));
+    // The same bounds hold when the number arrives through `--set`.
+    let set = |name: &'static str, set: &'static str, fragments: &'static [&'static str]| {
+        Case::new(name, &["run", "hostile.toml", "--set", set], Expect::BadInput(fragments))
+            .file("hostile.toml", MINIMAL)
+    };
+    cases.push(set(
+        "tick × lot below a cent through --set",
+        "markets.BTC-USD.tick=\"0.0000000001\"",
+        &["markets.BTC-USD", "is not a whole number of USD minor units (0.01)"],
+    ));
+    cases.push(set(
+        "one lot past the largest amount through --set",
+        "markets.BTC-USD.lot=\"1000000000000000000000\"",
+        &["markets.BTC-USD", "lot size 1000000000000000000000 is 100000000000000000000000000000 minor units of BTC"],
+    ));
+    cases.push(set(
+        "a 28-place lot through --set",
+        "markets.BTC-USD.lot=\"0.0000000000000000000000000001\"",
+        &["markets.BTC-USD.lot", "not a multiple of 0.00000001"],
+    ));
     run_table(&cases);
 }
