@@ -288,8 +288,8 @@ impl Auditor {
             self.sums.clear();
             for p in entry.postings() {
                 match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
-                    Some((_, sum)) => *sum += i128::from(p.delta),
-                    None => self.sums.push((p.asset, i128::from(p.delta))),
+                    Some((_, sum)) => *sum += p.delta,
+                    None => self.sums.push((p.asset, p.delta)),
                 }
                 let key = account_key(p.account, p.asset);
                 match self.balances.get_mut(key) {
@@ -299,7 +299,7 @@ impl Auditor {
                     }
                 }
                 if p.account != Account::World {
-                    self.internal[usize::from(p.asset.0)] += i128::from(p.delta);
+                    self.internal[usize::from(p.asset.0)] += p.delta;
                 }
                 touched.push((p.account, p.asset));
                 if let Account::Held(user) = p.account {
@@ -344,12 +344,12 @@ impl Auditor {
         match *command {
             Command::Deposit { asset, amount, .. } => {
                 if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
-                    *n += i128::from(amount);
+                    *n += amount;
                 }
             }
             Command::Withdraw { asset, amount, .. } => {
                 if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
-                    *n -= i128::from(amount);
+                    *n -= amount;
                 }
             }
             _ => {}
@@ -480,7 +480,7 @@ impl Auditor {
         for &(user, asset) in &touched {
             let want = self.reserved.get(hold_key(user, asset)).copied().unwrap_or(0);
             let held = x.ledger().balance(Account::Held(user), asset);
-            if i128::from(held) != want {
+            if held != want {
                 self.found.push((
                     Invariant::HoldsMatchOpenOrders,
                     format!("user {} holds {held} of asset {} but its open orders reserve {want}", user.0, asset.0),
@@ -552,7 +552,7 @@ impl Auditor {
         for (account, asset, balance) in x.ledger().balances() {
             if let Account::Held(user) = account {
                 let want = expected.get(&(user, asset)).copied().unwrap_or(Some(Decimal::ZERO));
-                let held = Decimal::try_from_i128_with_scale(i128::from(balance), 0).ok();
+                let held = Decimal::try_from_i128_with_scale(balance, 0).ok();
                 if held.is_none() || held != want {
                     let want = want.map_or_else(|| "more than a decimal holds".to_owned(), |w| w.to_string());
                     self.found.push((
@@ -621,7 +621,7 @@ impl Auditor {
                         .flat_map(|e| e.postings())
                         .filter(|p| p.account == Account::Available(*user) && p.asset == asset)
                         .try_fold(Decimal::ZERO, |sum, p| {
-                            sum.checked_add(Decimal::try_from_i128_with_scale(i128::from(p.delta), 0).ok()?)
+                            sum.checked_add(Decimal::try_from_i128_with_scale(p.delta, 0).ok()?)
                         })
                 };
                 let (got_base, got_quote) = (delta(market.base()), delta(market.quote()));

@@ -63,7 +63,7 @@ fn owner(user: UserId) -> OwnerId {
 /// fault uses it.
 fn fee_floor(amount: Minor, bps: u32) -> Minor {
     // At most `amount` (bps ≤ 10 000), so it fits; the fallback is unreachable.
-    let fee = i128::from(amount) * i128::from(bps) / 10_000;
+    let fee = amount * i128::from(bps) / 10_000;
     Minor::try_from(fee).unwrap_or(amount)
 }
 

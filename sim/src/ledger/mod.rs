@@ -122,8 +122,8 @@ impl Ledger {
         self.sums.clear();
         for p in postings {
             match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
-                Some((_, sum)) => *sum += i128::from(p.delta),
-                None => self.sums.push((p.asset, i128::from(p.delta))),
+                Some((_, sum)) => *sum += p.delta,
+                None => self.sums.push((p.asset, p.delta)),
             }
         }
         if let Some((asset, _)) = self.sums.iter().find(|(_, sum)| *sum != 0) {
@@ -143,10 +143,15 @@ impl Ledger {
         Ok(())
     }
 
-    /// Finds every posting's balance slot (into `self.slots`), or the first unknown account.
+    /// Finds every posting's balance slot (into `self.slots`), or the first unknown account. A
+    /// delta beyond ±2 × [`AMOUNT_MAX`] is refused here (no balance within the cap could absorb
+    /// it), which also keeps the per-asset sums of an entry far inside `i128`.
     fn resolve(&mut self, postings: &[Posting]) -> Result<(), LedgerError> {
         self.slots.clear();
         for p in postings {
+            if !(-2 * AMOUNT_MAX..=2 * AMOUNT_MAX).contains(&p.delta) {
+                return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
+            }
             let slot =
                 self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
             self.slots.push(slot);

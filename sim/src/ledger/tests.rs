@@ -99,6 +99,11 @@ fn balances_reach_the_cap_but_never_pass_it() {
     );
     assert_eq!(l.balance(Account::Fees, USD), 0);
     assert_eq!(l.journal().len(), 1);
+    // Deltas no balance could absorb are refused before they are summed (these would wrap).
+    let huge = [p(Account::Fees, USD, i128::MAX), p(Account::Fees, USD, i128::MAX), p(Account::World, USD, 2)];
+    assert_eq!(l.commit(cause(2), &huge), Err(LedgerError::Overflow { account: Account::Fees, asset: USD }));
+    assert_eq!(l.commit_unchecked(cause(2), &huge), Err(LedgerError::Overflow { account: Account::Fees, asset: USD }));
+    assert_eq!(l.journal().len(), 1);
     // Deltas of every width survive the journal's compact storage.
     for delta in [1, (1 << 64) + 3, AMOUNT_MAX / 7] {
         l.commit(cause(3), &[p(Account::Available(a), USD, -delta), p(Account::Held(a), USD, delta)]).unwrap();

@@ -193,7 +193,7 @@ pub fn amount_to_minor(asset: &Asset, value: Decimal) -> Result<Minor, UnitError
 /// Minor units of `asset` as a normalized decimal, or `None` if it does not fit a `Decimal`
 /// (never for an amount within ±[`AMOUNT_MAX`]).
 pub fn minor_to_decimal(asset: &Asset, minor: Minor) -> Option<Decimal> {
-    Decimal::try_from_i128_with_scale(i128::from(minor), u32::from(asset.decimals())).ok().map(|d| d.normalize())
+    Decimal::try_from_i128_with_scale(minor, u32::from(asset.decimals())).ok().map(|d| d.normalize())
 }
 
 #[cfg(test)]

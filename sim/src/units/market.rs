@@ -177,16 +177,13 @@ impl Market {
     /// Base minor units in `qty` lots, or `None` on overflow.
     #[inline]
     pub fn base_amount(&self, qty: Qty) -> Option<Minor> {
-        Minor::try_from(qty.0).ok()?.checked_mul(self.base_minor_per_lot)
+        Minor::from(qty.0).checked_mul(self.base_minor_per_lot)
     }
 
     /// Quote minor units paid for `qty` lots at `price`, or `None` on overflow.
     #[inline]
     pub fn notional(&self, price: Price, qty: Qty) -> Option<Minor> {
-        Minor::try_from(price.0)
-            .ok()?
-            .checked_mul(Minor::try_from(qty.0).ok()?)?
-            .checked_mul(self.quote_minor_per_tick_lot)
+        Minor::from(price.0).checked_mul(Minor::from(qty.0))?.checked_mul(self.quote_minor_per_tick_lot)
     }
 
     /// Quote minor units per (tick × lot): the notional of price 1, quantity 1.
