@@ -336,3 +336,29 @@ fn self_trade_prevention_releases_both_reservations() {
     assert_eq!(bal(&x, Account::Held(A), USD), 0);
     assert_eq!(bal(&x, Account::Available(A), USD), 10_000);
 }
+
+#[test]
+fn nothing_is_priced_above_the_highest_price() {
+    let mut x = exchange();
+    let highest = x.market(M).max_price().0;
+    run(
+        &mut x,
+        &[
+            (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
+            // A sell resting at the highest price is fine (it reserves base only)…
+            (
+                limit(B, Side::Sell, highest, 2, Tif::Gtc),
+                Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(2) }),
+            ),
+            // …but it cannot be moved above it,
+            (
+                Command::Replace { user: B, order: OrderId(1), price: Price(highest + 1), qty: Qty(2) },
+                Err(Reject::PriceTooHigh),
+            ),
+            (limit(B, Side::Sell, highest + 1, 1, Tif::Gtc), Err(Reject::PriceTooHigh)),
+            // and the house will not quote above it (the book's price widened by the spread).
+            (Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(1) }, Err(Reject::PriceTooHigh)),
+        ],
+    );
+    assert_eq!(x.open_order(OrderId(1)).unwrap().price, Price(highest));
+}

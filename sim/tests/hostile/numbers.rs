@@ -269,8 +269,10 @@ fn prices_and_ticks_at_their_bounds() {
         &exponent,
         &["numbers.toml:17:17", "markets.M.initial_price", "not a decimal"],
     ));
-    // The fair value walks into the market's highest price and stays there; prices above it
-    // are never sent, quotes above it are refused; the run still holds every invariant.
+    // The fair value walks into the market's highest price (10^7 ticks of 10^20 QUOTE: one lot
+    // of 10 costs 10^28, the largest amount) and stays there; agents never price above it, the
+    // house refuses quotes above it (`price_too_high`); fills happen at the top and every
+    // invariant holds.
     let walk_to_the_top = Numbers {
         base_decimals: 0,
         quote_decimals: 0,
@@ -278,8 +280,8 @@ fn prices_and_ticks_at_their_bounds() {
         lot: "10",
         initial_price: "900000000000000000000000000",
         volatility_ticks: "1000000000",
-        funding: ("1000", "1000"),
-        house: ("1000", "1000"),
+        funding: ("100000", "1000000000000000000000000"),
+        house: ("100000", "1000000000000000000000000000"),
         duration: "1s",
         ..PLAIN
     };
