@@ -148,10 +148,12 @@ pub fn whole_steps(value: Decimal, step: Decimal, what: &str, unit: &str) -> Res
         Ok(steps) => u64::try_from(steps).map_err(|_| too_large()),
         Err(Inexact::TooLarge) => Err(too_large()),
         Err(Inexact::NotWhole) => {
-            // The nearest multiples, for the message only: shown when representable.
+            // The nearest multiples, for the message only: shown when representable and positive.
             let below = value.checked_div(step).map(|q| q.trunc()).and_then(|q| q.checked_mul(step));
             let above = below.and_then(|b| b.checked_add(step));
             let nearest = match (below, above) {
+                // Zero steps is no valid price, lot or quantity: only the multiple above is.
+                (Some(b), Some(a)) if b.is_zero() => format!("; the nearest valid value is {}", a.normalize()),
                 (Some(b), Some(a)) => {
                     format!("; nearest valid values are {} and {}", b.normalize(), a.normalize())
                 }
@@ -239,6 +241,8 @@ mod tests {
         let step = d("3.9614081257132168796771975168");
         assert!(whole_steps(d("3.9614081257132168796771975169"), step, "price", "").is_err());
         assert_eq!(whole_steps(step, step, "price", ""), Ok(1));
+        let err = whole_steps(d("0.3"), d("0.5"), "price", "USD").unwrap_err();
+        assert!(err.to_string().ends_with("not a multiple of 0.5; the nearest valid value is 0.5"), "{err}");
         // The nearest values are left out when they do not fit a decimal.
         let err = whole_steps(d("79228162514264337593543950335"), d("10000000000000000000000000000"), "price", "")
             .unwrap_err();

@@ -247,6 +247,13 @@ fn prices_and_ticks_at_their_bounds() {
         &off_tick,
         &["numbers.toml:17:17", "markets.M.initial_price", "nearest valid values are 100 and 100.5"],
     ));
+    let below_one_tick =
+        Numbers { base_decimals: 18, quote_decimals: 0, tick: "1000", lot: "1", initial_price: "300", ..PLAIN };
+    cases.extend(rejected(
+        "initial price below one tick",
+        &below_one_tick,
+        &["numbers.toml:17:17", "markets.M.initial_price", "not a multiple of 1000; the nearest valid value is 1000"],
+    ));
     let too_many_ticks = Numbers { initial_price: "1000000000001", ..PLAIN };
     cases.extend(rejected(
         "initial price past the tick bound",
