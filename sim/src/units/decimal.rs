@@ -285,6 +285,28 @@ mod tests {
         assert_eq!(exact_scaled(&[d("1")], 18), Ok(10u128.pow(18)));
     }
 
+    proptest::proptest! {
+        /// Against `Decimal` itself where it is exact: small mantissas and scales, whose products
+        /// and quotients need far fewer than 28 digits.
+        #[test]
+        fn exact_forms_agree_with_decimal_where_it_is_exact(
+            (ma, sa) in (1u64..1 << 30, 0u32..10),
+            (mb, sb) in (1u64..1 << 30, 0u32..10),
+            decimals in 0u32..=10,
+        ) {
+            let (a, b) = (Decimal::new(ma as i64, sa), Decimal::new(mb as i64, sb));
+            let product = a * b * Decimal::from_i128_with_scale(10i128.pow(decimals), 0);
+            let expected = if product.fract().is_zero() {
+                Ok(u128::try_from(product.mantissa() / 10i128.pow(product.scale())).unwrap())
+            } else {
+                Err(Inexact::NotWhole)
+            };
+            proptest::prop_assert_eq!(exact_scaled(&[a, b], decimals), expected);
+            proptest::prop_assert_eq!(exact_ratio(b * Decimal::from(ma), b), Ok(u128::from(ma)));
+            proptest::prop_assert_eq!(exact_ratio(a, b).is_ok(), (a % b).is_zero());
+        }
+    }
+
     #[test]
     fn scaled_back_is_exact_or_none() {
         assert_eq!(scaled(201, d("0.5")), Some(d("100.5")));
