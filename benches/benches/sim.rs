@@ -20,9 +20,9 @@ use exsim::sim::run::run;
 use exsim::sim::sweep::sweep;
 
 /// Pinned: (events, digest) of the stretched quickstart, seed 7.
-const SIMULATE_EXPECTED: (u64, &str) = (893_062, "7e8a841b90365b95d51e34f088661880e070fee28f0a0fd9a42da84ff6b99fb2");
+const SIMULATE_EXPECTED: (u64, &str) = (893_062, "8b5e83465dacae00c7af88492383912552970964cd31edb1773da20614951b0a");
 /// Pinned: BLAKE3 of the sweep's digests in order.
-const SWEEP_EXPECTED: &str = "9acda9ba4046587d8e4dcee4c037159c035228904b632f43e1290f98f45d4569";
+const SWEEP_EXPECTED: &str = "069b45f3d221b7e244999fa7b14c88a463fdfd06e39cbd290162a61b4a47daea";
 
 fn stretched() -> Scenario {
     let set: Override = "duration=20s".parse().unwrap();

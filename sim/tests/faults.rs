@@ -428,7 +428,7 @@ fn all_faults_at_once_never_panic_nor_break_the_ledger() {
 
 /// Extreme amounts and quantities with every fault on (no auditor: it is the exchange that must
 /// not panic, overflow, or break its ledger). Held balances go negative, money is minted and
-/// withdrawn, deposits approach `i64::MAX`.
+/// withdrawn, deposits approach `AMOUNT_MAX`.
 #[test]
 fn extreme_values_with_all_faults_never_panic() {
     let all: FaultSet = EXCHANGE_FAULTS.into_iter().collect();
@@ -450,7 +450,7 @@ fn extreme_values_with_all_faults_never_panic() {
                 _ => rng.gen::<u64>() >> rng.gen_range(0..64),
             });
             let price = Price(rng.gen_range(1..4));
-            let big = i64::MAX >> rng.gen_range(0..8);
+            let big = exsim::units::AMOUNT_MAX >> rng.gen_range(0..8);
             let order = OrderId(rng.gen_range(1..next_order + 1));
             let tif = [Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::PostOnly][rng.gen_range(0..4)];
             let cmd = match rng.gen_range(0..12) {

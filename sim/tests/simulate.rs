@@ -169,3 +169,38 @@ fn a_faulty_run_summary_matches_its_snapshot() {
     assert!(!report.met());
     snapshot("quickstart_taker_price_table", &report.to_table(&s));
 }
+
+/// `scenarios/eth.toml`: ETH in wei with accounts of millions of ETH (issue 7, class 9). It loads,
+/// runs with every modelled invariant held, and really moves amounts past 64 bits.
+#[test]
+fn an_18_decimal_asset_runs_at_real_scale() {
+    let file = scenario::parse(include_str!("../../scenarios/eth.toml"), "eth.toml", &[]).expect("eth.toml parses");
+    let eth = file.runs.into_iter().next().expect("one run");
+    let wei = |s: &Scenario| s.agents.iter().flat_map(|g| &g.funding).map(|&(_, m)| m).max().unwrap();
+    assert!(wei(&eth) >= 5_000_000 * 10i128.pow(18), "a maker holds five million ETH");
+    let mut trace = Vec::new();
+    let result = run(&eth, Some(&mut trace)).expect("valid exchange configuration");
+    let report = Report::new(&eth, result.clone(), 0, String::new());
+    assert!(report.met(), "{:?}", report.failures);
+    for invariant in Invariant::ALL.into_iter().filter(|i| i.modelled()) {
+        assert_eq!(result.findings.count(invariant), 0, "{invariant:?}");
+        assert!(result.findings.exercised(invariant), "{invariant:?} was never exercised");
+    }
+    assert!(result.markets[0].fills > 1_000, "{} fills", result.markets[0].fills);
+    assert!(result.markets[0].quotes_filled > 0);
+    // At least one deposit or withdrawal of more than 2^64 wei was applied and accepted.
+    let past_64_bits = String::from_utf8(trace).unwrap().lines().any(|line| {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let command = v["command"].as_str().unwrap_or("");
+        let amount = command
+            .split("amount: ")
+            .nth(1)
+            .and_then(|rest| rest.trim_end_matches(" }").parse::<i128>().ok())
+            .unwrap_or(0);
+        (command.starts_with("Deposit") || command.starts_with("Withdraw"))
+            && command.contains("AssetId(0)")
+            && amount > i128::from(u64::MAX)
+            && v["outcome"] == "Ok(Posted)"
+    });
+    assert!(past_64_bits, "no ETH deposit or withdrawal beyond 64 bits was applied");
+}

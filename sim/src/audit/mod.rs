@@ -18,6 +18,11 @@
 //! quotes issued that can still be accepted (a quote is forgotten once its expiry has passed; one
 //! filled after that is reported under `quote_honored`).
 //!
+//! Its decimal arithmetic is checked (`checked_mul`/`checked_div`/`checked_add`): every amount is
+//! within ±`AMOUNT_MAX` and every price within its market's highest, so for a sound exchange each
+//! product fits a `Decimal` exactly; a value that does not (possible only after a fault minted
+//! money) is reported as a violation of the invariant being checked, never a panic.
+//!
 //! Violations are counted per invariant with the first one kept in full ([`Findings`]); a run's
 //! findings survive a crash, while the shadow is rebuilt from the recovered exchange's replay.
 
@@ -169,15 +174,19 @@ impl Auditor {
             .map(|m| {
                 let market = exchange.market(MarketId(u16::try_from(m).expect("market ids fit u16")));
                 let minor = |a: AssetId| minor_unit(&assets[usize::from(a.0)]);
-                let whole = |d: Decimal| -> i128 {
+                // Both factors are whole numbers of minor units, at most AMOUNT_MAX (< 2^96), so
+                // these products and quotients are exact in Decimal (a `Market` invariant).
+                let whole = |d: Option<Decimal>| -> i128 {
+                    let d = d.expect("a market's unit factors fit a decimal");
                     assert!(d.fract().is_zero() && d > Decimal::ZERO, "a market exists only with whole positive units");
                     i128::try_from(d).expect("unit factor fits i128")
                 };
+                let tick_lot = market.tick_size().checked_mul(market.lot_size());
                 MarketFactors {
                     base: market.base(),
                     quote: market.quote(),
-                    base_minor_per_lot: whole(market.lot_size() / minor(market.base())),
-                    quote_minor_per_tick_lot: whole(market.tick_size() * market.lot_size() / minor(market.quote())),
+                    base_minor_per_lot: whole(market.lot_size().checked_div(minor(market.base()))),
+                    quote_minor_per_tick_lot: whole(tick_lot.and_then(|p| p.checked_div(minor(market.quote())))),
                 }
             })
             .collect();
@@ -295,8 +304,8 @@ impl Auditor {
             self.sums.clear();
             for p in entry.postings() {
                 match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
-                    Some((_, sum)) => *sum += i128::from(p.delta),
-                    None => self.sums.push((p.asset, i128::from(p.delta))),
+                    Some((_, sum)) => *sum += p.delta,
+                    None => self.sums.push((p.asset, p.delta)),
                 }
                 let key = account_key(p.account, p.asset);
                 match self.balances.get_mut(key) {
@@ -306,7 +315,7 @@ impl Auditor {
                     }
                 }
                 if p.account != Account::World {
-                    self.internal[usize::from(p.asset.0)] += i128::from(p.delta);
+                    self.internal[usize::from(p.asset.0)] += p.delta;
                 }
                 touched.push((p.account, p.asset));
                 if let Account::Held(user) = p.account {
@@ -351,12 +360,12 @@ impl Auditor {
         match *command {
             Command::Deposit { asset, amount, .. } => {
                 if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
-                    *n += i128::from(amount);
+                    *n += amount;
                 }
             }
             Command::Withdraw { asset, amount, .. } => {
                 if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
-                    *n -= i128::from(amount);
+                    *n -= amount;
                 }
             }
             _ => {}
@@ -444,13 +453,30 @@ impl Auditor {
             let f = self.factors[usize::from(market.0)];
             for r in &reserves {
                 let (asset, amount) = match r.side {
-                    Side::Buy => (f.quote, i128::from(r.lots) * i128::from(r.price.0) * f.quote_minor_per_tick_lot),
-                    Side::Sell => (f.base, i128::from(r.lots) * f.base_minor_per_lot),
+                    Side::Buy => (
+                        f.quote,
+                        r.lots
+                            .checked_mul(i128::from(r.price.0))
+                            .and_then(|n| n.checked_mul(f.quote_minor_per_tick_lot)),
+                    ),
+                    Side::Sell => (f.base, r.lots.checked_mul(f.base_minor_per_lot)),
                 };
                 self.findings.exercise(Invariant::HoldsMatchOpenOrders);
+                // A resting order was paid for, so its reservation fits; one that does not can
+                // only come from money minted by a fault.
+                let Some(amount) = amount else {
+                    self.found.push((
+                        Invariant::HoldsMatchOpenOrders,
+                        format!(
+                            "user {} has an order of {} lots at {} whose reservation overflows",
+                            r.owner.0, r.lots, r.price.0
+                        ),
+                    ));
+                    continue;
+                };
                 let key = hold_key(r.owner, asset);
                 match self.reserved.get_mut(key) {
-                    Some(v) => *v += amount,
+                    Some(v) => *v = v.saturating_add(amount),
                     None => {
                         self.reserved.insert_new(key, amount);
                     }
@@ -470,7 +496,7 @@ impl Auditor {
         for &(user, asset) in &touched {
             let want = self.reserved.get(hold_key(user, asset)).copied().unwrap_or(0);
             let held = x.ledger().balance(Account::Held(user), asset);
-            if i128::from(held) != want {
+            if held != want {
                 self.found.push((
                     Invariant::HoldsMatchOpenOrders,
                     format!("user {} holds {held} of asset {} but its open orders reserve {want}", user.0, asset.0),
@@ -507,7 +533,7 @@ impl Auditor {
                 ));
             }
         }
-        let mut expected: BTreeMap<(UserId, AssetId), Decimal> = BTreeMap::new();
+        let mut expected: BTreeMap<(UserId, AssetId), Option<Decimal>> = BTreeMap::new();
         for m in 0..x.market_count() {
             let market_id = MarketId(u16::try_from(m).expect("market ids fit u16"));
             let market = x.market(market_id);
@@ -519,14 +545,21 @@ impl Auditor {
                 x.engine(market_id).resting(side, &mut |o| {
                     engine_orders.push((o.id, UserId(o.owner.0), side, o.price, o.qty));
                     let user = UserId(o.owner.0);
-                    let lots = Decimal::from(o.qty.0) * market.lot_size();
+                    let lots = Decimal::from(o.qty.0).checked_mul(market.lot_size());
                     let (asset, amount) = match side {
-                        Side::Buy => {
-                            (market.quote(), Decimal::from(o.price.0) * market.tick_size() * lots / quote_minor)
-                        }
-                        Side::Sell => (market.base(), lots / base_minor),
+                        Side::Buy => (
+                            market.quote(),
+                            Decimal::from(o.price.0)
+                                .checked_mul(market.tick_size())
+                                .and_then(|p| lots?.checked_mul(p))
+                                .and_then(|n| n.checked_div(quote_minor)),
+                        ),
+                        Side::Sell => (market.base(), lots.and_then(|l| l.checked_div(base_minor))),
                     };
-                    *expected.entry((user, asset)).or_default() += amount;
+                    // A resting order was paid for, so its reservation is at most an asset's total
+                    // and fits; `None` marks one that does not (only money minted by a fault).
+                    let sum = expected.entry((user, asset)).or_insert(Some(Decimal::ZERO));
+                    *sum = sum.and_then(|s| amount.and_then(|a| s.checked_add(a)));
                 });
             }
             let mut shadow: Vec<_> = self.books[m].resting().collect();
@@ -545,8 +578,10 @@ impl Auditor {
         }
         for (account, asset, balance) in x.ledger().balances() {
             if let Account::Held(user) = account {
-                let want = expected.get(&(user, asset)).copied().unwrap_or_default();
-                if Decimal::from(balance) != want {
+                let want = expected.get(&(user, asset)).copied().unwrap_or(Some(Decimal::ZERO));
+                let held = Decimal::try_from_i128_with_scale(balance, 0).ok();
+                if held.is_none() || held != want {
+                    let want = want.map_or_else(|| "more than a decimal holds".to_owned(), |w| w.to_string());
                     self.found.push((
                         Invariant::HoldsMatchOpenOrders,
                         format!(
@@ -605,27 +640,43 @@ impl Auditor {
                 let market = x.market(issued.market);
                 let assets = x.assets();
                 let minor = |a: AssetId| minor_unit(&assets[usize::from(a.0)]);
-                let lots = Decimal::from(issued.qty.0) * market.lot_size();
-                let base = lots / minor(market.base());
-                let paid = Decimal::from(issued.price.0) * market.tick_size() * lots / minor(market.quote());
+                // An accepted quote was paid for, so both legs are at most an asset's total and
+                // fit; `None` marks a leg that does not (only money minted by a fault).
+                let lots = Decimal::from(issued.qty.0).checked_mul(market.lot_size());
+                let base = lots.and_then(|l| l.checked_div(minor(market.base())));
+                let paid = Decimal::from(issued.price.0)
+                    .checked_mul(market.tick_size())
+                    .and_then(|p| lots?.checked_mul(p))
+                    .and_then(|n| n.checked_div(minor(market.quote())));
                 let (want_base, want_quote) = match issued.side {
-                    Side::Buy => (base, -paid),
-                    Side::Sell => (-base, paid),
+                    Side::Buy => (base, paid.map(|p| -p)),
+                    Side::Sell => (base.map(|b| -b), paid),
                 };
                 let journal = x.ledger().journal();
-                let delta = |asset| -> Decimal {
+                let delta = |asset| -> Option<Decimal> {
                     journal
                         .entries_from(first_entry)
                         .flat_map(|e| e.postings())
                         .filter(|p| p.account == Account::Available(*user) && p.asset == asset)
-                        .map(|p| Decimal::from(p.delta))
-                        .sum()
+                        .try_fold(Decimal::ZERO, |sum, p| {
+                            sum.checked_add(Decimal::try_from_i128_with_scale(p.delta, 0).ok()?)
+                        })
                 };
                 let (got_base, got_quote) = (delta(market.base()), delta(market.quote()));
-                if (got_base, got_quote) != (want_base, want_quote) {
+                let representable = [want_base, want_quote, got_base, got_quote].iter().all(Option::is_some);
+                if !representable || (got_base, got_quote) != (want_base, want_quote) {
+                    let show =
+                        |d: Option<Decimal>| d.map_or_else(|| "(beyond a decimal)".to_owned(), |d| d.to_string());
                     self.found.push((
                         Invariant::QuoteHonored,
-                        format!("quote {} promised base {want_base} quote {want_quote}, delivered base {got_base} quote {got_quote}", quote.0),
+                        format!(
+                            "quote {} promised base {} quote {}, delivered base {} quote {}",
+                            quote.0,
+                            show(want_base),
+                            show(want_quote),
+                            show(got_base),
+                            show(got_quote)
+                        ),
                     ));
                 }
             }

@@ -18,7 +18,7 @@ pub(super) struct Reserve {
     pub owner: UserId,
     pub side: Side,
     pub price: Price,
-    pub lots: i64,
+    pub lots: i128,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -246,7 +246,7 @@ impl ShadowBook {
     }
 }
 
-/// Lots as a signed count (an accepted order cannot exceed `i64::MAX` lots: the ledger caps totals).
-fn lots(qty: Qty) -> i64 {
-    i64::try_from(qty.0).unwrap_or(i64::MAX)
+/// Lots as a signed count: exact for every `u64` quantity.
+fn lots(qty: Qty) -> i128 {
+    i128::from(qty.0)
 }

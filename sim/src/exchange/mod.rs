@@ -13,7 +13,10 @@
 //!   up, and posted to [`Account::Fees`]: rounding moves money, never creates it;
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
-//! - time never goes backwards (`time_regressed`).
+//! - time never goes backwards (`time_regressed`);
+//! - no order, replace or quote has a price above its market's highest
+//!   ([`Market::max_price`], `price_too_high`), so every price on the books renders exactly and
+//!   one lot at it costs at most `AMOUNT_MAX`.
 //!
 //! Fault paths (SPEC §5), switched on by [`ExchangeConfig::faults`]; with none on, the exchange
 //! behaves bit for bit as without them:
@@ -26,7 +29,7 @@
 //!   from the honest entry and committed with it through [`Ledger::commit_unchecked`].
 //!
 //! Once a ledger fault has corrupted balances, an honest entry may no longer pass the ledger's
-//! checks (a held balance already short, a total past `i64::MAX`). With a fault on, the exchange
+//! checks (a held balance already short, a total past `AMOUNT_MAX`). With a fault on, the exchange
 //! then commits a settlement unchecked, or drops it if even that would overflow, and rejects
 //! (`overflow`) a deposit, withdrawal or quote acceptance the ledger refuses: a fault breaks
 //! invariants for the auditor to find, but never panics the exchange nor breaks the ledger's own
@@ -49,7 +52,7 @@ use crate::fault::FaultSet;
 use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::UnitError;
-use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side};
+use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side, AMOUNT_MAX};
 
 /// How an exchange is set up.
 #[derive(Clone, Debug, PartialEq)]
@@ -242,9 +245,10 @@ impl<E: MatchingEngine> Exchange<E> {
         if amount <= 0 {
             return Err(Reject::InvalidAmount);
         }
-        // Keep every asset's total ≤ i64::MAX, so that no balance can ever overflow.
+        // Keep every asset's total ≤ AMOUNT_MAX, so that no balance can pass it (the ledger would
+        // refuse too; this makes it a rejection, not a refused commit).
         let world = self.ledger.balance(Account::World, asset);
-        if world.checked_sub(amount).is_none_or(|w| w < -Minor::MAX) {
+        if amount > AMOUNT_MAX || world.checked_sub(amount).is_none_or(|w| w < -AMOUNT_MAX) {
             return Err(Reject::Overflow);
         }
         let postings = [
@@ -362,8 +366,8 @@ impl<E: MatchingEngine> Exchange<E> {
 #[derive(Clone, Debug, Default)]
 struct Draft {
     postings: Vec<Posting>,
-    /// Whether a merge overflowed `i64`. Impossible while the ledger is sound (every asset's total
-    /// is at most `i64::MAX`); possible only after a ledger fault minted money.
+    /// Whether a merge overflowed `i128`. Impossible while the ledger is sound (every asset's total
+    /// is at most `AMOUNT_MAX`); possible only after a ledger fault minted money.
     overflowed: bool,
 }
 

@@ -63,7 +63,7 @@ fn owner(user: UserId) -> OwnerId {
 /// fault uses it.
 fn fee_floor(amount: Minor, bps: u32) -> Minor {
     // At most `amount` (bps ≤ 10 000), so it fits; the fallback is unreachable.
-    let fee = i128::from(amount) * i128::from(bps) / 10_000;
+    let fee = amount * i128::from(bps) / 10_000;
     Minor::try_from(fee).unwrap_or(amount)
 }
 
@@ -88,6 +88,9 @@ impl<E: MatchingEngine> Exchange<E> {
                 }
                 if price.0 == 0 {
                     return Err(Reject::InvalidPrice);
+                }
+                if price > market.max_price() {
+                    return Err(Reject::PriceTooHigh);
                 }
                 let (asset, reserve) =
                     Self::reservation(market, order.side, price, order.qty).ok_or(Reject::Overflow)?;
@@ -184,6 +187,9 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         let m = usize::from(order.market.0);
         let market = &self.markets[m].market;
+        if price > market.max_price() {
+            return Err(Reject::PriceTooHigh);
+        }
         let (asset, old) =
             Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
         let (_, new) = Self::reservation(market, order.side, price, qty).ok_or(Reject::Overflow)?;

@@ -7,7 +7,8 @@
 //!
 //! Invariant (`quote_honored`): an accepted quote moves exactly `qty` lots of base and exactly
 //! `notional(price, qty)` of quote, or is rejected (`quote_expired`, `insufficient_funds`,
-//! `cannot_honor`, `unknown_quote`) with nothing changed. The house cannot quote itself
+//! `cannot_honor`, `unknown_quote`) with nothing changed. A quote is never issued above the market's
+//! highest price (`price_too_high`). The house cannot quote itself
 //! (`house_account`).
 //!
 //! Fault path `quote_reprice` (SPEC §5, after Mt. Gox's quote that delivered 56 BTC short): once
@@ -65,6 +66,9 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::NoLiquidity);
         }
         let market_rules = &self.markets[m].market;
+        if price > market_rules.max_price() {
+            return Err(Reject::PriceTooHigh);
+        }
         market_rules.notional(price, qty).ok_or(Reject::Overflow)?;
         market_rules.base_amount(qty).ok_or(Reject::Overflow)?;
         // Forget quotes that can no longer be accepted (ids and expiries ascend together).

@@ -1,6 +1,8 @@
 //! [`Reject`]: every business rejection, as data. A rejected command changes nothing.
 //!
-//! Invariant: the list is exhaustive and each code is a stable snake_case string (SPEC §1.6).
+//! Invariant: the list is exhaustive and each code is a stable snake_case string (SPEC §1.6);
+//! new codes are appended, so a code's index in [`Reject::ALL`] (which the digest encodes) never
+//! changes.
 
 use std::fmt;
 
@@ -27,11 +29,13 @@ pub enum Reject {
     CannotHonor,
     HouseAccount,
     TimeRegressed,
+    /// A price above the market's highest ([`crate::units::Market::max_price`]).
+    PriceTooHigh,
 }
 
 impl Reject {
     /// Every rejection, for catalogues and tests.
-    pub const ALL: [Reject; 18] = [
+    pub const ALL: [Reject; 19] = [
         Reject::UnknownUser,
         Reject::UnknownAsset,
         Reject::UnknownMarket,
@@ -50,6 +54,7 @@ impl Reject {
         Reject::CannotHonor,
         Reject::HouseAccount,
         Reject::TimeRegressed,
+        Reject::PriceTooHigh,
     ];
 
     /// The stable snake_case code.
@@ -73,6 +78,7 @@ impl Reject {
             Reject::CannotHonor => "cannot_honor",
             Reject::HouseAccount => "house_account",
             Reject::TimeRegressed => "time_regressed",
+            Reject::PriceTooHigh => "price_too_high",
         }
     }
 }

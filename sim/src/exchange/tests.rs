@@ -105,6 +105,7 @@ fn a_trade_moves_funds_and_fees_exactly() {
 #[test]
 fn rejections_change_nothing() {
     let mut x = exchange();
+    let highest = x.market(M).max_price().0;
     run(
         &mut x,
         &[
@@ -113,11 +114,16 @@ fn rejections_change_nothing() {
             (deposit(A, AssetId(7), 1), Err(Reject::UnknownAsset)),
             (deposit(A, USD, 0), Err(Reject::InvalidAmount)),
             (deposit(A, USD, Minor::MAX), Err(Reject::Overflow)),
+            (deposit(A, USD, AMOUNT_MAX), Err(Reject::Overflow)),
+            (deposit(A, USD, AMOUNT_MAX - 100 + 1), Err(Reject::Overflow)),
             (Command::Withdraw { user: A, asset: USD, amount: 101 }, Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 2, 51, Tif::Gtc), Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 0, 1, Tif::Gtc), Err(Reject::InvalidPrice)),
             (limit(A, Side::Buy, 1, 0, Tif::Gtc), Err(Reject::InvalidQuantity)),
-            (limit(A, Side::Buy, u64::MAX, 2, Tif::Gtc), Err(Reject::Overflow)),
+            (limit(A, Side::Buy, u64::MAX, 2, Tif::Gtc), Err(Reject::PriceTooHigh)),
+            (limit(A, Side::Sell, highest + 1, 1, Tif::Gtc), Err(Reject::PriceTooHigh)),
+            // The largest order at the highest price still has a representable notional.
+            (limit(A, Side::Buy, highest, u64::MAX, Tif::Gtc), Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 2, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
             (limit(B, Side::Sell, 2, 1, Tif::PostOnly), Err(Reject::InsufficientFunds)),
             (Command::Cancel { user: B, order: OrderId(1) }, Err(Reject::NotOwner)),
@@ -329,4 +335,30 @@ fn self_trade_prevention_releases_both_reservations() {
     assert_eq!(bal(&x, Account::Held(A), BTC), 6_000_000);
     assert_eq!(bal(&x, Account::Held(A), USD), 0);
     assert_eq!(bal(&x, Account::Available(A), USD), 10_000);
+}
+
+#[test]
+fn nothing_is_priced_above_the_highest_price() {
+    let mut x = exchange();
+    let highest = x.market(M).max_price().0;
+    run(
+        &mut x,
+        &[
+            (deposit(B, BTC, 100_000_000), Ok(Ack::Posted)),
+            // A sell resting at the highest price is fine (it reserves base only)…
+            (
+                limit(B, Side::Sell, highest, 2, Tif::Gtc),
+                Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(2) }),
+            ),
+            // …but it cannot be moved above it,
+            (
+                Command::Replace { user: B, order: OrderId(1), price: Price(highest + 1), qty: Qty(2) },
+                Err(Reject::PriceTooHigh),
+            ),
+            (limit(B, Side::Sell, highest + 1, 1, Tif::Gtc), Err(Reject::PriceTooHigh)),
+            // and the house will not quote above it (the book's price widened by the spread).
+            (Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(1) }, Err(Reject::PriceTooHigh)),
+        ],
+    );
+    assert_eq!(x.open_order(OrderId(1)).unwrap().price, Price(highest));
 }

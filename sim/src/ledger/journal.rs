@@ -9,7 +9,8 @@
 //! Invariant: append-only between checkpoints; [`Journal::replay`] — the base plus every entry
 //! since — reproduces the ledger's balances exactly (`journal_complete`; asserted by the ledger
 //! before each fold, and checked independently by the auditor). Postings are stored flat and
-//! compact, entries as offsets into them.
+//! compact (24 bytes each: the 128-bit delta is kept as two 64-bit
+//! halves, so it needs no 16-byte alignment), entries as offsets into them.
 
 use std::collections::BTreeMap;
 
@@ -43,22 +44,27 @@ pub struct Cause {
     pub kind: CauseKind,
 }
 
-/// A posting as the journal stores it: 16 bytes.
+/// A posting as the journal stores it: 24 bytes (the delta as its low and high 64 bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stored {
     account: u32,
     asset: u16,
-    delta: Minor,
+    delta_low: u64,
+    delta_high: i64,
 }
+
+const _: () = assert!(std::mem::size_of::<Stored>() == 24);
 
 impl Stored {
     fn new(p: &Posting) -> Stored {
         let account = u32::try_from(p.account.index()).expect("account indices fit u32");
-        Stored { account, asset: p.asset.0, delta: p.delta }
+        // Splitting and rejoining is exact: low is the delta's bottom 64 bits, high its top 64.
+        Stored { account, asset: p.asset.0, delta_low: p.delta as u64, delta_high: (p.delta >> 64) as i64 }
     }
 
     fn posting(self) -> Posting {
-        Posting { account: Account::from_index(self.account as usize), asset: AssetId(self.asset), delta: self.delta }
+        let delta = (Minor::from(self.delta_high) << 64) | Minor::from(self.delta_low);
+        Posting { account: Account::from_index(self.account as usize), asset: AssetId(self.asset), delta }
     }
 }
 

@@ -11,8 +11,11 @@
 //!   checkpoint plus every entry since; from genesis before any checkpoint) reproduces every
 //!   balance — asserted in full at each [`Ledger::checkpoint`], before the entries are folded;
 //! - `conservation` follows: the internal accounts of an asset sum to minus the world's balance,
-//!   which is what was deposited less what was withdrawn. Because deposits are refused once an
-//!   asset's total would pass `i64::MAX`, no single balance can overflow either.
+//!   which is what was deposited less what was withdrawn;
+//! - every balance stays within ±[`AMOUNT_MAX`] (10^28 minor units): an entry that would take any
+//!   balance past it is refused (`Overflow`). The world's balance is minus the asset's total, so
+//!   a deposit past the cap is refused, and since the internal balances are non-negative and sum
+//!   to the total, none of them can pass it either. Every balance therefore fits a `Decimal`.
 //!
 //! Fault path: [`Ledger::commit_unchecked`] exists only so that the fault switches of SPEC §5
 //! (`hold_double_release`, `fee_rounding_mints`) can post the unbalanced or overdrawing entries
@@ -29,7 +32,7 @@ pub use journal::{Cause, CauseKind, Entry, Journal, Posting};
 
 use thiserror::Error;
 
-use crate::units::{AssetId, Minor};
+use crate::units::{AssetId, Minor, AMOUNT_MAX};
 
 /// Why a commit was refused. Nothing was applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
@@ -37,7 +40,7 @@ pub enum LedgerError {
     /// An entry's postings do not sum to zero for `asset`.
     #[error("entry does not balance in asset {0:?}")]
     Unbalanced(AssetId),
-    /// A balance would leave the `i64` range.
+    /// A balance would leave ±[`AMOUNT_MAX`].
     #[error("balance of {account:?} in {asset:?} would overflow")]
     Overflow { account: Account, asset: AssetId },
     /// A balance other than the world's would go below zero.
@@ -140,8 +143,8 @@ impl Ledger {
         self.sums.clear();
         for p in postings {
             match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
-                Some((_, sum)) => *sum += i128::from(p.delta),
-                None => self.sums.push((p.asset, i128::from(p.delta))),
+                Some((_, sum)) => *sum += p.delta,
+                None => self.sums.push((p.asset, p.delta)),
             }
         }
         if let Some((asset, _)) = self.sums.iter().find(|(_, sum)| *sum != 0) {
@@ -161,10 +164,15 @@ impl Ledger {
         Ok(())
     }
 
-    /// Finds every posting's balance slot (into `self.slots`), or the first unknown account.
+    /// Finds every posting's balance slot (into `self.slots`), or the first unknown account. A
+    /// delta beyond ±2 × [`AMOUNT_MAX`] is refused here (no balance within the cap could absorb
+    /// it), which also keeps the per-asset sums of an entry far inside `i128`.
     fn resolve(&mut self, postings: &[Posting]) -> Result<(), LedgerError> {
         self.slots.clear();
         for p in postings {
+            if !(-2 * AMOUNT_MAX..=2 * AMOUNT_MAX).contains(&p.delta) {
+                return Err(LedgerError::Overflow { account: p.account, asset: p.asset });
+            }
             let slot =
                 self.slot(p.account, p.asset).ok_or(LedgerError::Unknown { account: p.account, asset: p.asset })?;
             self.slots.push(slot);
@@ -172,10 +180,11 @@ impl Ledger {
         Ok(())
     }
 
-    /// Adds every posting to its resolved slot; on an overflow, undoes what it added.
+    /// Adds every posting to its resolved slot; on a balance past ±[`AMOUNT_MAX`], undoes what it
+    /// added.
     fn apply(&mut self, postings: &[Posting]) -> Result<(), LedgerError> {
         for (applied, (p, &slot)) in postings.iter().zip(&self.slots).enumerate() {
-            match self.balances[slot].checked_add(p.delta) {
+            match self.balances[slot].checked_add(p.delta).filter(|v| (-AMOUNT_MAX..=AMOUNT_MAX).contains(v)) {
                 Some(v) => self.balances[slot] = v,
                 None => {
                     self.rollback_slots(postings, applied);
@@ -188,7 +197,7 @@ impl Ledger {
 
     /// **Fault injection only** (SPEC §5; see the module docs): commits one entry *without*
     /// checking that it balances or that balances stay non-negative. It still refuses, applying
-    /// nothing, a posting to an unknown account or asset and a balance that would overflow, and it
+    /// nothing, a posting to an unknown account or asset and a balance past ±[`AMOUNT_MAX`], and it
     /// journals exactly what it applies, so replaying the journal still reproduces every balance.
     /// The correct exchange never calls it; only a fault path does. An empty entry is a no-op.
     pub fn commit_unchecked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), LedgerError> {

@@ -65,7 +65,7 @@ fn refused_entries_change_nothing() {
             LedgerError::Negative { account: Account::Available(a), asset: USD },
         ),
         (
-            &[p(Account::Available(a), USD, i64::MAX), p(Account::World, USD, -i64::MAX)],
+            &[p(Account::Available(a), USD, AMOUNT_MAX), p(Account::World, USD, -AMOUNT_MAX)],
             LedgerError::Overflow { account: Account::Available(a), asset: USD },
         ),
         (
@@ -80,6 +80,39 @@ fn refused_entries_change_nothing() {
         assert_eq!(l.balance(Account::World, USD), -100);
         assert_eq!(l.journal().len(), 1);
     }
+}
+
+#[test]
+fn balances_reach_the_cap_but_never_pass_it() {
+    let a = UserId(0);
+    let mut l = ledger_with_users(1);
+    l.commit(cause(1), &[p(Account::World, USD, -AMOUNT_MAX), p(Account::Available(a), USD, AMOUNT_MAX)]).unwrap();
+    assert_eq!(l.balance(Account::Available(a), USD), AMOUNT_MAX);
+    assert_eq!(
+        l.commit(cause(2), &[p(Account::World, USD, -1), p(Account::Held(a), USD, 1)]),
+        Err(LedgerError::Overflow { account: Account::World, asset: USD })
+    );
+    // Even the fault path cannot take a balance past the cap.
+    assert_eq!(
+        l.commit_unchecked(cause(2), &[p(Account::Fees, USD, AMOUNT_MAX), p(Account::Fees, USD, 1)]),
+        Err(LedgerError::Overflow { account: Account::Fees, asset: USD })
+    );
+    assert_eq!(l.balance(Account::Fees, USD), 0);
+    assert_eq!(l.journal().len(), 1);
+    // Deltas no balance could absorb are refused before they are summed (these would wrap).
+    let huge = [p(Account::Fees, USD, i128::MAX), p(Account::Fees, USD, i128::MAX), p(Account::World, USD, 2)];
+    assert_eq!(l.commit(cause(2), &huge), Err(LedgerError::Overflow { account: Account::Fees, asset: USD }));
+    assert_eq!(l.commit_unchecked(cause(2), &huge), Err(LedgerError::Overflow { account: Account::Fees, asset: USD }));
+    assert_eq!(l.journal().len(), 1);
+    // Deltas of every width survive the journal's compact storage.
+    for delta in [1, (1 << 64) + 3, AMOUNT_MAX / 7] {
+        l.commit(cause(3), &[p(Account::Available(a), USD, -delta), p(Account::Held(a), USD, delta)]).unwrap();
+    }
+    let replayed = l.journal().replay();
+    for (account, asset, balance) in l.balances() {
+        assert_eq!(replayed.get(&(account, asset)).copied().unwrap_or(0), balance, "{account:?} {asset:?}");
+    }
+    assert_eq!(replayed[&(Account::World, USD)], -AMOUNT_MAX);
 }
 
 #[test]
@@ -123,7 +156,7 @@ fn commit_unchecked_skips_only_the_balance_checks() {
     assert_eq!(l.journal().len(), 3);
     let refused: [(&[Posting], LedgerError); 2] = [
         (
-            &[p(Account::Held(a), USD, -1), p(Account::Available(a), USD, i64::MAX)],
+            &[p(Account::Held(a), USD, -1), p(Account::Available(a), USD, AMOUNT_MAX)],
             LedgerError::Overflow { account: Account::Available(a), asset: USD },
         ),
         (

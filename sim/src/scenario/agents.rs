@@ -227,8 +227,8 @@ fn funding(
         let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.as_str().into()) };
         let a = env.asset(&key, &entry_path)?;
         let minor = env.amount(&entry.node, &entry_path, a, MAX_TOTAL_FUNDING)?;
-        funded[a] += i128::from(count) * i128::from(minor);
-        if funded[a] > i128::from(MAX_TOTAL_FUNDING) {
+        funded[a] += i128::from(count) * minor;
+        if funded[a] > MAX_TOTAL_FUNDING {
             return Err(ctx.error(
                 entry.node.origin,
                 &entry_path,

@@ -4,7 +4,8 @@
 //!
 //! Invariants kept here (the contract of [`super::model`]):
 //! - assets are valid [`Asset`]s; every market passes [`Market::new`] against its own assets, so
-//!   tick × lot is a whole number of quote minor units;
+//!   tick × lot is a whole number of quote minor units, and its initial price is at most the
+//!   market's highest price ([`Market::max_price`]);
 //! - prices are whole ticks, probabilities whole parts per million, durations whole nanoseconds,
 //!   everything within [`super::limits`];
 //! - faults are modelled ones and invariants expected to break are checked ones, each listed once.
@@ -24,9 +25,9 @@ use crate::audit::Invariant;
 use crate::fault::{Fault, FaultError, FaultSet};
 use crate::shown::shown;
 use crate::units::asset::DECIMALS_MAX;
-use crate::units::decimal::{minor_unit, whole_steps};
+use crate::units::decimal::{exact_ratio, exact_scaled, minor_unit, whole_steps, Inexact};
 use crate::units::market::BPS_ONE;
-use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Price};
+use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Minor, Price, AMOUNT_MAX};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -257,8 +258,11 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
         };
         let tick_size = positive("tick", "tick = \"0.01\"")?;
         let lot_size = positive("lot", "lot = \"0.0001\"")?;
-        if let (Err(e), Some(node)) =
-            (whole_steps(lot_size, minor_unit(base_asset), "lot", base_asset.symbol()), f.get("lot"))
+        // A lot finer than the base's minor unit is called out at the lot itself; one too large
+        // is left to `Market::new`, which names the largest amount.
+        let fine = exact_scaled(&[lot_size], u32::from(base_asset.decimals())) == Err(Inexact::NotWhole);
+        if let (true, Err(e), Some(node)) =
+            (fine, whole_steps(lot_size, minor_unit(base_asset), "lot", base_asset.symbol()), f.get("lot"))
         {
             return Err(ctx.error(node.origin, &f.path("lot"), e.to_string()));
         }
@@ -282,12 +286,29 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
                 format!("{price} is {ticks} ticks, more than the maximum of {MAX_PRICE_TICKS} ticks"),
             ));
         }
+        let max_price = market.max_price();
+        if ticks > max_price.0 {
+            let max = market
+                .price_to_decimal(max_price)
+                .map_or_else(String::new, |d| format!(" ({d} {})", quote_asset.symbol()));
+            return Err(ctx.error(
+                price_node.origin,
+                &price_path,
+                format!(
+                    "{price} is {ticks} ticks, above this market's highest price of {} ticks{max}: price × tick must \
+                     fit a decimal and one lot must cost at most {AMOUNT_MAX} minor units of {}",
+                    max_price.0,
+                    quote_asset.symbol()
+                ),
+            ));
+        }
         let volatility_ticks = f.opt("volatility_ticks", 0, |n, p| uint(ctx, n, p, 0, MAX_OFFSET_TICKS))?;
         let step_ns = f.opt("step", 10 * MS, |n, p| duration(ctx, n, p, 1, MAX_DURATION_NS))?;
         setups.push(MarketSetup {
             name: entry.key.clone(),
             spec,
             initial_price: Price(ticks),
+            max_price,
             volatility_ticks,
             step_ns,
         });
@@ -297,7 +318,7 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
 }
 
 /// `house_funding = { BTC = "100" }`: positive whole minor units of known assets.
-fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, i64)>> {
+fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, Minor)>> {
     let table = Fields::any(ctx, node, path)?;
     let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
     let mut out = Vec::with_capacity(table.table.entries().len());
@@ -363,16 +384,14 @@ fn ppm(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Ppm> {
     if value > Decimal::ONE {
         return Err(ctx.error(node.origin, path, format!("probability {value} is above 1")));
     }
-    let scaled = value * Decimal::from(1_000_000);
-    if !scaled.fract().is_zero() {
+    // Exact: value / 10^-6 from the mantissa and scale, never rounded.
+    let Ok(ppm) = exact_ratio(value, Decimal::new(1, 6)) else {
         return Err(ctx.error(
             node.origin,
             path,
             format!("probability {value} is not a whole number of parts per million (at most 6 decimal places)"),
         ));
-    }
-    let ppm = whole_steps(scaled, Decimal::ONE, "probability", "ppm")
-        .map_err(|e| ctx.error(node.origin, path, e.to_string()))?;
+    };
     Ppm::try_from(ppm).map_err(|_| ctx.error(node.origin, path, format!("probability {value} is above 1")))
 }
 

@@ -1,10 +1,14 @@
-//! The bounds a scenario must stay within, so the simulator can do its arithmetic in `u64`/`i64`
-//! without ever overflowing on a value the parser accepted.
+//! The bounds a scenario must stay within, so the simulator can do its arithmetic in
+//! `u64`/`i128` without ever overflowing on a value the parser accepted. Amounts are bounded by
+//! [`AMOUNT_MAX`] (10^28 minor units of any asset), prices by each market's highest price
+//! ([`crate::units::Market::max_price`]), both checked where the scenario is loaded.
 //!
 //! Invariant: every number in a [`super::Scenario`] is within these bounds; the parser rejects
 //! anything beyond them with a located error naming the bound. The input bounds at the end
 //! (file size, nesting depth, override path length) are checked before the text is parsed, so
 //! no input can exhaust memory or the stack on its way to those checks.
+
+use crate::units::{Minor, AMOUNT_MAX};
 
 /// Longest run, and longest of any duration or time in a scenario: 30 days.
 pub const MAX_DURATION_NS: u64 = 30 * 24 * 3600 * 1_000_000_000;
@@ -48,12 +52,15 @@ pub const MAX_LOOKBACK: u32 = 10_000;
 /// Most re-sends of one request.
 pub const MAX_RETRIES: u32 = 100;
 
-/// Largest single deposit or withdrawal of a depositor, in minor units.
-pub const MAX_ACTION_AMOUNT: i64 = i64::MAX / 1024;
+/// Largest single deposit or withdrawal of a depositor, in minor units: [`AMOUNT_MAX`] / 1024
+/// (about 9.8 × 10^24: 9.8 million ETH in wei, or 9.8 × 10^22 USD in cents).
+pub const MAX_ACTION_AMOUNT: Minor = AMOUNT_MAX / 1024;
 
-/// Largest total funding of one asset over all agents (count × amount, summed), in minor units:
-/// a quarter of `i64::MAX`, leaving room for deposits during the run.
-pub const MAX_TOTAL_FUNDING: i64 = i64::MAX / 4;
+/// Largest total funding of one asset over all agents (count × amount, summed), and separately of
+/// the house's funding of it, in minor units: a quarter of [`AMOUNT_MAX`] (2.5 × 10^27: 2.5
+/// billion ETH in wei), so both together leave half of it for deposits during the run. The exchange refuses (`overflow`) a deposit that would take an
+/// asset's total past [`AMOUNT_MAX`].
+pub const MAX_TOTAL_FUNDING: Minor = AMOUNT_MAX / 4;
 
 /// Longest name (scenario, variant, market, agent group), in bytes.
 pub const MAX_NAME_LEN: usize = 64;

@@ -55,6 +55,9 @@ pub struct MarketSetup {
     pub spec: MarketSpec,
     /// Fair value at time zero, in ticks.
     pub initial_price: Price,
+    /// The market's highest price ([`crate::units::Market::max_price`]): the fair value and every
+    /// agent's prices stay at or below it.
+    pub max_price: Price,
     /// Largest fair-value move per step, in ticks (each step moves uniformly in ±this).
     pub volatility_ticks: u64,
     /// Time between fair-value steps.

@@ -462,7 +462,7 @@ mod checkpoint_tests {
         assert_eq!(replayed, 1);
         assert_eq!(g.remembered(0, n + 1).map(|o| o.is_ok()), Some(true), "the replayed command is remembered");
         let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));
-        assert_eq!(balance, n as i64 + 5);
+        assert_eq!(balance, n as i128 + 5);
         assert_eq!(
             g.exchange().ledger().journal().replay().get(&(Account::Available(UserId(1)), AssetId(0))),
             Some(&balance)

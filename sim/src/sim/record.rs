@@ -58,6 +58,7 @@ impl<'w> Recorder<'w> {
         let b = &mut self.buf;
         match *c {
             Command::OpenAccount => b.push(0),
+            // Amounts are `Minor` (i128): 16 bytes each.
             Command::Deposit { user, asset, amount } => {
                 b.push(1);
                 b.extend_from_slice(&user.0.to_le_bytes());

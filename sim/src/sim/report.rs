@@ -5,7 +5,9 @@
 //! Invariants: a status is `violated` exactly when the auditor counted a violation, `held` when
 //! something in the run exercised the invariant and nothing broke it, `not_exercised` otherwise;
 //! expectations are met exactly when the violated set equals the expected set. Wall time is
-//! reported but is never part of the digest.
+//! reported but is never part of the digest. Prices and volumes are rendered exactly (never
+//! rounded): prices stay within the market's highest price, so they always fit a decimal; a
+//! volume too large for one is shown as `null` (JSON) or in lots (table).
 
 use std::fmt::Write as _;
 
@@ -13,7 +15,9 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
 use crate::audit::{Findings, Invariant};
-use crate::scenario::Scenario;
+use crate::scenario::{MarketSetup, Scenario};
+use crate::units::decimal::scaled;
+use crate::units::Price;
 
 use super::run::RunResult;
 
@@ -108,9 +112,9 @@ impl Report {
                 stats.name.clone(),
                 json!({
                     "fills": stats.fills,
-                    "volume": (Decimal::from(stats.volume_lots) * setup.spec.lot_size).normalize().to_string(),
-                    "last_price": stats.last_price.map(|p| (Decimal::from(p.0) * setup.spec.tick_size).normalize().to_string()),
-                    "fair_value_end": (Decimal::from(stats.fair_value_end.0) * setup.spec.tick_size).normalize().to_string(),
+                    "volume": volume(stats.volume_lots, setup).map(|v| v.to_string()),
+                    "last_price": stats.last_price.map(|p| price(p, setup).to_string()),
+                    "fair_value_end": price(stats.fair_value_end, setup).to_string(),
                     "quotes_filled": stats.quotes_filled,
                 }),
             );
@@ -193,15 +197,15 @@ impl Report {
         }
         let _ = writeln!(out);
         for (stats, setup) in r.markets.iter().zip(&scenario.markets) {
-            let price = |p: crate::units::Price| (Decimal::from(p.0) * setup.spec.tick_size).normalize();
             let _ = writeln!(
                 out,
                 "  market {}: {} fills, volume {}, last {}, fair value {}, {} quotes honored",
                 stats.name,
                 stats.fills,
-                (Decimal::from(stats.volume_lots) * setup.spec.lot_size).normalize(),
-                stats.last_price.map_or("-".to_owned(), |p| price(p).to_string()),
-                price(stats.fair_value_end),
+                volume(stats.volume_lots, setup)
+                    .map_or_else(|| format!("{} lots", stats.volume_lots), |v| v.to_string()),
+                stats.last_price.map_or("-".to_owned(), |p| price(p, setup).to_string()),
+                price(stats.fair_value_end, setup),
                 stats.quotes_filled
             );
         }
@@ -231,6 +235,19 @@ impl Report {
         }
         out
     }
+}
+
+/// A price in ticks as an exact decimal. Every price a run reports (a fill's, the fair value) is
+/// at most the market's highest price, which the parser made sure renders exactly.
+fn price(p: Price, setup: &MarketSetup) -> Decimal {
+    assert!(p <= setup.max_price, "price {} above the market's highest, {}", p.0, setup.max_price.0);
+    scaled(u128::from(p.0), setup.spec.tick_size).expect("a price up to the market's highest renders exactly")
+}
+
+/// Traded volume in base units, exactly; `None` when it no longer fits a decimal (the JSON says
+/// `null`, the table gives the count in lots).
+fn volume(lots: u128, setup: &MarketSetup) -> Option<Decimal> {
+    scaled(lots, setup.spec.lot_size)
 }
 
 /// A duration in the scenario format's units, e.g. `1.25s`, `300ms`, `17us`.

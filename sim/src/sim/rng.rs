@@ -42,6 +42,17 @@ impl Stream {
         }
     }
 
+    /// Uniform in `lo..=hi` over 128 bits (`lo` when `hi < lo`); for bounds that fit a `u64` it
+    /// draws exactly what [`Stream::uniform`] draws.
+    #[inline]
+    pub fn uniform_u128(&mut self, lo: u128, hi: u128) -> u128 {
+        match (u64::try_from(lo), u64::try_from(hi)) {
+            (Ok(lo), Ok(hi)) => u128::from(self.uniform(lo, hi)),
+            _ if hi <= lo => lo,
+            _ => self.0.gen_range(lo..=hi),
+        }
+    }
+
     /// Uniform in `-span..=span`.
     #[inline]
     pub fn symmetric(&mut self, span: u64) -> i64 {
@@ -106,6 +117,19 @@ mod tests {
         let first = s.next_u64();
         assert_eq!(first, Stream::new(7, "network").next_u64());
         insta::assert_snapshot!(format!("{first:016x}"), @"3e71932283f34289");
+    }
+
+    #[test]
+    fn wide_uniforms_cover_128_bits_and_match_narrow_ones() {
+        let (mut a, mut b) = (Stream::new(3, "u"), Stream::new(3, "u"));
+        for _ in 0..100 {
+            assert_eq!(a.uniform_u128(1, 1_000), u128::from(b.uniform(1, 1_000)));
+        }
+        let hi = 10u128.pow(25);
+        let draws: Vec<u128> = (0..1_000).map(|_| a.uniform_u128(1, hi)).collect();
+        assert!(draws.iter().all(|d| (1..=hi).contains(d)));
+        assert!(draws.iter().any(|d| *d > u128::from(u64::MAX)), "no draw above 64 bits");
+        assert_eq!(a.uniform_u128(hi, 1), hi);
     }
 
     #[test]

@@ -640,7 +640,8 @@ impl World<'_> {
         let m = usize::from(market);
         let setup = &self.scenario.markets[m];
         let step = self.fair_streams[m].symmetric(setup.volatility_ticks);
-        let price = Price(self.fair[m].0.saturating_add_signed(step).max(1));
+        // The walk stays within the market's prices: at least one tick, at most its highest.
+        let price = Price(self.fair[m].0.saturating_add_signed(step).clamp(1, setup.max_price.0));
         self.fair[m] = price;
         self.queue.schedule(at.time_ns + setup.step_ns, Ev::FairValue { market });
         self.rec.u64(u64::from(market));

@@ -9,7 +9,7 @@ use crate::engine::{OrderId, Stp, Tif};
 use crate::exchange::{Command, ExchangeConfig, NewOrder, OrderKind, QuoteId};
 use crate::fault::FaultSet;
 use crate::ledger::UserId;
-use crate::units::{Asset, AssetId, FeeSchedule, MarketId, MarketSpec, Price, Qty, Side};
+use crate::units::{Asset, AssetId, FeeSchedule, MarketId, MarketSpec, Minor, Price, Qty, Side};
 
 /// Accounts the decoder names: the house (0) and three customers.
 pub const USERS: u32 = 4;
@@ -57,7 +57,7 @@ pub fn decode(kind: u8, a: u64, b: u64, c: u64, next_order: u64, next_quote: u64
     let tif = [Tif::Gtc, Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::PostOnly][((b >> 8) % 5) as usize];
     let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][((b >> 16) % 4) as usize];
     let order = OrderId(1 + (c >> 8) % next_order.max(1));
-    let amount = (b >> 24) as i64 % 5_000_000_000 + i64::from((b >> 60) == 0) * -7;
+    let amount = Minor::from((b >> 24) as i64 % 5_000_000_000 + i64::from((b >> 60) == 0) * -7);
     match kind % 14 {
         0 | 1 => Command::Deposit { user, asset, amount },
         2 => Command::Withdraw { user, asset, amount: amount / 3 },

@@ -4,12 +4,17 @@
 //! - one lot is a whole, positive number of base minor units;
 //! - tick × lot is a whole, positive number of quote minor units, so the notional of any
 //!   (price, quantity) pair is an exact integer: `price_ticks × qty_lots × quote_minor_per_tick_lot`;
+//!   both factors are computed exactly from the decimals' mantissas and scales (never rounded by
+//!   `Decimal` at 28 places) and are at most [`AMOUNT_MAX`];
+//! - a market has a highest price, [`Market::max_price`], at which `price × tick` still fits a
+//!   `Decimal` exactly and one lot costs at most [`AMOUNT_MAX`], so no price the exchange accepts
+//!   can overflow when rendered or audited;
 //! - fees are at most 10,000 basis points, so a fee never exceeds the amount it is taken from.
 
 use rust_decimal::Decimal;
 
-use super::decimal::{minor_unit, whole_steps, UnitError};
-use super::{Asset, AssetId, Minor, Price, Qty};
+use super::decimal::{exact_scaled, minor_unit, scaled, whole_steps, Inexact, UnitError};
+use super::{Asset, AssetId, Minor, Price, Qty, AMOUNT_MAX, PRICE_MAX_TICKS};
 
 /// Index of a market in an exchange's market table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,8 +53,12 @@ pub struct Market {
     lot_size: Decimal,
     base_minor_per_lot: Minor,
     quote_minor_per_tick_lot: Minor,
+    max_price: Price,
     fees: FeeSchedule,
 }
+
+/// The largest mantissa a `Decimal` holds: 2^96 − 1.
+const DECIMAL_MANTISSA_MAX: u128 = (1 << 96) - 1;
 
 /// Basis points in one whole.
 pub const BPS_ONE: u32 = 10_000;
@@ -66,24 +75,41 @@ impl Market {
                 spec.tick_size, spec.lot_size
             )));
         }
-        let base_minor_per_lot = whole_steps(spec.lot_size, minor_unit(base), "lot size", base.symbol())?;
-        let tick_lot = spec
-            .tick_size
-            .checked_mul(spec.lot_size)
-            .ok_or_else(|| UnitError::new(format!("market {base}/{quote}: tick × lot is too large")))?;
-        let quote_minor_per_tick_lot = whole_steps(tick_lot, minor_unit(quote), "tick × lot", quote.symbol())
-            .map_err(|_| {
-                UnitError::new(format!(
-                    "market {base}/{quote}: tick size {} × lot size {} = {} {} is not a whole number of {} minor units ({}); \
-                     choose a larger tick or lot",
-                    spec.tick_size,
-                    spec.lot_size,
-                    tick_lot.normalize(),
-                    quote.symbol(),
-                    quote.symbol(),
+        let (tick, lot) = (spec.tick_size.normalize(), spec.lot_size.normalize());
+        let too_large = |what: String, minor: Option<u128>, asset: &Asset| {
+            let is = minor.map_or_else(|| "more than 2^128".to_owned(), |m| m.to_string());
+            UnitError::new(format!(
+                "market {base}/{quote}: {what} is {is} minor units of {asset}, more than the largest amount of \
+                 {AMOUNT_MAX} minor units; choose a smaller one"
+            ))
+        };
+        let base_minor_per_lot = match exact_scaled(&[lot], u32::from(base.decimals())) {
+            Ok(m) if m <= AMOUNT_MAX as u128 => m as Minor,
+            Ok(m) => return Err(too_large(format!("lot size {lot}"), Some(m), base)),
+            Err(Inexact::TooLarge) => return Err(too_large(format!("lot size {lot}"), None, base)),
+            Err(Inexact::NotWhole) => {
+                return Err(UnitError::new(format!(
+                    "market {base}/{quote}: lot size {lot} {base} is not a whole number of {base} minor units ({}); \
+                     {base} has {} decimals",
+                    minor_unit(base),
+                    base.decimals()
+                )))
+            }
+        };
+        let quote_minor_per_tick_lot = match exact_scaled(&[tick, lot], u32::from(quote.decimals())) {
+            Ok(m) if m <= AMOUNT_MAX as u128 => m as Minor,
+            Ok(m) => return Err(too_large(format!("tick size {tick} × lot size {lot}"), Some(m), quote)),
+            Err(Inexact::TooLarge) => return Err(too_large(format!("tick size {tick} × lot size {lot}"), None, quote)),
+            Err(Inexact::NotWhole) => {
+                let product = tick.checked_mul(lot).filter(|p| !p.is_zero() && p.scale() < 28);
+                let product = product.map_or_else(String::new, |p| format!(" = {} {quote}", p.normalize()));
+                return Err(UnitError::new(format!(
+                    "market {base}/{quote}: tick size {tick} × lot size {lot}{product} is not a whole number of \
+                     {quote} minor units ({}); choose a larger tick or lot",
                     minor_unit(quote)
-                ))
-            })?;
+                )));
+            }
+        };
         for (name, bps) in [("maker", spec.fees.maker_bps), ("taker", spec.fees.taker_bps)] {
             if bps > BPS_ONE {
                 return Err(UnitError::new(format!(
@@ -91,16 +117,36 @@ impl Market {
                 )));
             }
         }
-        let too_large = |what: &str| UnitError::new(format!("market {base}/{quote}: {what} is too large"));
+        // The highest price: price × tick must fit a Decimal exactly (its mantissa times the
+        // tick's below 2^96), and one lot at it must cost at most AMOUNT_MAX.
+        let tick_mantissa = tick.mantissa().unsigned_abs();
+        let max_price = [
+            u128::from(PRICE_MAX_TICKS),
+            DECIMAL_MANTISSA_MAX / tick_mantissa,
+            (AMOUNT_MAX as u128) / quote_minor_per_tick_lot as u128,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(1);
         Ok(Market {
             base: spec.base,
             quote: spec.quote,
             tick_size: spec.tick_size,
             lot_size: spec.lot_size,
-            base_minor_per_lot: Minor::try_from(base_minor_per_lot).map_err(|_| too_large("lot size"))?,
-            quote_minor_per_tick_lot: Minor::try_from(quote_minor_per_tick_lot).map_err(|_| too_large("tick × lot"))?,
+            base_minor_per_lot,
+            quote_minor_per_tick_lot,
+            max_price: Price(u64::try_from(max_price).unwrap_or(PRICE_MAX_TICKS).max(1)),
             fees: spec.fees,
         })
+    }
+
+    /// The highest price an order may have in this market, in ticks: the lowest of
+    /// [`PRICE_MAX_TICKS`], the largest price whose `price × tick` fits a `Decimal` exactly, and
+    /// the largest at which one lot costs at most [`AMOUNT_MAX`]. Every price at or below it
+    /// renders exactly ([`Market::price_to_decimal`]).
+    #[inline]
+    pub fn max_price(&self) -> Price {
+        self.max_price
     }
 
     /// The base asset.
@@ -131,16 +177,13 @@ impl Market {
     /// Base minor units in `qty` lots, or `None` on overflow.
     #[inline]
     pub fn base_amount(&self, qty: Qty) -> Option<Minor> {
-        Minor::try_from(qty.0).ok()?.checked_mul(self.base_minor_per_lot)
+        Minor::from(qty.0).checked_mul(self.base_minor_per_lot)
     }
 
     /// Quote minor units paid for `qty` lots at `price`, or `None` on overflow.
     #[inline]
     pub fn notional(&self, price: Price, qty: Qty) -> Option<Minor> {
-        Minor::try_from(price.0)
-            .ok()?
-            .checked_mul(Minor::try_from(qty.0).ok()?)?
-            .checked_mul(self.quote_minor_per_tick_lot)
+        Minor::from(price.0).checked_mul(Minor::from(qty.0))?.checked_mul(self.quote_minor_per_tick_lot)
     }
 
     /// Quote minor units per (tick × lot): the notional of price 1, quantity 1.
@@ -166,23 +209,24 @@ impl Market {
         }
     }
 
-    /// A price in ticks as a decimal.
-    pub fn price_to_decimal(&self, price: Price) -> Decimal {
-        (Decimal::from(price.0) * self.tick_size).normalize()
+    /// A price in ticks as an exact decimal; `Some` for every price up to [`Market::max_price`].
+    pub fn price_to_decimal(&self, price: Price) -> Option<Decimal> {
+        scaled(u128::from(price.0), self.tick_size)
     }
 }
 
 /// `ceil(amount × bps / 10_000)`: a fee rounded up, in the exchange's favour.
 ///
-/// Never exceeds `amount` because `bps ≤ 10_000` (a [`Market`] invariant).
+/// Never exceeds `amount` because `bps ≤ 10_000` (a [`Market`] invariant), and cannot overflow for
+/// any non-negative `amount`: it is computed as `q × bps + ceil(r × bps / 10_000)` with
+/// `amount = q × 10_000 + r`.
 #[inline]
 pub fn fee_ceil(amount: Minor, bps: u32) -> Minor {
     debug_assert!(amount >= 0 && bps <= BPS_ONE);
-    let product = i128::from(amount) * i128::from(bps);
-    let fee = (product + i128::from(BPS_ONE) - 1) / i128::from(BPS_ONE);
-    // fee ≤ amount because bps ≤ BPS_ONE, and amount fits in Minor.
-    let fee = Minor::try_from(fee).expect("fee ≤ amount fits in Minor");
-    assert!(fee <= amount, "fee {fee} exceeds the amount {amount} it is taken from");
+    let (one, bps) = (Minor::from(BPS_ONE), Minor::from(bps));
+    let (q, r) = (amount / one, amount % one);
+    let fee = q * bps + (r * bps + one - 1) / one;
+    assert!((0..=amount).contains(&fee), "fee {fee} exceeds the amount {amount} it is taken from");
     fee
 }
 
@@ -230,6 +274,50 @@ mod tests {
         assert_eq!(fee_ceil(1, 1), 1);
         assert_eq!(fee_ceil(0, 30), 0);
         assert_eq!(fee_ceil(7, BPS_ONE), 7);
+        assert_eq!(fee_ceil(Minor::MAX, BPS_ONE), Minor::MAX);
+        assert_eq!(fee_ceil(Minor::MAX, 1), Minor::MAX / 10_000 + 1);
+    }
+
+    #[test]
+    fn tick_times_lot_is_exact_at_every_scale() {
+        // The issue's example: 1e-11 × 1e-18 rounds to zero in Decimal; it is not a whole number
+        // of a 0-decimal quote's minor units.
+        let eth = Asset::new("ETH", 18).unwrap();
+        let usd0 = Asset::new("USD", 0).unwrap();
+        let err = Market::new(&spec("0.00000000001", "0.000000000000000001"), &eth, &usd0).unwrap_err();
+        assert!(err.to_string().contains("is not a whole number of USD minor units (1)"), "{err}");
+        // An 18-decimal quote: 1e-11 × 1e-7 = 1e-18, one minor unit.
+        let m = Market::new(&spec("0.00000000001", "0.0000001"), &eth, &Asset::new("WEI", 18).unwrap()).unwrap();
+        assert_eq!(m.quote_minor_per_tick_lot(), 1);
+        assert_eq!(m.base_amount(Qty(1)), Some(100_000_000_000));
+    }
+
+    #[test]
+    fn every_price_up_to_the_maximum_renders() {
+        let (btc, usd) = assets();
+        let m = Market::new(&spec("1", "0.01"), &btc, &usd).unwrap();
+        let by_amount = u128::try_from(AMOUNT_MAX / m.quote_minor_per_tick_lot()).unwrap();
+        assert_eq!(u128::from(m.max_price().0), u128::from(PRICE_MAX_TICKS).min(by_amount));
+        assert!(m.price_to_decimal(m.max_price()).is_some());
+        // Where the decimal bound is the lowest: tick 2^90 × 10^-28 and lot 5^28 make tick × lot
+        // 2^62 whole units, so one lot is cheap enough, but 64 × tick needs a 97-bit mantissa.
+        let (gold, fine) = (Asset::new("GOLD", 0).unwrap(), Asset::new("FINE", 0).unwrap());
+        let m = Market::new(&spec("0.1237940039285380274899124224", "37252902984619140625"), &gold, &fine).unwrap();
+        assert_eq!(m.quote_minor_per_tick_lot(), 1 << 62);
+        assert_eq!(m.max_price(), Price(63));
+        assert!(m.price_to_decimal(Price(63)).is_some());
+        assert_eq!(m.price_to_decimal(Price(64)), None);
+        // A tick with a long mantissa: price × tick must stay below 2^96, and one lot at the
+        // maximum must cost at most AMOUNT_MAX.
+        let (whole, fine) = (Asset::new("GOLD", 0).unwrap(), Asset::new("FINE", 16).unwrap());
+        let m = Market::new(&spec("1.2345678901234567", "1"), &whole, &fine).unwrap();
+        assert_eq!(m.quote_minor_per_tick_lot(), 12_345_678_901_234_567);
+        let by_decimal = DECIMAL_MANTISSA_MAX / 12_345_678_901_234_567;
+        let by_amount = u128::try_from(AMOUNT_MAX).unwrap() / 12_345_678_901_234_567;
+        assert_eq!(u128::from(m.max_price().0), by_decimal.min(by_amount));
+        assert!(m.price_to_decimal(m.max_price()).is_some());
+        assert!(m.notional(m.max_price(), Qty(1)).is_some_and(|n| (1..=AMOUNT_MAX).contains(&n)));
+        assert_eq!(m.price_to_decimal(Price(u64::try_from(by_decimal).unwrap() + 1)), None);
     }
 
     #[test]
@@ -241,6 +329,6 @@ mod tests {
         assert!(m.price_from_decimal(d("0")).is_err());
         assert_eq!(m.qty_from_decimal(d("0.06")), Ok(Qty(3)));
         assert!(m.qty_from_decimal(d("0.05")).is_err());
-        assert_eq!(m.price_to_decimal(Price(201)), d("100.5"));
+        assert_eq!(m.price_to_decimal(Price(201)), Some(d("100.5")));
     }
 }

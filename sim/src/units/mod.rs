@@ -7,7 +7,9 @@
 //!
 //! Invariants kept here:
 //! - a [`Price`] and a [`Qty`] are never zero once they reach the engine (constructors check);
-//! - a [`Market`]'s tick × lot is a whole number of quote minor units, so every notional is exact.
+//! - a [`Market`]'s tick × lot is a whole number of quote minor units, so every notional is exact;
+//! - amounts stay within ±[`AMOUNT_MAX`] and prices within each market's [`Market::max_price`],
+//!   so every amount and price the run forms also fits a `Decimal` when rendered.
 
 pub mod asset;
 pub mod decimal;
@@ -26,11 +28,25 @@ pub struct Price(pub u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Qty(pub u64);
 
-/// An amount of one asset in its minor units (satoshi, cent, …).
+/// An amount of one asset in its minor units (satoshi, cent, wei, …): 128 bits, so an
+/// 18-decimal asset holds real balances (TigerBeetle's amounts are 128-bit for the same reason).
 ///
 /// Signed because ledger postings are signed deltas; balances of customer and exchange accounts
 /// are never negative (the ledger refuses), only the outside-world account is.
-pub type Minor = i64;
+pub type Minor = i128;
+
+/// The largest amount of any one asset, in its minor units: 10^28 (10 billion ETH in wei; total
+/// ETH supply is about 1.2 × 10^26 wei). Every balance, posting, notional and fee lies within
+/// ±`AMOUNT_MAX`, because the ledger refuses a deposit that would take an asset's total past it
+/// (so no balance can pass it either). It is below `Decimal`'s largest mantissa (2^96 − 1 ≈
+/// 7.9 × 10^28), so every amount renders as an exact `Decimal`, and products of an amount with
+/// a price in ticks or a fee in basis points stay far inside `i128`.
+pub const AMOUNT_MAX: Minor = 10_000_000_000_000_000_000_000_000_000;
+
+/// The highest price any market may have, in ticks (each market's own bound,
+/// [`Market::max_price`], may be lower): signed 64-bit arithmetic on prices and offsets in ticks
+/// cannot overflow below it.
+pub const PRICE_MAX_TICKS: u64 = i64::MAX as u64;
 
 /// Which side of the book an order is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary)]

@@ -28,7 +28,9 @@ impl Depositor {
     }
 
     pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
-        let amount = Minor::try_from(rng.uniform(1, u64::try_from(self.amount_max.max(1)).unwrap_or(1))).unwrap_or(1);
+        // amount_max is positive and at most MAX_ACTION_AMOUNT, so both conversions are exact.
+        let max = u128::try_from(self.amount_max.max(1)).unwrap_or(1);
+        let amount = Minor::try_from(rng.uniform_u128(1, max)).unwrap_or(1);
         let (user, asset) = (view.user, self.asset);
         out.push(if rng.percent(u32::from(self.withdraw_percent)) {
             Command::Withdraw { user, asset, amount }

@@ -4,7 +4,8 @@
 //! Model: every `refresh` it mass-cancels its orders in the market and places `levels` bids and
 //! asks, the first `half_spread_ticks` from the centre, then every `level_step_ticks`. The centre
 //! is the fair value shifted one tick against its position for every `skew_lots_per_tick` lots it
-//! is long or short; beyond `max_inventory` it stops quoting the side that would add to it.
+//! is long or short; beyond `max_inventory` it stops quoting the side that would add to it. Levels
+//! below one tick or above the market's highest price are left out.
 //! Simplifications: it reads its position from its own balances (an instantaneous account API),
 //! and does not chase fills between refreshes.
 
@@ -61,9 +62,14 @@ impl MarketMaker {
         let market = view.exchange.market(self.market);
         let per_lot = market.base_amount(Qty(1)).unwrap_or(1).max(1);
         let inventory_lots = (view.owned(market.base()) - self.base_start) / per_lot;
-        let skew = inventory_lots / i64::try_from(self.skew_lots_per_tick.max(1)).unwrap_or(i64::MAX);
+        // Inventory in lots is at most AMOUNT_MAX; the skew in ticks is clamped into i64 (a larger
+        // skew moves every quote out of the market's prices anyway).
+        let skew = inventory_lots / Minor::from(self.skew_lots_per_tick.max(1));
+        let skew = i64::try_from(skew).unwrap_or(if skew < 0 { i64::MIN } else { i64::MAX });
         let centre = i64::try_from(view.fair(self.market).0).unwrap_or(i64::MAX).saturating_sub(skew);
-        let max_inv = i64::try_from(self.max_inventory_lots).unwrap_or(i64::MAX);
+        let max_inv = Minor::from(self.max_inventory_lots);
+        // At most PRICE_MAX_TICKS = i64::MAX, so it converts.
+        let highest = i64::try_from(market.max_price().0).unwrap_or(i64::MAX);
         let user = view.user;
         out.push(Command::MassCancel { user, market: Some(self.market) });
         let order = |side, price: i64| {
@@ -81,10 +87,10 @@ impl MarketMaker {
                 + level * i64::try_from(self.level_step_ticks).unwrap_or(i64::MAX / 4);
             let bid = centre.saturating_sub(offset);
             let ask = centre.saturating_add(offset);
-            if inventory_lots < max_inv && bid >= 1 {
+            if inventory_lots < max_inv && bid >= 1 && bid <= highest {
                 out.push(order(Side::Buy, bid));
             }
-            if inventory_lots > -max_inv && ask >= 1 {
+            if inventory_lots > -max_inv && ask >= 1 && ask <= highest {
                 out.push(order(Side::Sell, ask));
             }
         }

@@ -4,7 +4,7 @@
 //! Model: after an exponential wait (mean `interval`) it picks one action: a GTC limit (35%),
 //! IOC (10%), FOK (6%), post-only (10%), market by quantity (9%), market buy by quote amount (4%),
 //! cancel (14%), replace (10%) or mass cancel (2%). Side is a coin flip; limit prices are uniform
-//! within `price_band_ticks` of fair value; sizes uniform in 1..=`max_size` lots; self-trade
+//! within `price_band_ticks` of fair value (and between one tick and the market's highest price); sizes uniform in 1..=`max_size` lots; self-trade
 //! prevention mode uniform over the four. It remembers up to 32 of its resting orders from the
 //! answers it gets (it does not see maker fills, so some cancels hit finished orders and are
 //! rejected with `unknown_order`, as at a real venue); with 32 remembered it cancels the oldest
@@ -46,7 +46,8 @@ impl NoiseTrader {
         let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
         let qty = Qty(rng.uniform(1, self.size_lots_max.max(1)));
         let fair = view.fair(self.market).0;
-        let price = Price(fair.saturating_add_signed(rng.symmetric(self.price_band_ticks)).max(1));
+        let highest = view.exchange.market(self.market).max_price().0;
+        let price = Price(fair.saturating_add_signed(rng.symmetric(self.price_band_ticks)).clamp(1, highest));
         let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][rng.index(4)];
         let place = |kind| Command::Place(NewOrder { user, market: self.market, side, qty, kind, stp });
         let roll = rng.uniform(0, 99);
