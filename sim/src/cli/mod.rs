@@ -1,12 +1,14 @@
 //! The `exsim` command line (SPEC §8): argument parsing and exit codes. All real work is in the
 //! library; this layer reads files, writes streams, measures wall time, and maps outcomes to exit
-//! codes: 0 every expectation met, 1 an expectation failed, 2 bad input or usage, 3 exsim itself
-//! panicked.
+//! codes: 0 every expectation met, 1 an expectation failed, 2 bad input or usage (or output that
+//! cannot be written), 3 exsim itself panicked. Every byte it prints goes through `output`, so no
+//! write can panic and no failed write passes for success.
 
 mod book;
 mod check;
 mod list;
 mod load;
+mod output;
 mod run;
 mod sweep;
 
@@ -58,7 +60,10 @@ enum Command {
 
 /// Parses arguments and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match cli.command {
         None => run::run(&run::RunArgs::default()),
         Some(Command::Run(args)) => run::run(&args),
@@ -71,7 +76,23 @@ pub fn main() -> ExitCode {
 
 /// Prints a bad-input error and returns exit code 2.
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("exsim: {message}");
+    output::message(message);
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// What clap says when it does not return arguments: `--help` and `--version` on standard
+/// output (exit 0, or 2 when it cannot be written), a usage error on standard error (exit 2).
+fn usage(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let mut out = output::Output::stdout();
+        return match out.write(&text).and_then(|()| out.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(stop) => stop.exit(0),
+        };
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
