@@ -322,7 +322,8 @@ mod tests {
         let zeros = vec![0u8; 3 * MAX_LINE_BYTES];
         assert_eq!(book(&zeros).1.unwrap_err(), "f:1: line longer than 4096 bytes");
         // Comments and blank lines of any length are skipped, and still counted as lines.
-        let long_comment = format!("  #{}\n{}\n\nN,1,B,10,5\nX\n", "x".repeat(10 * MAX_LINE_BYTES), pad(5 * MAX_LINE_BYTES));
+        let long_comment =
+            format!("  #{}\n{}\n\nN,1,B,10,5\nX\n", "x".repeat(10 * MAX_LINE_BYTES), pad(5 * MAX_LINE_BYTES));
         let (out, ran) = book(long_comment.as_bytes());
         assert_eq!(out, "");
         assert!(ran.unwrap_err().starts_with("f:5: expected a message"));

@@ -92,9 +92,26 @@ fn usage(e: &clap::Error) -> ExitCode {
             Err(stop) => stop.exit(0),
         };
     }
-    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+    // Said like every other exsim message, with what the user typed escaped and cut.
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut said = String::with_capacity(text.len().min(MAX_USAGE_BYTES) + 64);
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_USAGE_BYTES {
+            said.push_str(&format!("… ({} bytes in all)", text.len()));
+            break;
+        }
+        if c.is_control() && c != '\n' {
+            said.extend(c.escape_default());
+        } else {
+            said.push(c);
+        }
+    }
+    output::message(said.trim_end());
     ExitCode::from(EXIT_BAD_INPUT)
 }
+
+/// Most characters of a usage error shown (clap quotes the offending argument whole).
+const MAX_USAGE_BYTES: usize = 1024;
 
 /// Quotes a command-line word for a POSIX shell when it needs it.
 fn shell_word(word: &str) -> String {

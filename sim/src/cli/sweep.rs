@@ -126,7 +126,12 @@ pub fn run(args: &SweepArgs) -> ExitCode {
                     if args.json {
                         format!("{}\n", report.to_json(&scenario))
                     } else if !report.met() {
-                        format!("{} seed {}: {}\n  reproduce: {repro}\n", scenario.variant, item.seed, report.failures.join("; "))
+                        format!(
+                            "{} seed {}: {}\n  reproduce: {repro}\n",
+                            scenario.variant,
+                            item.seed,
+                            report.failures.join("; ")
+                        )
                     } else {
                         String::new()
                     }

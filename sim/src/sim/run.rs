@@ -359,7 +359,7 @@ pub fn crash_schedule(s: &Scenario) -> Vec<u64> {
 pub fn check(s: &Scenario) -> Result<(), String> {
     let scheduled = s.exchange.crash_at_ns.len() as u64;
     let mean = s.exchange.crash_mean_interval_ns;
-    let random = if mean == 0 { 0 } else { s.duration_ns / mean };
+    let random = s.duration_ns.checked_div(mean).unwrap_or(0);
     if scheduled > MAX_RUN_CRASHES {
         return Err(format!(
             "exchange.crash_at: {scheduled} crashes; a run may \

@@ -116,7 +116,8 @@ pub fn parse_seeds(text: &str) -> Result<SeedRange, String> {
     } else {
         return Err(err("no `..`"));
     };
-    let first: u64 = a.trim().parse().map_err(|_| err("the start is not a whole number from 0 to 18446744073709551615"))?;
+    let first: u64 =
+        a.trim().parse().map_err(|_| err("the start is not a whole number from 0 to 18446744073709551615"))?;
     let b: u64 = b.trim().parse().map_err(|_| err("the end is not a whole number from 0 to 18446744073709551615"))?;
     let last = if inclusive { Some(b) } else { b.checked_sub(1) };
     match last {
@@ -319,8 +320,9 @@ mod tests {
         assert!(parse_seeds("a..b").unwrap_err().contains("expected A..B"));
         assert!(Shard::parse("0/2").is_err() && Shard::parse("3/2").is_err() && Shard::parse("x").is_err());
         for (first, last, count) in [(0, 9, 3), (5, 17, 4), (7, 7, 3), (3, 4, 5)] {
-            let all: Vec<u64> =
-                (1..=count).flat_map(|i| Shard { index: i, count }.seeds(range(first, last)).iter().collect::<Vec<_>>()).collect();
+            let all: Vec<u64> = (1..=count)
+                .flat_map(|i| Shard { index: i, count }.seeds(range(first, last)).iter().collect::<Vec<_>>())
+                .collect();
             let mut sorted = all.clone();
             sorted.sort_unstable();
             assert_eq!(sorted, (first..=last).collect::<Vec<_>>(), "shards cover the range exactly once");
