@@ -4,6 +4,9 @@
 //! cannot be written), 3 exsim itself panicked. Every byte it prints goes through `output`, so no
 //! write can panic and no failed write passes for success.
 
+// `print!` and friends panic when a stream fails: every byte goes through `output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod book;
 mod check;
 mod list;
