@@ -97,9 +97,9 @@ fn usage(e: &clap::Error) -> ExitCode {
     }
     // Said like every other exsim message, with what the user typed escaped and cut.
     let text = text.strip_prefix("error: ").unwrap_or(&text);
-    let mut said = String::with_capacity(text.len().min(MAX_USAGE_BYTES) + 64);
+    let mut said = String::with_capacity(text.len().min(MAX_USAGE_CHARS) + 64);
     for (count, c) in text.chars().enumerate() {
-        if count == MAX_USAGE_BYTES {
+        if count == MAX_USAGE_CHARS {
             said.push_str(&format!("… ({} bytes in all)", text.len()));
             break;
         }
@@ -114,7 +114,7 @@ fn usage(e: &clap::Error) -> ExitCode {
 }
 
 /// Most characters of a usage error shown (clap quotes the offending argument whole).
-const MAX_USAGE_BYTES: usize = 1024;
+const MAX_USAGE_CHARS: usize = 1024;
 
 /// Quotes a command-line word for a POSIX shell when it needs it.
 fn shell_word(word: &str) -> String {
