@@ -5,11 +5,16 @@
 //! `T,<price>,<qty>,<maker>,<taker>`, `X,<id>,<qty>`, `J,<id>,<reason>`, and last
 //! `B,<best_bid>,<best_ask>`.
 //!
+//! A UTF-8 byte-order mark at the start of the input is skipped. A message line is at most
+//! [`MAX_LINE_BYTES`] (4096) bytes; a longer one stops the run like any malformed line
+//! (`FILE:LINE: line longer than 4096 bytes`).
+//!
 //! Invariants: [`parse_line`] accepts exactly the grammar above and never panics on any bytes;
-//! [`run`] streams — it holds one line and one message's events at a time, whatever the input size.
+//! [`run`] streams — it holds at most one message line ([`MAX_LINE_BYTES`]) and one message's
+//! events at a time, whatever the input size; comment and blank lines are never held.
 
 mod parse;
 mod run;
 
 pub use parse::{parse_line, Message};
-pub use run::{apply, run, write_events, BookError, Stats};
+pub use run::{apply, run, write_events, BookError, Stats, BOM, MAX_LINE_BYTES};

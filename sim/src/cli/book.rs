@@ -1,12 +1,14 @@
-//! `exsim book [FILE] [--stats]`: the bare engine over an order-flow stream.
+//! `exsim book [FILE] [--stats]`: the bare engine over an order-flow stream (SPEC §8.1). Output
+//! goes through `output`: a closed pipe ends quietly (exit 0), a failed write is exit 2.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output::{message, note, Output, Stop};
 use super::EXIT_BAD_INPUT;
 use crate::bookfile::{self, BookError};
 
@@ -20,15 +22,14 @@ pub struct BookArgs {
 }
 
 pub fn run(args: &BookArgs) -> ExitCode {
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = Output::stdout();
     let result = match args.file.as_deref() {
-        None => bookfile::run(io::stdin().lock(), "<stdin>", &mut out, args.stats),
-        Some(p) if p.as_os_str() == "-" => bookfile::run(io::stdin().lock(), "<stdin>", &mut out, args.stats),
+        None => bookfile::run(io::stdin().lock(), "<stdin>", out.writer(), args.stats),
+        Some(p) if p.as_os_str() == "-" => bookfile::run(io::stdin().lock(), "<stdin>", out.writer(), args.stats),
         Some(path) => {
             let name = path.display().to_string();
             match File::open(path) {
-                Ok(file) => bookfile::run(BufReader::with_capacity(1 << 16, file), &name, &mut out, args.stats),
+                Ok(file) => bookfile::run(BufReader::with_capacity(1 << 16, file), &name, out.writer(), args.stats),
                 Err(source) => Err(BookError::Io { file: name, source }),
             }
         }
@@ -37,26 +38,26 @@ pub fn run(args: &BookArgs) -> ExitCode {
     let flushed = out.flush();
     match result {
         Ok(stats) => {
-            if args.stats {
-                eprintln!("messages={} fills={} engine_ns={}", stats.messages, stats.fills, stats.engine.as_nanos());
+            if let Err(stop) = flushed {
+                return stop.exit(0);
             }
-            if let Err(e) = flushed {
-                return io_failure(&e);
+            if args.stats {
+                note(format_args!(
+                    "messages={} fills={} engine_ns={}",
+                    stats.messages,
+                    stats.fills,
+                    stats.engine.as_nanos()
+                ));
             }
             ExitCode::SUCCESS
         }
-        Err(BookError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(BookError::Output(e)) => Stop::from(e).exit(0),
         Err(error) => {
-            eprintln!("exsim: {error}");
+            if let Err(Stop::Failed(e)) = flushed {
+                message(format_args!("standard output: {e}"));
+            }
+            message(error);
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
-}
-
-fn io_failure(e: &io::Error) -> ExitCode {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        return ExitCode::SUCCESS;
-    }
-    eprintln!("exsim: <stdout>: {e}");
-    ExitCode::from(EXIT_BAD_INPUT)
 }

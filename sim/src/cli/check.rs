@@ -1,11 +1,13 @@
 //! `exsim check FILE…`: validates scenario files without running anything; prints one line per
 //! file, and the first error of each bad one (file, line, column, field, what would be valid).
+//! Lines go through `output`: a closed pipe ends quietly, a failed write is exit 2.
 
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::load::source;
+use super::output::{message, Output};
 use super::EXIT_BAD_INPUT;
 use crate::scenario;
 
@@ -18,22 +20,26 @@ pub struct CheckArgs {
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     let mut bad = false;
+    let mut out = Output::stdout();
     for name in &args.files {
         let result =
             source(name).and_then(|(origin, text)| scenario::parse(&text, &origin, &[]).map_err(|e| e.to_string()));
         match result {
             Ok(file) => {
                 let variants: Vec<&str> = file.runs.iter().skip(1).map(|r| r.variant.as_str()).collect();
-                println!(
+                let line = format!(
                     "{name}: ok — scenario `{}`, {} run(s){}",
                     file.name,
                     file.runs.len(),
                     if variants.is_empty() { String::new() } else { format!(" (variants: {})", variants.join(", ")) }
                 );
+                if let Err(stop) = out.line(&line).and_then(|()| out.flush()) {
+                    return stop.exit(if bad { EXIT_BAD_INPUT } else { 0 });
+                }
             }
             Err(e) => {
                 bad = true;
-                eprintln!("exsim: {e}");
+                message(e);
             }
         }
     }

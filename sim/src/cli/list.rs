@@ -1,9 +1,11 @@
-//! `exsim list scenarios|invariants|faults|policies|agents`: the catalogues, one line each.
+//! `exsim list scenarios|invariants|faults|policies|agents`: the catalogues, one line each,
+//! through `output` (a closed pipe ends quietly, a failed write is exit 2).
 
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
+use super::output::{Output, Stop};
 use crate::audit::Invariant;
 use crate::fault::Fault;
 use crate::scenario::{self, AGENT_KINDS};
@@ -42,38 +44,52 @@ const POLICIES: [&str; 14] = [
 ];
 
 pub fn run(args: &ListArgs) -> ExitCode {
-    match args.what {
+    let mut out = Output::stdout();
+    match write(args.what, &mut out).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(stop) => stop.exit(0),
+    }
+}
+
+fn write(what: What, out: &mut Output) -> Result<(), Stop> {
+    match what {
         What::Scenarios => {
             for (name, text) in scenario::EMBEDDED {
                 let about = scenario::parse(text, name, &[])
                     .map(|f| f.runs[0].description.split_whitespace().collect::<Vec<_>>().join(" "))
                     .unwrap_or_else(|e| format!("(does not parse: {e})"));
-                println!("{name:<16} (embedded) {about}");
+                out.line(&format!("{name:<16} (embedded) {about}"))?;
             }
         }
         What::Invariants => {
             for i in Invariant::ALL {
                 let note = if i.modelled() { "" } else { "  [not modelled yet: reported not_exercised]" };
-                println!("{:<26} {}{note}", i.id(), i.holds_when());
+                out.line(&format!("{:<26} {}{note}", i.id(), i.holds_when()))?;
             }
         }
         What::Faults => {
             for f in Fault::ALL {
                 let caught: Vec<&str> = f.caught_by().iter().map(|i| i.id()).collect();
                 let note = if f.modelled() { "" } else { "  [not modelled yet]" };
-                println!("{:<26} {} (after {}; caught by {}){note}", f.name(), f.does(), f.after(), caught.join(", "));
+                out.line(&format!(
+                    "{:<26} {} (after {}; caught by {}){note}",
+                    f.name(),
+                    f.does(),
+                    f.after(),
+                    caught.join(", ")
+                ))?;
             }
         }
         What::Policies => {
             for p in POLICIES {
-                println!("{p:<30} [not modelled yet: needs custody and identity]");
+                out.line(&format!("{p:<30} [not modelled yet: needs custody and identity]"))?;
             }
         }
         What::Agents => {
             for (kind, about) in AGENT_KINDS {
-                println!("{kind:<18} {about}");
+                out.line(&format!("{kind:<18} {about}"))?;
             }
         }
     }
-    ExitCode::SUCCESS
+    Ok(())
 }

@@ -1,12 +1,17 @@
 //! The `exsim` command line (SPEC §8): argument parsing and exit codes. All real work is in the
 //! library; this layer reads files, writes streams, measures wall time, and maps outcomes to exit
-//! codes: 0 every expectation met, 1 an expectation failed, 2 bad input or usage, 3 exsim itself
-//! panicked.
+//! codes: 0 every expectation met, 1 an expectation failed, 2 bad input or usage (or output that
+//! cannot be written), 3 exsim itself panicked. Every byte it prints goes through `output`, so no
+//! write can panic and no failed write passes for success.
+
+// `print!` and friends panic when a stream fails: every byte goes through `output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod book;
 mod check;
 mod list;
 mod load;
+mod output;
 mod run;
 mod sweep;
 
@@ -58,7 +63,10 @@ enum Command {
 
 /// Parses arguments and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match cli.command {
         None => run::run(&run::RunArgs::default()),
         Some(Command::Run(args)) => run::run(&args),
@@ -71,9 +79,42 @@ pub fn main() -> ExitCode {
 
 /// Prints a bad-input error and returns exit code 2.
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("exsim: {message}");
+    output::message(message);
     ExitCode::from(EXIT_BAD_INPUT)
 }
+
+/// What clap says when it does not return arguments: `--help` and `--version` on standard
+/// output (exit 0, or 2 when it cannot be written), a usage error on standard error (exit 2).
+fn usage(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let mut out = output::Output::stdout();
+        return match out.write(&text).and_then(|()| out.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(stop) => stop.exit(0),
+        };
+    }
+    // Said like every other exsim message, with what the user typed escaped and cut.
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut said = String::with_capacity(text.len().min(MAX_USAGE_CHARS) + 64);
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_USAGE_CHARS {
+            said.push_str(&format!("… ({} bytes in all)", text.len()));
+            break;
+        }
+        if c.is_control() && c != '\n' {
+            said.extend(c.escape_default());
+        } else {
+            said.push(c);
+        }
+    }
+    output::message(said.trim_end());
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// Most characters of a usage error shown (clap quotes the offending argument whole).
+const MAX_USAGE_CHARS: usize = 1024;
 
 /// Quotes a command-line word for a POSIX shell when it needs it.
 fn shell_word(word: &str) -> String {

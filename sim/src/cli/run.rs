@@ -1,15 +1,24 @@
 //! `exsim run [SCENARIO…]`: runs every scenario with all its variants and prints a summary per
 //! run (a table, or JSON Lines with `--json`); exit 0 when every expectation was met, 1 otherwise.
+//!
+//! Invariants: every scenario is loaded and checked, and the trace opened and written to, before
+//! the first run prints anything, so bad input or an unwritable trace is exit 2 with nothing run;
+//! the trace is never one of the scenario files (same-file check, so links and other spellings
+//! of the path count); a closed standard output ends the command quietly with the code of the
+//! runs so far, any other output failure is exit 2 (see `output`).
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 
-use super::load::{load, reproduce, ScenarioOptions};
+use super::load::{load, reproduce, Loaded, ScenarioOptions};
+use super::output::Output;
 use super::{bad_input, EXIT_FAILED};
+use crate::scenario::Scenario;
+use crate::shown::shown;
 use crate::sim::report::Report;
 use crate::sim::run::run as simulate;
 
@@ -34,7 +43,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> ExitCode {
     let names: Vec<String> =
         if args.scenarios.is_empty() { vec!["quickstart".to_owned()] } else { args.scenarios.clone() };
-    // Everything is loaded and validated before anything runs.
+    // Everything is loaded and validated, and the trace opened, before anything runs.
     let mut loaded = Vec::new();
     for name in &names {
         match load(name, &args.options, args.seed) {
@@ -42,56 +51,94 @@ pub fn run(args: &RunArgs) -> ExitCode {
             Err(e) => return bad_input(e),
         }
     }
+    for l in &loaded {
+        for scenario in &l.file.runs {
+            if let Err(e) = crate::sim::run::check(scenario) {
+                return bad_input(format!("{}: {}", run_name(l, scenario), e));
+            }
+        }
+    }
     let mut trace = match &args.trace {
         None => None,
-        Some(path) => match File::create(path) {
-            Ok(f) => Some(BufWriter::with_capacity(1 << 16, f)),
-            Err(e) => return bad_input(format!("--trace {}: {e}", path.display())),
+        Some(path) => match open_trace(path, &loaded) {
+            Ok(t) => Some(t),
+            Err(e) => return bad_input(e),
         },
     };
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let mut all_met = true;
+    let mut out = Output::stdout();
+    // What the runs so far earned: 0, or 1 once an expectation failed. A closed pipe ends the
+    // command with it, so an earlier failure is never masked.
+    let mut code = 0u8;
     let mut first = true;
     for l in &loaded {
         for scenario in &l.file.runs {
             if let Some(t) = trace.as_mut() {
+                // Written through at once: a trace that cannot be written stops exsim before the
+                // first run has printed anything.
                 let header = serde_json::json!({"kind": "run", "scenario": scenario.name, "variant": scenario.variant, "seed": scenario.seed});
-                if let Err(e) = writeln!(t, "{header}") {
-                    return bad_input(format!("--trace: {e}"));
+                if let Err(e) = writeln!(t, "{header}").and_then(|()| t.flush()) {
+                    return bad_input(trace_error(args, e));
                 }
             }
             if !args.json {
                 // The seed and what it derives come first, so a run that hangs or panics has said them.
                 let line =
                     format!("{}running {}\n", if first { "" } else { "\n" }, crate::sim::run::describe(scenario));
-                if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
-                    return ExitCode::SUCCESS;
+                if let Err(stop) = out.write(&line).and_then(|()| out.flush()) {
+                    return stop.exit(code);
                 }
             }
             #[allow(clippy::disallowed_methods)] // wall time is reported, never part of the digest
             let started = std::time::Instant::now();
             let result = match simulate(scenario, trace.as_mut().map(|t| t as &mut dyn Write)) {
                 Ok(r) => r,
-                Err(e) => return bad_input(format!("{}: {e}", l.arg)),
+                Err(e) => return bad_input(format!("{}: {e}", run_name(l, scenario))),
             };
             let wall_ms = started.elapsed().as_millis() as u64;
             if let Some(e) = &result.trace_error {
-                return bad_input(format!("--trace: {e}"));
+                return bad_input(trace_error(args, e));
             }
             let report = Report::new(scenario, result, wall_ms, reproduce(&l.arg, &args.options, scenario));
-            all_met &= report.met();
+            if !report.met() {
+                code = EXIT_FAILED;
+            }
             let text = if args.json { format!("{}\n", report.to_json(scenario)) } else { report.to_table(scenario) };
             first = false;
-            if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
-                // The reader went away (a closed pipe): nothing more to say.
-                return ExitCode::SUCCESS;
+            if let Err(stop) = out.write(&text).and_then(|()| out.flush()) {
+                return stop.exit(code);
             }
         }
     }
-    if all_met {
-        ExitCode::SUCCESS
+    ExitCode::from(code)
+}
+
+/// How a message names one run: the scenario as given, and the variant unless it is the base.
+fn run_name(l: &Loaded, scenario: &Scenario) -> String {
+    if scenario.variant == "base" {
+        shown(&l.arg)
     } else {
-        ExitCode::from(EXIT_FAILED)
+        format!("{} (variant {})", shown(&l.arg), shown(&scenario.variant))
     }
+}
+
+fn trace_error(args: &RunArgs, e: impl std::fmt::Display) -> String {
+    let path = args.trace.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+    format!("--trace {}: {e}", shown(&path))
+}
+
+/// Opens the trace file, refusing one that is any of the scenario files exsim reads (exsim
+/// never overwrites its own inputs).
+fn open_trace(path: &Path, loaded: &[Loaded]) -> Result<BufWriter<File>, String> {
+    let named = || shown(&path.display().to_string());
+    for l in loaded {
+        let input = Path::new(&l.arg);
+        if input.exists() && same_file::is_same_file(path, input).unwrap_or(false) {
+            return Err(format!(
+                "--trace {}: that is the scenario file {}, an input of this run; exsim never overwrites its inputs",
+                named(),
+                shown(&l.arg)
+            ));
+        }
+    }
+    File::create(path).map(|f| BufWriter::with_capacity(1 << 16, f)).map_err(|e| format!("--trace {}: {e}", named()))
 }

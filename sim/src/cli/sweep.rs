@@ -1,19 +1,31 @@
 //! `exsim sweep SCENARIO --seeds A..B`: every run of the scenario over a range of seeds on a
-//! rayon pool, with a progress bar on a terminal. Prints one line per failure with the command
-//! that reproduces it (or, with `--json`, one JSON object per run in seed order), then a total.
-//! Exit 0 when every expectation was met, 1 when one failed, 3 when a seed panicked.
+//! pool of worker threads, with a progress bar on a terminal (standard error) only. Prints one
+//! line per failure with the command that reproduces it (or, with `--json`, one JSON object per
+//! run in seed order, a panicking seed included, with a `panic` field), then a total. Exit 0
+//! when every expectation was met, 1 when one failed, 3 when a seed panicked.
+//!
+//! Invariants: results are streamed as they come due, so a sweep of 2^64 seeds prints its first
+//! failure at once and memory never grows with the number of seeds; `--jobs` is at most
+//! `MAX_JOBS`; a closed standard output stops the sweep quietly with the code earned so far.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
+use std::ops::ControlFlow;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use serde_json::json;
+
 use super::load::{load, reproduce, ScenarioOptions};
+use super::output::{note, Output, Stop};
 use super::{bad_input, EXIT_FAILED, EXIT_PANIC};
+use crate::scenario::Scenario;
+use crate::shown::shown;
 use crate::sim::report::Report;
 use crate::sim::run::run as simulate;
-use crate::sim::sweep::{parse_seeds, sweep, Shard};
+use crate::sim::sweep::{parse_seeds, sweep_each, Shard, MAX_JOBS};
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -22,7 +34,7 @@ pub struct SweepArgs {
     /// Seeds to run: A..B (B excluded) or A..=B.
     #[arg(long, value_name = "A..B")]
     seeds: String,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 256).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
     /// Run only slice I of N of the seeds (every N-th, from the I-th), to split a sweep over machines.
@@ -44,30 +56,47 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         Ok(s) => s.unwrap_or(Shard::ALL),
         Err(e) => return bad_input(format!("--shard: {e}")),
     };
-    if args.jobs == Some(0) {
-        return bad_input("--jobs 0: at least one job is needed");
-    }
+    let jobs = match args.jobs {
+        Some(0) => return bad_input("--jobs 0: at least one job is needed"),
+        Some(n) if n > MAX_JOBS => return bad_input(format!("--jobs {n}: at most {MAX_JOBS} jobs")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_JOBS),
+    };
     let loaded = match load(&args.scenario, &args.options, None) {
         Ok(l) => l,
         Err(e) => return bad_input(e),
     };
-    let seeds = shard.seeds(range);
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let runs = &loaded.file.runs;
-    let total = (seeds.len() * runs.len()) as u64;
-    let bar = if io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    for scenario in runs {
+        if let Err(e) = crate::sim::run::check(scenario) {
+            let name = if scenario.variant == "base" {
+                shown(&loaded.arg)
+            } else {
+                format!("{} (variant {})", shown(&loaded.arg), shown(&scenario.variant))
+            };
+            return bad_input(format!("{name}: {e}"));
+        }
+    }
+    let seeds = shard.seeds(range);
+    let total = seeds.len() * runs.len() as u128;
+    let bar = match u64::try_from(total) {
+        _ if !io::stderr().is_terminal() => ProgressBar::hidden(),
+        Ok(total) => ProgressBar::new(total),
+        Err(_) => ProgressBar::new_spinner(),
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos}/{len} runs [{bar:30}] {elapsed_precise} eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    // A panicking seed is a finding, reported below; keep the default hook from interleaving
-    // its own message from several threads.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let items = sweep(
+    let mut out = Output::stdout();
+    let (mut failed, mut panicked) = (0u128, 0u128);
+    let mut stopped: Option<Stop> = None;
+    let mut broken: Option<String> = None;
+    let quiet = QuietWorkers::install();
+    let handed = sweep_each(
         runs,
-        &seeds,
+        seeds,
         jobs,
         |scenario| {
             #[allow(clippy::disallowed_methods)] // wall time is reported, never part of the digest
@@ -76,52 +105,65 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             (result, started.elapsed().as_millis() as u64)
         },
         || bar.inc(1),
-    );
-    std::panic::set_hook(hook);
-    bar.finish_and_clear();
-    let items = match items {
-        Ok(items) => items,
-        Err(e) => return bad_input(format!("--jobs {jobs}: cannot start the worker threads: {e}")),
-    };
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let (mut failed, mut panicked) = (0u64, 0u64);
-    let mut lines = String::new();
-    for item in items {
-        let mut scenario = runs[item.run].clone();
-        scenario.seed = item.seed;
-        let repro = reproduce(&loaded.arg, &args.options, &scenario);
-        match item.outcome {
-            Err(message) => {
-                panicked += 1;
-                lines.push_str(&format!(
-                    "{} seed {}: exsim panicked: {message}\n  reproduce: {repro}\n",
-                    scenario.variant, item.seed
-                ));
-            }
-            Ok((Err(e), _)) => return bad_input(format!("{}: {e}", loaded.arg)),
-            Ok((Ok(result), wall_ms)) => {
-                let report = Report::new(&scenario, result, wall_ms, repro.clone());
-                if args.json {
-                    lines.push_str(&format!("{}\n", report.to_json(&scenario)));
+        |item| {
+            let mut scenario = runs[item.run].clone();
+            scenario.seed = item.seed;
+            let repro = reproduce(&loaded.arg, &args.options, &scenario);
+            let text = match item.outcome {
+                Err(message) => {
+                    panicked += 1;
+                    panic_text(args.json, &scenario, &message, &repro)
                 }
-                if !report.met() {
-                    failed += 1;
-                    if !args.json {
-                        lines.push_str(&format!(
-                            "{} seed {}: {}\n",
+                Ok((Err(e), _)) => {
+                    broken = Some(format!("{}: {e}", shown(&loaded.arg)));
+                    return ControlFlow::Break(());
+                }
+                Ok((Ok(result), wall_ms)) => {
+                    let report = Report::new(&scenario, result, wall_ms, repro.clone());
+                    if !report.met() {
+                        failed += 1;
+                    }
+                    if args.json {
+                        format!("{}\n", report.to_json(&scenario))
+                    } else if !report.met() {
+                        format!(
+                            "{} seed {}: {}\n  reproduce: {repro}\n",
                             scenario.variant,
                             item.seed,
                             report.failures.join("; ")
-                        ));
-                        lines.push_str(&format!("  reproduce: {repro}\n"));
+                        )
+                    } else {
+                        String::new()
                     }
                 }
+            };
+            if !text.is_empty() {
+                if let Err(stop) = bar.suspend(|| out.write(&text).and_then(|()| out.flush())) {
+                    stopped = Some(stop);
+                    return ControlFlow::Break(());
+                }
             }
-        }
+            ControlFlow::Continue(())
+        },
+    );
+    drop(quiet);
+    bar.finish_and_clear();
+    let handed = match handed {
+        Ok(n) => n,
+        Err(e) => return bad_input(format!("--jobs {jobs}: cannot start the worker threads: {e}")),
+    };
+    if let Some(e) = broken {
+        return bad_input(e);
     }
-    if out.write_all(lines.as_bytes()).is_err() {
-        return ExitCode::SUCCESS;
+    let code = if panicked > 0 {
+        EXIT_PANIC
+    } else if failed > 0 {
+        EXIT_FAILED
+    } else {
+        0
+    };
+    if let Some(stop) = stopped {
+        return stop.exit(code);
     }
     let summary = format!(
         "swept {} seed(s) × {} run(s) of {} on {jobs} job(s): {failed} failed, {panicked} panicked",
@@ -129,16 +171,87 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         runs.len(),
         loaded.file.name
     );
+    debug_assert_eq!(handed, total, "every run was handed back");
     if args.json {
-        eprintln!("{summary}");
-    } else {
-        let _ = writeln!(out, "{summary}");
+        note(summary);
+    } else if let Err(stop) = out.line(&summary).and_then(|()| out.flush()) {
+        return stop.exit(code);
     }
-    if panicked > 0 {
-        ExitCode::from(EXIT_PANIC)
-    } else if failed > 0 {
-        ExitCode::from(EXIT_FAILED)
+    ExitCode::from(code)
+}
+
+/// What a sweep prints for a seed that panicked: with `--json` a JSON object like every other
+/// run's, with a `panic` field and `expectations_met: false`; in the table a finding with its
+/// reproduction command (the message's control characters escaped, so it stays one line).
+fn panic_text(json: bool, scenario: &Scenario, message: &str, repro: &str) -> String {
+    if json {
+        let line = json!({
+            "scenario": scenario.name, "variant": scenario.variant, "seed": scenario.seed,
+            "panic": message, "expectations_met": false, "reproduce": repro,
+        });
+        format!("{line}\n")
     } else {
-        ExitCode::SUCCESS
+        let message: String =
+            message.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
+        format!("{} seed {}: exsim panicked: {message}\n  reproduce: {repro}\n", scenario.variant, scenario.seed)
+    }
+}
+
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// While it lives, a panic on a sweep worker (reported as that seed's finding) prints nothing,
+/// so several threads do not interleave their messages; a panic anywhere else is reported as
+/// before.
+struct QuietWorkers(Option<Arc<Hook>>);
+
+impl QuietWorkers {
+    fn install() -> QuietWorkers {
+        let previous: Arc<Hook> = Arc::new(std::panic::take_hook());
+        let inner = Arc::clone(&previous);
+        std::panic::set_hook(Box::new(move |info| {
+            if !std::thread::current().name().is_some_and(|n| n.starts_with("sweep-")) {
+                inner(info);
+            }
+        }));
+        QuietWorkers(Some(previous))
+    }
+}
+
+impl Drop for QuietWorkers {
+    fn drop(&mut self) {
+        drop(std::panic::take_hook());
+        if let Some(previous) = self.0.take() {
+            match Arc::try_unwrap(previous) {
+                Ok(hook) => std::panic::set_hook(hook),
+                Err(shared) => std::panic::set_hook(Box::new(move |info| shared(info))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_seed_is_a_json_object_and_a_one_line_finding() {
+        let mut scenario =
+            crate::scenario::parse(crate::scenario::QUICKSTART, "quickstart", &[]).unwrap().runs.remove(0);
+        scenario.seed = 42;
+        let repro = "exsim run quickstart --variant base --seed 42";
+        let message = "assertion failed\n  left: 1\u{1b}[31m";
+        let line = panic_text(true, &scenario, message, repro);
+        assert_eq!(line.matches('\n').count(), 1, "one line: {line:?}");
+        let value: serde_json::Value = serde_json::from_str(&line).expect("a JSON object");
+        assert_eq!(value["seed"], 42);
+        assert_eq!(value["variant"], "base");
+        assert_eq!(value["panic"], message);
+        assert_eq!(value["expectations_met"], false);
+        assert_eq!(value["reproduce"], repro);
+        let table = panic_text(false, &scenario, message, repro);
+        assert_eq!(
+            table,
+            "base seed 42: exsim panicked: assertion failed\\n  left: 1\\u{1b}[31m\n  reproduce: exsim run quickstart --variant base --seed 42\n"
+        );
     }
 }

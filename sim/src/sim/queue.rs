@@ -4,7 +4,10 @@
 //! - ties in time are broken by the sequence number assigned at scheduling, never by a hash or
 //!   an address, so the order is a pure function of the order of `schedule` calls;
 //! - time never goes backwards: scheduling in the past is a bug and asserts;
-//! - sequence numbers are unique and increase by one per scheduled event.
+//! - sequence numbers are unique: each is handed out once, in increasing order, either to an
+//!   event scheduled now or as part of a [`Reserved`] block for events scheduled later (the crash
+//!   schedule, drawn one crash at a time), which then order exactly as if they had been
+//!   scheduled when the block was reserved.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -38,6 +41,13 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Sequence numbers set aside by [`Queue::reserve`].
+#[derive(Clone, Debug, Default)]
+pub struct Reserved {
+    next: u64,
+    end: u64,
+}
+
 /// A deterministic event queue.
 #[derive(Debug)]
 pub struct Queue<E> {
@@ -59,6 +69,25 @@ impl<E> Queue<E> {
         assert!(time_ns >= self.now_ns, "event scheduled in the past: {time_ns} < {}", self.now_ns);
         let seq = self.next_seq;
         self.next_seq += 1;
+        self.heap.push(Entry { time_ns, seq, event });
+    }
+
+    /// Sets aside the next `count` sequence numbers for events to be scheduled later with
+    /// [`Queue::schedule_reserved`], in order.
+    pub fn reserve(&mut self, count: u64) -> Reserved {
+        let next = self.next_seq;
+        self.next_seq += count;
+        Reserved { next, end: self.next_seq }
+    }
+
+    /// Schedules `event` at `time_ns` with the next sequence number of `block`. A block hands
+    /// out each of its numbers once: scheduling past its end is a bug and asserts.
+    #[inline]
+    pub fn schedule_reserved(&mut self, block: &mut Reserved, time_ns: u64, event: E) {
+        assert!(time_ns >= self.now_ns, "event scheduled in the past: {time_ns} < {}", self.now_ns);
+        assert!(block.next < block.end, "a reserved block of sequence numbers is used up");
+        let seq = block.next;
+        block.next += 1;
         self.heap.push(Entry { time_ns, seq, event });
     }
 
@@ -91,6 +120,21 @@ mod tests {
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
         assert_eq!(q.now_ns(), 10);
+    }
+
+    #[test]
+    fn reserved_numbers_order_as_if_scheduled_when_reserved() {
+        let mut q = Queue::default();
+        q.schedule(10, 'a');
+        let mut block = q.reserve(2);
+        q.schedule(10, 'c');
+        q.schedule_reserved(&mut block, 10, 'b');
+        assert_eq!(q.pop(), Some((10, 0, 'a')));
+        q.schedule_reserved(&mut block, 10, 'B');
+        let order: Vec<(u64, char)> = std::iter::from_fn(|| q.pop().map(|(_, s, e)| (s, e))).collect();
+        assert_eq!(order, vec![(1, 'b'), (2, 'B'), (3, 'c')]);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.schedule_reserved(&mut block, 10, 'x')));
+        assert!(r.is_err(), "a used-up block refuses");
     }
 
     #[test]

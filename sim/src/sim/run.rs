@@ -12,7 +12,10 @@
 //! - `fair_value`: a market's fair value takes a random-walk step.
 //!
 //! Invariants: the run is a pure function of (scenario, seed): no clock, no unseeded chance, no
-//! unordered iteration; each source of chance has its own named stream. The auditor sees every
+//! unordered iteration; each source of chance has its own named stream. Crashes are drawn one at
+//! a time from the `crash` stream (the next when the previous one fires) with sequence numbers
+//! reserved at the start, so a run with many crashes holds one crash time, not the schedule, and
+//! the event order is the one of a schedule drawn whole; [`check`] bounds a run's crashes. The auditor sees every
 //! applied command, and after a recovery checks that every answer that left the exchange is still
 //! backed by the recovered journal (`journal_complete`: nothing acknowledged is lost).
 //!
@@ -38,7 +41,7 @@ use crate::units::Price;
 use super::agents::{Agent, View, Wake};
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
 use super::network::{NetStats, Network, Verdict};
-use super::queue::Queue;
+use super::queue::{Queue, Reserved};
 use super::record::Recorder;
 use super::rng::Stream;
 
@@ -176,6 +179,9 @@ struct World<'w> {
     auditor_checkpoint: Auditor,
     commands: Vec<Command>,
     flush_scheduled: bool,
+    /// The crashes still to come, and the sequence numbers set aside for them.
+    crashes: CrashSchedule,
+    crash_seqs: Reserved,
     counts: Counts,
     scenario: &'w Scenario,
 }
@@ -258,6 +264,8 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         retained: Retained::default(),
         commands: Vec::with_capacity(16),
         flush_scheduled: false,
+        crashes: CrashSchedule::new(scenario),
+        crash_seqs: Reserved::default(),
         counts: Counts::default(),
         scenario,
     };
@@ -295,37 +303,152 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     })
 }
 
-/// When the exchange will crash in a run of `s`: the scheduled times and the random ones drawn
-/// from the `crash` stream, in order. Derived from the seed alone, so it is printed before a run.
-pub fn crash_schedule(s: &Scenario) -> Vec<u64> {
-    let mut crashes: Vec<u64> = s.exchange.crash_at_ns.clone();
-    if s.exchange.crash_mean_interval_ns > 0 {
-        let mut stream = Stream::new(s.seed, "crash");
-        let mut t = 0u64;
-        loop {
-            t = t.saturating_add(stream.exponential_ns(s.exchange.crash_mean_interval_ns));
-            if t > s.duration_ns {
-                break;
-            }
-            crashes.push(t);
-        }
-    }
-    crashes.sort_unstable();
-    crashes
+/// Most crashes one run may be expected to have, scheduled (`exchange.crash_at`) and random
+/// (`duration / exchange.crash_mean_interval`) together; [`check`] refuses more before anything
+/// runs. Each crash costs a recovery, so this bounds a run's work, and the schedule is drawn one
+/// crash at a time, so it never holds more than one random crash time in memory.
+pub const MAX_RUN_CRASHES: u64 = 10_000;
+
+/// A safety net: a run's schedule stops after this many crashes whatever the draws. A run within
+/// [`MAX_RUN_CRASHES`] expected crashes reaches it with a probability below 10^-1600.
+pub const CRASH_SCHEDULE_CUT: u64 = 2 * MAX_RUN_CRASHES;
+
+/// Crash times printed in a run's header line; the rest are counted.
+const HEADER_CRASHES: usize = 8;
+
+/// When the exchange will crash in a run, in order: the scheduled times merged with the random
+/// ones, each drawn from the `crash` stream only when the one before it has been taken.
+/// Derived from the seed alone, so it can be described before a run.
+#[derive(Clone, Debug)]
+pub struct CrashSchedule {
+    /// `crash_at`, sorted, and how many of them were taken.
+    at: Vec<u64>,
+    taken_at: usize,
+    /// The `crash` stream and its next random crash time (`None`: no more random crashes).
+    stream: Option<Stream>,
+    next_random: Option<u64>,
+    mean_ns: u64,
+    duration_ns: u64,
+    taken: u64,
 }
 
-/// One line naming the seed and what is derived from it, printed before a run starts.
+impl CrashSchedule {
+    /// The schedule of a run of `s`.
+    pub fn new(s: &Scenario) -> CrashSchedule {
+        let mut at = s.exchange.crash_at_ns.clone();
+        at.sort_unstable();
+        let mean_ns = s.exchange.crash_mean_interval_ns;
+        let mut schedule = CrashSchedule {
+            at,
+            taken_at: 0,
+            stream: (mean_ns > 0).then(|| Stream::new(s.seed, "crash")),
+            next_random: None,
+            mean_ns,
+            duration_ns: s.duration_ns,
+            taken: 0,
+        };
+        schedule.next_random = schedule.draw(0);
+        schedule
+    }
+
+    /// The random crash after `after`, if it falls within the run.
+    fn draw(&mut self, after: u64) -> Option<u64> {
+        let stream = self.stream.as_mut()?;
+        let t = after.saturating_add(stream.exponential_ns(self.mean_ns));
+        if t > self.duration_ns {
+            self.stream = None;
+            return None;
+        }
+        Some(t)
+    }
+}
+
+impl Iterator for CrashSchedule {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.taken >= CRASH_SCHEDULE_CUT {
+            return None;
+        }
+        let scheduled = self.at.get(self.taken_at).copied();
+        let t = match (scheduled, self.next_random) {
+            (None, None) => return None,
+            (Some(a), Some(r)) if r < a => {
+                self.next_random = self.draw(r);
+                r
+            }
+            (Some(a), _) => {
+                self.taken_at += 1;
+                a
+            }
+            (None, Some(r)) => {
+                self.next_random = self.draw(r);
+                r
+            }
+        };
+        self.taken += 1;
+        Some(t)
+    }
+}
+
+/// Every crash time of a run of `s`, in order (at most [`CRASH_SCHEDULE_CUT`]).
+pub fn crash_schedule(s: &Scenario) -> Vec<u64> {
+    CrashSchedule::new(s).collect()
+}
+
+/// Checks, before anything runs, what a run of `s` could only find out while running: its
+/// expected crashes are within [`MAX_RUN_CRASHES`], and the exchange accepts its configuration.
+/// The error names the field and what would be valid.
+pub fn check(s: &Scenario) -> Result<(), String> {
+    let scheduled = s.exchange.crash_at_ns.len() as u64;
+    let mean = s.exchange.crash_mean_interval_ns;
+    let random = s.duration_ns.checked_div(mean).unwrap_or(0);
+    if scheduled > MAX_RUN_CRASHES {
+        return Err(format!(
+            "exchange.crash_at: {scheduled} crashes; a run may \
+             have at most {MAX_RUN_CRASHES} crashes"
+        ));
+    }
+    if random > MAX_RUN_CRASHES - scheduled {
+        let room = MAX_RUN_CRASHES - scheduled;
+        let least = s.duration_ns / (room + 1) + 1;
+        return Err(format!(
+            "exchange.crash_mean_interval: {} over a run of {} means about {random} random crashes{}; a run may \
+             have at most {MAX_RUN_CRASHES} crashes (crash_at and random together): use a crash_mean_interval of at \
+             least {} or a shorter duration",
+            super::report::duration(mean),
+            super::report::duration(s.duration_ns),
+            if scheduled > 0 { format!(" besides {scheduled} in crash_at") } else { String::new() },
+            super::report::duration(least),
+        ));
+    }
+    crate::exchange::Exchange::new(&exchange_config(s)).map(drop).map_err(|e| e.to_string())
+}
+
+/// One line naming the seed and what is derived from it, printed before a run starts: the crash
+/// count with the first few times, never the whole schedule.
 pub fn describe(s: &Scenario) -> String {
     let agents: u32 = s.agents.iter().map(|g| g.count).sum();
-    let crashes: Vec<String> = crash_schedule(s).into_iter().map(super::report::duration).collect();
+    let schedule = CrashSchedule::new(s);
+    let count = schedule.clone().count();
+    let mut first: Vec<String> = schedule.take(HEADER_CRASHES).map(super::report::duration).collect();
+    if count > HEADER_CRASHES {
+        first.push("…".to_owned());
+    }
+    let random = if s.exchange.crash_mean_interval_ns == 0 {
+        "none random".to_owned()
+    } else {
+        format!("random from stream crash with mean {}", super::report::duration(s.exchange.crash_mean_interval_ns))
+    };
     let faults: Vec<&str> = s.faults.iter().map(|f| f.name()).collect();
     format!(
-        "{} / {}: seed {}, {} simulated, {agents} agents, crashes at [{}], faults [{}]; streams agent/<group>/<i>, network, crash, fair_value/<market>",
+        "{} / {}: seed {}, {} simulated, {agents} agents, {count} crash(es) at [{}] ({} scheduled, {random}), faults [{}]; streams agent/<group>/<i>, network, crash, fair_value/<market>",
         s.name,
         s.variant,
         s.seed,
         super::report::duration(s.duration_ns),
-        crashes.join(", "),
+        first.join(", "),
+        s.exchange.crash_at_ns.len(),
         faults.join(", ")
     )
 }
@@ -359,8 +482,15 @@ impl World<'_> {
                 self.queue.schedule(market.step_ns, Ev::FairValue { market: m as u16 });
             }
         }
-        for t in crash_schedule(s) {
-            self.queue.schedule(t, Ev::Crash);
+        // The crashes take the sequence numbers they would have had if every one had been
+        // scheduled here, but are drawn one at a time: the next when the previous one fires.
+        self.crash_seqs = self.queue.reserve(self.crashes.clone().count() as u64);
+        self.schedule_next_crash();
+    }
+
+    fn schedule_next_crash(&mut self) {
+        if let Some(t) = self.crashes.next() {
+            self.queue.schedule_reserved(&mut self.crash_seqs, t, Ev::Crash);
         }
     }
 
@@ -598,6 +728,7 @@ impl World<'_> {
             self.counts.lost_entries += lost as u64;
             self.queue.schedule(at.time_ns + self.scenario.exchange.recovery_ns, Ev::Recover);
         }
+        self.schedule_next_crash();
         self.rec.u64(u64::from(up));
         self.rec.u64(lost as u64);
         self.rec

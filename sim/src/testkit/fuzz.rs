@@ -70,8 +70,17 @@ fn book_text(text: &[u8]) {
     let mut events = Vec::new();
     let mut ops = Vec::new();
     let mut malformed = false;
-    for line in text.split_inclusive(|&b| b == b'\n') {
+    // The format's framing, restated: a byte-order mark at the start is skipped; a line that is
+    // not blank or a comment may be at most `MAX_LINE_BYTES` long.
+    let framed = text.strip_prefix(bookfile::BOM).unwrap_or(text);
+    for line in framed.split_inclusive(|&b| b == b'\n') {
         let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let start = body.trim_ascii_start();
+        let skipped = start.is_empty() || start[0] == b'#';
+        if !skipped && body.len() > bookfile::MAX_LINE_BYTES {
+            malformed = true;
+            break;
+        }
         let message = match parse_line(body) {
             Ok(Some(message)) => message,
             Ok(None) => continue,
