@@ -66,30 +66,36 @@ fn a_run_with_many_crashes_keeps_its_digest_with_or_without_a_trace() {
     assert_eq!(crashes, drawn_whole(&s).len(), "every scheduled crash fired once");
 }
 
+/// The quickstart's base run with these `--set` overrides, or the parser's error.
+fn quickstart_with(sets: &[&str]) -> Result<Scenario, String> {
+    let overrides: Vec<scenario::Override> = sets.iter().map(|s| s.parse().unwrap()).collect();
+    scenario::parse(scenario::QUICKSTART, "quickstart", &overrides)
+        .map(|mut f| f.runs.remove(0))
+        .map_err(|e| e.to_string())
+}
+
 #[test]
 fn crashes_are_bounded_before_anything_runs() {
-    let mut s = quickstart();
-    s.duration_ns = 10_000_000;
-    s.exchange.crash_at_ns = Vec::new();
     // 10 ms / 1 us = exactly the bound.
-    s.exchange.crash_mean_interval_ns = 1_000;
+    let s = quickstart_with(&["duration=10ms", "exchange.crash_mean_interval=1us"]).unwrap();
+    assert_eq!(s.duration_ns / s.exchange.crash_mean_interval_ns, MAX_RUN_CRASHES);
     assert_eq!(check(&s), Ok(()));
-    s.exchange.crash_mean_interval_ns = 999;
-    let e = check(&s).unwrap_err();
-    assert!(e.starts_with("exchange.crash_mean_interval: 999ns over a run of 10ms"), "{e}");
+    let e = quickstart_with(&["duration=10ms", "exchange.crash_mean_interval=999ns"]).unwrap_err();
+    assert!(
+        e.starts_with("--set exchange.crash_mean_interval=999ns: 999ns over a run of 10ms means about 10010 random"),
+        "{e}"
+    );
     assert!(e.contains("at most 10000 crashes") && e.contains("at least 1us"), "{e}");
     // Scheduled crashes count too.
-    s.exchange.crash_mean_interval_ns = 1_000;
-    s.exchange.crash_at_ns = vec![5_000_000];
-    assert!(check(&s).unwrap_err().contains("besides 1 in crash_at"));
-    s.exchange.crash_mean_interval_ns = 0;
-    s.exchange.crash_at_ns = vec![1; MAX_RUN_CRASHES as usize + 1];
-    assert!(check(&s).unwrap_err().starts_with("exchange.crash_at: 10001 crashes"));
+    let e = quickstart_with(&["duration=10ms", "exchange.crash_mean_interval=1us", "exchange.crash_at=[\"5ms\"]"])
+        .unwrap_err();
+    assert!(e.contains("besides 1 in crash_at"), "{e}");
+    let many = format!("exchange.crash_at=[{}]", vec!["\"1ms\""; MAX_RUN_CRASHES as usize + 1].join(","));
+    let e = quickstart_with(&["duration=10ms", "exchange.crash_mean_interval=0s", &many]).unwrap_err();
+    assert!(e.starts_with("--set exchange.crash_at=") && e.ends_with("): more than 10000 crashes"), "{e}");
     // A crash every nanosecond for 30 days.
-    s.exchange.crash_at_ns = Vec::new();
-    s.exchange.crash_mean_interval_ns = 1;
-    s.duration_ns = 30 * 24 * 3600 * 1_000_000_000;
-    assert!(check(&s).unwrap_err().contains("about 2592000000000000 random crashes"));
+    let e = quickstart_with(&["duration=30d", "exchange.crash_mean_interval=1ns"]).unwrap_err();
+    assert!(e.contains("about 2592000000000000 random crashes"), "{e}");
 }
 
 #[test]

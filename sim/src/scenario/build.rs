@@ -370,12 +370,42 @@ fn exchange(ctx: &Ctx<'_>, node: &Node, path: &str, duration_ns: u64, assets: &[
         quote_spread_bps: f.opt("quote_spread_bps", d.quote_spread_bps, |n, p| uint32(ctx, n, p, 0, BPS_ONE))?,
         flush_interval_ns: f
             .opt("flush_interval", d.flush_interval_ns, |n, p| duration(ctx, n, p, 1, MAX_DURATION_NS))?,
+        crash_mean_interval_ns: f.opt("crash_mean_interval", d.crash_mean_interval_ns, |n, p| {
+            let mean = duration(ctx, n, p, 0, MAX_DURATION_NS)?;
+            crash_budget(duration_ns, mean, crash_at_ns.len()).map_err(|e| ctx.error(n.origin, p, e))?;
+            Ok(mean)
+        })?,
         crash_at_ns,
-        crash_mean_interval_ns: f
-            .opt("crash_mean_interval", d.crash_mean_interval_ns, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS))?,
         recovery_ns: f.opt("recovery", d.recovery_ns, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS))?,
         house_funding: f.opt("house_funding", Vec::new(), |n, p| house_funding(ctx, n, p, assets))?,
     })
+}
+
+/// Refuses a run whose crashes, scheduled and random (`duration / mean`) together, could pass
+/// [`MAX_CRASHES`]: each crash costs a recovery, so this bounds a run's work; it also names the
+/// smallest mean interval that would do.
+fn crash_budget(duration_ns: u64, mean_ns: u64, scheduled: usize) -> std::result::Result<(), String> {
+    let scheduled = scheduled as u64;
+    let random = duration_ns.checked_div(mean_ns).unwrap_or(0);
+    let room = (MAX_CRASHES as u64).saturating_sub(scheduled);
+    if random <= room {
+        return Ok(());
+    }
+    // The smallest interval that keeps within the bound, rounded up to its largest whole unit.
+    let exact = duration_ns / (room + 1) + 1;
+    let unit = [86_400_000_000_000, 3_600_000_000_000, 60_000_000_000, 1_000_000_000, 1_000_000, 1_000, 1]
+        .into_iter()
+        .find(|u| exact >= *u)
+        .unwrap_or(1);
+    let least = exact.div_ceil(unit).saturating_mul(unit);
+    Err(format!(
+        "{} over a run of {} means about {random} random crashes{}; a run may have at most {MAX_CRASHES} crashes \
+         (crash_at and random together): use a crash_mean_interval of at least {} or a shorter duration",
+        format_ns(mean_ns),
+        format_ns(duration_ns),
+        if scheduled > 0 { format!(" besides {scheduled} in crash_at") } else { String::new() },
+        format_ns(least),
+    ))
 }
 
 /// A probability written as a decimal in [0, 1], in whole parts per million.

@@ -304,10 +304,11 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
 }
 
 /// Most crashes one run may be expected to have, scheduled (`exchange.crash_at`) and random
-/// (`duration / exchange.crash_mean_interval`) together; [`check`] refuses more before anything
-/// runs. Each crash costs a recovery, so this bounds a run's work, and the schedule is drawn one
-/// crash at a time, so it never holds more than one random crash time in memory.
-pub const MAX_RUN_CRASHES: u64 = 10_000;
+/// (`duration / exchange.crash_mean_interval`) together: the scenario parser refuses more with a
+/// located error, before anything runs. Each crash costs a recovery, so this bounds a run's work,
+/// and the schedule is drawn one crash at a time, so it never holds more than one random crash
+/// time in memory.
+pub const MAX_RUN_CRASHES: u64 = crate::scenario::limits::MAX_CRASHES as u64;
 
 /// A safety net: a run's schedule stops after this many crashes whatever the draws. A run within
 /// [`MAX_RUN_CRASHES`] expected crashes reaches it with a probability below 10^-1600.
@@ -396,32 +397,10 @@ pub fn crash_schedule(s: &Scenario) -> Vec<u64> {
     CrashSchedule::new(s).collect()
 }
 
-/// Checks, before anything runs, what a run of `s` could only find out while running: its
-/// expected crashes are within [`MAX_RUN_CRASHES`], and the exchange accepts its configuration.
+/// Checks, before anything runs, what a run of `s` could only find out while running: the
+/// exchange accepts its configuration. (The crash bound, [`MAX_RUN_CRASHES`], is the parser's.)
 /// The error names the field and what would be valid.
 pub fn check(s: &Scenario) -> Result<(), String> {
-    let scheduled = s.exchange.crash_at_ns.len() as u64;
-    let mean = s.exchange.crash_mean_interval_ns;
-    let random = s.duration_ns.checked_div(mean).unwrap_or(0);
-    if scheduled > MAX_RUN_CRASHES {
-        return Err(format!(
-            "exchange.crash_at: {scheduled} crashes; a run may \
-             have at most {MAX_RUN_CRASHES} crashes"
-        ));
-    }
-    if random > MAX_RUN_CRASHES - scheduled {
-        let room = MAX_RUN_CRASHES - scheduled;
-        let least = s.duration_ns / (room + 1) + 1;
-        return Err(format!(
-            "exchange.crash_mean_interval: {} over a run of {} means about {random} random crashes{}; a run may \
-             have at most {MAX_RUN_CRASHES} crashes (crash_at and random together): use a crash_mean_interval of at \
-             least {} or a shorter duration",
-            super::report::duration(mean),
-            super::report::duration(s.duration_ns),
-            if scheduled > 0 { format!(" besides {scheduled} in crash_at") } else { String::new() },
-            super::report::duration(least),
-        ));
-    }
     crate::exchange::Exchange::new(&exchange_config(s)).map(drop).map_err(|e| e.to_string())
 }
 

@@ -72,17 +72,24 @@ fn allocation_before_work_is_bounded() {
             "crash every ns for 30 days",
             &["run", "storm.toml"],
             Expect::BadInput(&[
-                "storm.toml",
-                "exchange.crash_mean_interval: 1ns over a run of 2592000s",
+                "storm.toml:6:23: exchange.crash_mean_interval: 1ns over a run of 30d",
                 "at most 10000 crashes",
+                "at least 5m",
             ]),
+        )
+        .file("storm.toml", crash_storm("30d"))
+        .address_space(256 << 20),
+        Case::new(
+            "check refuses a crash storm as run does",
+            &["check", "storm.toml"],
+            Expect::BadInput(&["storm.toml:6:23: exchange.crash_mean_interval: 1ns over a run of 30d"]),
         )
         .file("storm.toml", crash_storm("30d"))
         .address_space(256 << 20),
         Case::new(
             "crash every ns for 10 ms",
             &["run", "storm.toml"],
-            Expect::BadInput(&["about 10000000 random crashes", "at least 1us"]),
+            Expect::BadInput(&["storm.toml:6:23:", "about 10000000 random crashes", "at least 1us"]),
         )
         .file("storm.toml", crash_storm("10ms"))
         .address_space(256 << 20),
@@ -98,7 +105,10 @@ fn allocation_before_work_is_bounded() {
                 "--set",
                 "exchange.crash_mean_interval=1ns",
             ],
-            Expect::BadInput(&["quickstart: exchange.crash_mean_interval", "at most 10000 crashes"]),
+            Expect::BadInput(&[
+                "--set exchange.crash_mean_interval=1ns: 1ns over a run of 30d",
+                "at most 10000 crashes",
+            ]),
         )
         .address_space(256 << 20),
     ];
@@ -106,7 +116,11 @@ fn allocation_before_work_is_bounded() {
         Case::new(
             "crash storm in a variant only",
             &["run", "storm.toml"],
-            Expect::BadInput(&["storm.toml (variant storm): exchange.crash_mean_interval"]),
+            Expect::BadInput(&[
+                "storm.toml:",
+                "exchange.crash_mean_interval: 1ns over a run of 10ms",
+                "(in variant `storm`)",
+            ]),
         )
         .file(
             "storm.toml",
