@@ -1,5 +1,5 @@
 //! Many seeds in parallel: every (run, seed) pair is an independent simulation, spread over
-//! `jobs` worker threads, and handed back in order as each becomes the next one due.
+//! a rayon pool of `jobs` worker threads, and handed back in order as each becomes the next one due.
 //!
 //! Invariants:
 //! - results come back in (seed, run) order whatever the number of jobs, and each run depends
@@ -13,7 +13,8 @@
 //! - a panic in one seed is caught and returned as that seed's finding; the sweep goes on;
 //! - `--shard I/N` takes every N-th seed starting at the I-th, so N machines cover the range
 //!   exactly once between them;
-//! - at most [`MAX_JOBS`] worker threads, all started before any seed runs.
+//! - at most [`MAX_JOBS`] worker threads (one rayon pool per sweep), all started before any seed
+//!   runs; a pool that cannot start them all is an error before any seed runs.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -252,29 +253,25 @@ fn stream<T: Send>(
             }
         }
     };
-    std::thread::scope(|scope| {
+    let threads = u128::try_from(jobs).unwrap_or(u128::MAX).min(total) as usize;
+    // A rayon pool of exactly `threads` workers, each running the loop above; the consumer stays on
+    // this thread (`in_place_scope`). Building the pool starts every thread or fails as a whole.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("sweep-{i}"))
+        .build()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    pool.in_place_scope(|scope| {
         // A panic in `each` (a bug) must not leave the workers waiting for it.
         let _guard = StopOnUnwind(&state, &wake);
-        let threads = u128::try_from(jobs).unwrap_or(u128::MAX).min(total) as usize;
-        let mut failed = None;
-        for i in 0..threads {
+        for _ in 0..threads {
             let tx = tx.clone();
-            let spawned = std::thread::Builder::new().name(format!("sweep-{i}")).spawn_scoped(scope, || worker(tx));
-            if let Err(e) = spawned {
-                failed = Some(e);
-                break;
-            }
+            let worker = &worker;
+            scope.spawn(move |_| worker(tx));
         }
         drop(tx);
-        {
-            let mut w = lock(&state);
-            w.stop = failed.is_some();
-            w.go = true;
-        }
+        lock(&state).go = true;
         wake.notify_all();
-        if let Some(e) = failed {
-            return Err(e);
-        }
         let mut waiting = BTreeMap::new();
         let mut handed = 0u128;
         while handed < total {
