@@ -43,6 +43,13 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> ExitCode {
     let names: Vec<String> =
         if args.scenarios.is_empty() { vec!["quickstart".to_owned()] } else { args.scenarios.clone() };
+    let most = crate::scenario::limits::MAX_SCENARIOS_PER_RUN;
+    if names.len() > most {
+        return bad_input(format!(
+            "{} scenarios given; `exsim run` takes at most {most} at a time (run the rest in another call)",
+            names.len()
+        ));
+    }
     // Everything is loaded and validated, and the trace opened, before anything runs.
     let mut loaded = Vec::new();
     for name in &names {

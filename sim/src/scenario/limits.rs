@@ -87,3 +87,7 @@ pub const MAX_SOURCES: usize = 100;
 /// building its tree; this bounds that memory at some 100 MB whatever the file. A real scenario
 /// has a few thousand; a long description is one.
 pub const MAX_TOKENS: usize = 1_000_000;
+
+/// Most scenarios one `exsim run` takes: each is loaded and checked before the first runs, so
+/// this (with [`MAX_FILE_BYTES`]) bounds what is held at once.
+pub const MAX_SCENARIOS_PER_RUN: usize = 64;

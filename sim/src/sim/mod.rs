@@ -6,9 +6,9 @@
 //! - [`gateway`]: the exchange node — idempotency, durable journal, group commit, crash, recovery;
 //! - [`agents`]: market agents that only emit commands;
 //! - [`record`]: the canonical event stream, its digest and its JSON Lines trace;
-//! - [`run`]: the kernel loop of one run;
+//! - [`run`](mod@run): the kernel loop of one run;
 //! - [`report`]: a run's summary, expectations, and its table and JSON renderings;
-//! - [`sweep`]: many seeds in parallel.
+//! - [`sweep`](mod@sweep): many seeds in parallel.
 //!
 //! **Architecture invariant:** nothing here reads a clock or draws unseeded randomness, and no
 //! unordered collection is iterated; a run is a pure function of (scenario, seed, exsim version).

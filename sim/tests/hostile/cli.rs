@@ -32,7 +32,13 @@ fn allocation_before_work_is_bounded() {
     let with = |base: &[&str], extra: &[&str]| -> Vec<String> {
         base.iter().chain(extra).map(|s| (*s).to_owned()).collect::<Vec<_>>()
     };
+    let mut too_many = vec!["run".to_owned()];
+    too_many.extend(std::iter::repeat_n("quickstart".to_owned(), 65));
     let mut rows = vec![
+        Case {
+            args: too_many,
+            ..Case::new("65 scenarios in one run", &[], Expect::BadInput(&["65 scenarios given", "at most 64"]))
+        },
         Case::new(
             "--jobs 100000",
             &["sweep", "quickstart", "--seeds", "0..4", "--jobs", "100000"],
