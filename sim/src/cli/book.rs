@@ -27,7 +27,9 @@ pub fn run(args: &BookArgs) -> ExitCode {
         None => bookfile::run(io::stdin().lock(), "<stdin>", out.writer(), args.stats),
         Some(p) if p.as_os_str() == "-" => bookfile::run(io::stdin().lock(), "<stdin>", out.writer(), args.stats),
         Some(path) => {
-            let name = path.display().to_string();
+            // Quoted in every message about this input: escaped, so a hostile name cannot drive the
+            // terminal.
+            let name = crate::shown::shown(&path.display().to_string());
             match File::open(path) {
                 Ok(file) => bookfile::run(BufReader::with_capacity(1 << 16, file), &name, out.writer(), args.stats),
                 Err(source) => Err(BookError::Io { file: name, source }),

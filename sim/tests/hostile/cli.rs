@@ -243,6 +243,17 @@ fn book_reads_are_bounded() {
         )
         .stdin(b"N,1,B,10,5\n\xef\xbb\xbfN,2,S,9,2\n".to_vec()),
         Case::new("book of a directory", &["book", "."], Expect::BadInput(&["exsim: .: "])),
+        Case::new(
+            "book of a missing file whose name carries an escape sequence",
+            &["book", "a\u{1b}[2J.book"],
+            Expect::BadInput(&["exsim: a\\u{1b}[2J.book: "]),
+        ),
+        Case::new(
+            "book of a file whose name carries an escape sequence",
+            &["book", "b\u{1b}[2J.book"],
+            Expect::BadInput(&["exsim: b\\u{1b}[2J.book:1: expected a message"]),
+        )
+        .file("b\u{1b}[2J.book", "Q,1\n"),
     ];
     run_table(&rows);
 }
