@@ -325,7 +325,7 @@ impl Gen {
     /// A price `ticks` ≥ 1 behind the mid, or behind the opposite best if that is further back:
     /// an order that never trades on arrival.
     fn behind(&self, side: Side, mid: &Mid, ticks: u64) -> u64 {
-        debug_assert!(ticks >= 1);
+        assert!(ticks >= 1, "an order behind the mid is at least one tick behind");
         let opposite = self.book.best(side.opposite());
         match side {
             Side::Buy => opposite.map_or(mid.price, |ask| ask.min(mid.price)).saturating_sub(ticks).max(1),

@@ -171,7 +171,7 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         runs.len(),
         loaded.file.name
     );
-    debug_assert_eq!(handed, total, "every run was handed back");
+    assert_eq!(handed, total, "every run was handed back");
     if args.json {
         note(summary);
     } else if let Err(stop) = out.line(&summary).and_then(|()| out.flush()) {

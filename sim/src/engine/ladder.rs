@@ -122,7 +122,7 @@ impl Ladder {
     #[inline]
     pub(crate) fn remove(&mut self, key: u64) {
         let i = self.search(key).expect("a removed level exists");
-        debug_assert!(self.levels[i].head == NIL);
+        assert!(self.levels[i].head == NIL, "a removed level is empty");
         self.levels.remove(i);
     }
 

@@ -29,11 +29,14 @@
 //!   from the honest entry and committed with it through [`Ledger::commit_unchecked`].
 //!
 //! Once a ledger fault has corrupted balances, an honest entry may no longer pass the ledger's
-//! checks (a held balance already short, a total past `AMOUNT_MAX`). With a fault on, the exchange
-//! then commits a settlement unchecked, or drops it if even that would overflow, and rejects
-//! (`overflow`) a deposit, withdrawal or quote acceptance the ledger refuses: a fault breaks
-//! invariants for the auditor to find, but never panics the exchange nor breaks the ledger's own
-//! state (balances == journal replay). With no fault on, any of these is a bug and still panics.
+//! checks (a held balance already short, a total past `AMOUNT_MAX`). With a ledger fault on, the
+//! exchange then commits a settlement unchecked, or drops it if even that would overflow, and
+//! rejects (`overflow`) a deposit, withdrawal or quote acceptance the ledger refuses: a fault
+//! breaks invariants for the auditor to find, but never panics the exchange nor breaks the
+//! ledger's own state (balances == journal replay). With no ledger fault on — none at all, or
+//! only the engine's, `quote_reprice` or `ack_before_durable`, none of which touches the ledger's
+//! checks — every entry goes through the checked [`Ledger::commit`], and a refusal is a bug and
+//! panics.
 
 mod command;
 mod orders;
@@ -48,7 +51,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::engine::{Book, Event, MatchingEngine, OrderId};
-use crate::fault::FaultSet;
+use crate::fault::{Fault, FaultSet};
 use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::UnitError;
@@ -278,17 +281,27 @@ impl<E: MatchingEngine> Exchange<E> {
         Ok(Ack::Posted)
     }
 
-    /// Commits an entry whose checks already ran. With no fault on it cannot be refused (a refusal
-    /// panics: a bug); once a ledger fault has corrupted balances it can (an overflow past a
-    /// minted total), and the command is then rejected with nothing changed.
+    /// Commits an entry whose checks already ran. Unless a ledger fault is on it cannot be refused
+    /// (a refusal panics: a bug); once a ledger fault has corrupted balances it can (an overflow
+    /// past a minted total), and the command is then rejected with nothing changed.
     fn commit_checked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), Reject> {
         match self.ledger.commit(cause, postings) {
             Ok(()) => Ok(()),
-            Err(e) if self.faults.is_empty() => {
+            Err(e) if !self.ledger_faults_on() => {
                 panic!("command {} was checked but the ledger refused it: {e}", self.seq)
             }
             Err(_) => Err(Reject::Overflow),
         }
+    }
+
+    /// Whether a ledger fault (`hold_double_release`, `fee_rounding_mints`) is on: only then may
+    /// an entry be committed through [`Ledger::commit_unchecked`], or a refused one become a
+    /// rejection. Every other fault (the engine's, `quote_reprice`, `ack_before_durable`) leaves
+    /// the ledger sound, so under it an unbalanced or overdrawing entry is still refused and a
+    /// refusal is still a bug.
+    #[inline]
+    fn ledger_faults_on(&self) -> bool {
+        self.faults.has(Fault::HoldDoubleRelease) || self.faults.has(Fault::FeeRoundingMints)
     }
 
     /// The ledger.

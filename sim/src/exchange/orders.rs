@@ -23,7 +23,9 @@
 //!   the fee rounded up but debits the payer only the fee rounded down: one minor unit minted.
 //!
 //! The two ledger faults collect their extra postings apart from the honest entry; if any fired,
-//! the command's entry is the merge of both, committed through `Ledger::commit_unchecked`.
+//! the command's entry is the merge of both, committed through `Ledger::commit_unchecked`. Only
+//! these two faults reach that path: with any other fault on (or none) the entry goes through
+//! the checked `Ledger::commit`, and a refusal panics (a bug).
 
 use super::{Ack, Draft, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
 use crate::engine::{CancelReason, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId};
@@ -232,7 +234,7 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// Starts the entry of a command: no postings, honest or faulty.
     #[inline]
-    fn begin_entry(&mut self) {
+    pub(super) fn begin_entry(&mut self) {
         self.postings.clear();
         self.fault_postings.clear();
     }
@@ -399,12 +401,12 @@ impl<E: MatchingEngine> Exchange<E> {
     }
 
     /// Commits the command's entry, if it has postings (see the module docs for the fault paths).
-    fn commit(&mut self, kind: CauseKind) {
+    pub(super) fn commit(&mut self, kind: CauseKind) {
         if self.postings.is_empty() && self.fault_postings.is_empty() {
             return;
         }
         let cause = self.cause(kind);
-        if self.faults.is_empty() {
+        if !self.ledger_faults_on() {
             if self.postings.overflowed {
                 panic!("settlement of command {} overflowed a posting", self.seq);
             }
@@ -416,7 +418,7 @@ impl<E: MatchingEngine> Exchange<E> {
         self.commit_with_faults(cause);
     }
 
-    /// Commits the command's entry with faults on: the honest postings merged with the fault
+    /// Commits the command's entry with a ledger fault on: the honest postings merged with the fault
     /// paths' ones, unchecked if any fault fired; if that cannot be applied (a merge or a balance
     /// would overflow), the honest entry alone; if the ledger refuses that too (balances already
     /// corrupted by an earlier fault), the honest entry unchecked; if even that would overflow,

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::engine::{Stp, Tif};
-use crate::fault::FaultSet;
+use crate::fault::{Fault, FaultSet};
 use crate::units::FeeSchedule;
 use rust_decimal::Decimal;
 
@@ -361,4 +361,59 @@ fn nothing_is_priced_above_the_highest_price() {
         ],
     );
     assert_eq!(x.open_order(OrderId(1)).unwrap().price, Price(highest));
+}
+
+/// Every modelled fault, and whether it may commit an entry unchecked (only the ledger's two).
+const FAULT_PATHS: [(Option<Fault>, bool); 8] = [
+    (None, false),
+    (Some(Fault::QuoteReprice), false),
+    (Some(Fault::IocRests), false),
+    (Some(Fault::TakerPrice), false),
+    (Some(Fault::PriorityLostOnPartial), false),
+    (Some(Fault::AckBeforeDurable), false),
+    (Some(Fault::HoldDoubleRelease), true),
+    (Some(Fault::FeeRoundingMints), true),
+];
+
+/// Whether `f` panicked; what it panicked with is the exchange's business.
+fn panics(f: impl FnOnce()) -> bool {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err()
+}
+
+#[test]
+fn only_a_ledger_fault_commits_unchecked() {
+    for (fault, unchecked) in FAULT_PATHS {
+        let faults = fault.map_or(FaultSet::NONE, |f| FaultSet::NONE.with(f));
+        let mut x = Exchange::new(&ExchangeConfig { faults, ..config() }).unwrap();
+        for _ in 0..2 {
+            x.apply(0, &Command::OpenAccount).unwrap();
+        }
+        x.apply(1, &deposit(A, USD, 100)).unwrap();
+        let entries = x.ledger().journal().len();
+
+        // A settlement entry that does not balance: 5 USD credited to A from nowhere.
+        x.begin_entry();
+        x.postings.post(Account::Available(A), USD, 5);
+        let panicked = panics(|| x.commit(CauseKind::Order));
+        assert_eq!(panicked, !unchecked, "{fault:?}: an unbalanced settlement entry");
+        let (a, journaled) = if unchecked { (105, entries + 1) } else { (100, entries) };
+        assert_eq!(bal(&x, Account::Available(A), USD), a, "{fault:?}: applied only unchecked");
+        assert_eq!(x.ledger().journal().len(), journaled, "{fault:?}");
+
+        // A balanced entry that overdraws: A pays B 1,000 USD it does not have.
+        let overdraw = [
+            Posting { account: Account::Available(A), asset: USD, delta: -1_000 },
+            Posting { account: Account::Available(B), asset: USD, delta: 1_000 },
+        ];
+        let cause = x.cause(CauseKind::Withdrawal);
+        let mut answer = None;
+        let panicked = panics(|| answer = Some(x.commit_checked(cause, &overdraw)));
+        assert_eq!(panicked, !unchecked, "{fault:?}: an overdrawing entry");
+        if unchecked {
+            assert_eq!(answer, Some(Err(Reject::Overflow)), "{fault:?}: refused and rejected");
+        }
+        assert_eq!(bal(&x, Account::Available(A), USD), a, "{fault:?}: the overdraft was refused");
+        assert_eq!(bal(&x, Account::Available(B), USD), 0, "{fault:?}: the overdraft was refused");
+        assert_eq!(x.ledger().journal().len(), journaled, "{fault:?}");
+    }
 }

@@ -95,7 +95,7 @@ impl<E> Queue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, u64, E)> {
         let Entry { time_ns, seq, event } = self.heap.pop()?;
-        debug_assert!(time_ns >= self.now_ns);
+        assert!(time_ns >= self.now_ns, "time went back: {time_ns} < {}", self.now_ns);
         self.now_ns = time_ns;
         Some((time_ns, seq, event))
     }

@@ -89,7 +89,7 @@ impl Stream {
     /// An index into a slice of `len` elements.
     #[inline]
     pub fn index(&mut self, len: usize) -> usize {
-        debug_assert!(len > 0);
+        assert!(len > 0, "an index into an empty slice");
         self.0.gen_range(0..len)
     }
 }

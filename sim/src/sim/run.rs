@@ -32,11 +32,12 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::audit::{Auditor, Findings, Invariant, Stamp};
-use crate::engine::Event;
-use crate::exchange::{Ack, Command, ConfigError, ExchangeConfig};
+use crate::engine::{Book, Event};
+use crate::exchange::{Ack, Command, ConfigError, Exchange, ExchangeConfig};
+use crate::fault::{Fault, FaultSet};
 use crate::ledger::UserId;
 use crate::scenario::Scenario;
-use crate::units::Price;
+use crate::units::{MarketId, Price};
 
 use super::agents::{Agent, View, Wake};
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
@@ -280,6 +281,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let end = Stamp { seq: world.rec.events(), time_ns: duration };
     world.note_retained();
     world.auditor.finish(world.gateway.exchange(), end);
+    check_books(world.gateway.exchange(), scenario.faults, &mut world.auditor, end);
     for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
         stats.fair_value_end = *fair;
     }
@@ -792,4 +794,134 @@ fn check_acked(acked: &mut Vec<Answer>, gateway: &Gateway, auditor: &mut Auditor
         }
     }
     lost
+}
+
+/// The faults that live in the matching engine ([`Book::with_faults`]).
+const ENGINE_FAULTS: [Fault; 3] = [Fault::IocRests, Fault::TakerPrice, Fault::PriorityLostOnPartial];
+
+/// End of run: every market's book re-checks its own structure from scratch ([`Book::check`],
+/// O(resting orders)). A broken book is a bug in exsim's engine, so it panics (exit 3, with the
+/// seed) — unless an engine fault is on. Then the book under test is the faulty one, whose fault
+/// paths are written to keep its structure; a break is damage done by the fault, reported as a
+/// violation of the invariant that fault breaks (the first engine fault on, in SPEC order:
+/// `ioc_rests` → `tif_respected`, `taker_price` → `limit_respected`, `priority_lost_on_partial` →
+/// `price_time_priority`), so a sweep finds it as the fault's finding (exit 1) with the others.
+/// Returns how many books were checked.
+fn check_books(x: &Exchange<Book>, faults: FaultSet, auditor: &mut Auditor, at: Stamp) -> usize {
+    let engine_fault = ENGINE_FAULTS.into_iter().find(|f| faults.has(*f));
+    for m in 0..x.market_count() {
+        let market = MarketId(u16::try_from(m).expect("market ids fit u16"));
+        #[cfg(test)]
+        tests::BOOKS_CHECKED.with(|n| n.set(n.get() + 1));
+        let Err(broken) = x.engine(market).check() else { continue };
+        let detail = format!("end of run: the book of market {m} fails its structural check: {broken}");
+        match engine_fault {
+            Some(fault) => auditor.report(fault.caught_by()[0], at, format!("{detail} (fault `{fault}` is on)")),
+            None => panic!("{detail} (a bug in exsim's engine)"),
+        }
+    }
+    x.market_count()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::engine::{LimitOrder, MatchingEngine, OrderId, OwnerId, Stp, Tif};
+    use crate::units::{Qty, Side};
+
+    thread_local! {
+        /// Books [`check_books`] checked on this thread: the hook that shows a run checks them.
+        pub(super) static BOOKS_CHECKED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn quickstart() -> Scenario {
+        crate::scenario::parse(crate::scenario::QUICKSTART, "quickstart", &[])
+            .expect("the quickstart parses")
+            .runs
+            .remove(0)
+    }
+
+    #[test]
+    fn every_run_checks_every_book_at_its_end() {
+        let mut s = quickstart();
+        s.duration_ns = 50_000_000;
+        let before = BOOKS_CHECKED.with(Cell::get);
+        let result = run(&s, None).unwrap();
+        assert!(!s.markets.is_empty() && result.events > 0);
+        assert_eq!(BOOKS_CHECKED.with(Cell::get) - before, s.markets.len(), "one check per market, once");
+    }
+
+    /// The quickstart's exchange with every market's book made from `book`.
+    fn exchange_with(book: &Book) -> Exchange<Book> {
+        Exchange::with_engine(&exchange_config(&quickstart()), || book.clone()).unwrap()
+    }
+
+    /// A book with one bid and one ask, broken if `broken`.
+    fn book(broken: bool) -> Book {
+        let mut book = Book::new();
+        let mut out = Vec::new();
+        for (id, side, price) in [(1, Side::Buy, 100), (2, Side::Sell, 101)] {
+            let order = LimitOrder {
+                id: OrderId(id),
+                owner: OwnerId(1),
+                side,
+                price: Price(price),
+                qty: Qty(3),
+                tif: Tif::Gtc,
+                stp: Stp::default(),
+            };
+            book.limit(order, &mut out).unwrap();
+        }
+        assert!(book.check().is_ok());
+        if broken {
+            assert!(book.break_structure_for_test());
+            assert!(book.check().is_err(), "the broken book fails its check");
+        }
+        book
+    }
+
+    #[test]
+    fn a_sound_book_passes_quietly() {
+        let x = exchange_with(&book(false));
+        let mut auditor = Auditor::new(&x);
+        assert_eq!(check_books(&x, FaultSet::NONE, &mut auditor, Stamp::default()), x.market_count());
+        assert_eq!(auditor.findings().total(), 0);
+    }
+
+    #[test]
+    fn a_broken_book_without_an_engine_fault_is_a_bug() {
+        for faults in [FaultSet::NONE, FaultSet::NONE.with(Fault::HoldDoubleRelease).with(Fault::QuoteReprice)] {
+            let x = exchange_with(&book(true));
+            let mut auditor = Auditor::new(&x);
+            let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_books(&x, faults, &mut auditor, Stamp::default());
+            }))
+            .expect_err("a broken book panics");
+            let message = panic.downcast_ref::<String>().expect("a formatted message");
+            assert!(message.contains("fails its structural check") && message.contains("a bug in exsim"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_broken_book_under_an_engine_fault_is_that_faults_finding() {
+        for (faults, invariant) in [
+            (FaultSet::NONE.with(Fault::IocRests), Invariant::TifRespected),
+            (FaultSet::NONE.with(Fault::TakerPrice), Invariant::LimitRespected),
+            (FaultSet::NONE.with(Fault::PriorityLostOnPartial), Invariant::PriceTimePriority),
+            (FaultSet::NONE.with(Fault::PriorityLostOnPartial).with(Fault::TakerPrice), Invariant::LimitRespected),
+        ] {
+            let x = exchange_with(&book(true));
+            let mut auditor = Auditor::new(&x);
+            let at = Stamp { seq: 7, time_ns: 9 };
+            check_books(&x, faults, &mut auditor, at);
+            let markets = x.market_count() as u64;
+            assert_eq!(auditor.findings().count(invariant), markets, "{faults:?}");
+            assert_eq!(auditor.findings().total(), markets, "{faults:?}: nothing else");
+            let first = auditor.findings().first(invariant).unwrap();
+            assert_eq!((first.seq, first.time_ns), (7, 9));
+            assert!(first.detail.contains("fails its structural check"), "{}", first.detail);
+        }
+    }
 }

@@ -79,7 +79,7 @@ impl Resting {
 
 /// Whether resting order `a` is ahead of `b` in the queue of their (common) side.
 fn ahead(a: &Resting, b: &Resting) -> bool {
-    debug_assert_eq!(a.side, b.side);
+    assert_eq!(a.side, b.side);
     if a.price != b.price {
         return match a.side {
             Side::Buy => a.price > b.price,

@@ -65,7 +65,7 @@ fn pow(p: u128, n: u32) -> Option<u128> {
 
 /// `value / step` exactly, as a whole number (both non-negative, `step` positive).
 pub fn exact_ratio(value: Decimal, step: Decimal) -> Result<u128, Inexact> {
-    debug_assert!(step > Decimal::ZERO && !value.is_sign_negative());
+    assert!(step > Decimal::ZERO && !value.is_sign_negative(), "exact_ratio of {value} by {step}");
     let ((mut mv, sv), (mut ms, ss)) = (parts(value), parts(step));
     if mv == 0 {
         return Ok(0);
@@ -96,7 +96,7 @@ pub fn exact_scaled(factors: &[Decimal], decimals: u32) -> Result<u128, Inexact>
     let mut mantissas: Vec<u128> = Vec::with_capacity(factors.len());
     let mut scale = 0u32;
     for &f in factors {
-        debug_assert!(!f.is_sign_negative());
+        assert!(!f.is_sign_negative(), "exact_scaled of a negative factor {f}");
         let (m, s) = parts(f);
         if m == 0 {
             return Ok(0);

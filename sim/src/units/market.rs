@@ -222,7 +222,7 @@ impl Market {
 /// `amount = q × 10_000 + r`.
 #[inline]
 pub fn fee_ceil(amount: Minor, bps: u32) -> Minor {
-    debug_assert!(amount >= 0 && bps <= BPS_ONE);
+    assert!(amount >= 0 && bps <= BPS_ONE, "fee of {bps} bps on {amount}");
     let (one, bps) = (Minor::from(BPS_ONE), Minor::from(bps));
     let (q, r) = (amount / one, amount % one);
     let fee = q * bps + (r * bps + one - 1) / one;
