@@ -19,10 +19,11 @@
 //!
 //! Fault path: [`Ledger::commit_unchecked`] exists only so that the fault switches of SPEC §5
 //! (`hold_double_release`, `fee_rounding_mints`) can post the unbalanced or overdrawing entries
-//! their historic bugs posted. It skips the balance and non-negative checks but still refuses an
-//! unknown account or an overflow, and still journals what it applies, so even under a fault
-//! `journal_complete` holds and the ledger's own state stays sound: the broken invariants are
-//! exactly the ones the fault is about, for the auditor to find.
+//! their historic bugs posted; the exchange reaches it only while one of these two is on. It
+//! skips the balance and non-negative checks but still refuses an unknown account or an overflow,
+//! and still journals what it applies, so even under a fault `journal_complete` holds and the
+//! ledger's own state stays sound: the broken invariants are exactly the ones the fault is about,
+//! for the auditor to find.
 
 mod account;
 mod journal;

@@ -17,7 +17,9 @@
 //! reserved at the start, so a run with many crashes holds one crash time, not the schedule, and
 //! the event order is the one of a schedule drawn whole; [`check`] bounds a run's crashes. The auditor sees every
 //! applied command, and after a recovery checks that every answer that left the exchange is still
-//! backed by the recovered journal (`journal_complete`: nothing acknowledged is lost).
+//! backed by the recovered journal (`journal_complete`: nothing acknowledged is lost). At the end
+//! of every run, after the auditor's full scans, every market's book re-checks its own structure
+//! ([`Book::check`]): a break is a bug (a panic) unless an engine fault is on (see `check_books`).
 //!
 //! Memory is bounded by the live state, not by simulated time (SPEC §13): the record of answers
 //! that left the exchange (`acked`) holds only answers not yet covered by a checkpoint. When the
