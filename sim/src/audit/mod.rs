@@ -26,10 +26,9 @@
 //! Violations are counted per invariant with the first one kept in full ([`Findings`]); a run's
 //! findings survive a crash, while the shadow is rebuilt from the recovered exchange's replay.
 
-mod invariant;
 mod shadow_book;
 
-pub use invariant::Invariant;
+pub use crate::catalog::Invariant;
 
 use std::collections::BTreeMap;
 
