@@ -206,9 +206,11 @@ impl Auditor {
 
 #[cfg(test)]
 mod tests {
+    use rand::{Rng, SeedableRng};
+
     use super::*;
-    use crate::fault::FaultSet;
-    use crate::testkit::commands::config;
+    use crate::fault::{Fault, FaultSet};
+    use crate::testkit::commands::{config, decode, USERS};
 
     /// Every invariant the catalogue says is modelled has a checker, and no checker claims one the
     /// catalogue says is not: `Invariant::modelled` and the checkers cannot drift apart.
@@ -218,5 +220,81 @@ mod tests {
         let checked = Auditor::new(&x).checked();
         let modelled: Vec<Invariant> = Invariant::ALL.into_iter().filter(|i| i.modelled()).collect();
         assert_eq!(checked, modelled);
+    }
+
+    /// An auditor with only `checker`.
+    fn alone(checker: &dyn Checker) -> Auditor {
+        Auditor {
+            checkers: vec![checker.boxed_clone()],
+            journal_seen: 0,
+            findings: Findings::default(),
+            muted: false,
+            found: Found::default(),
+        }
+    }
+
+    /// The checkers are independent: each one alone reports exactly what it reports inside the
+    /// full auditor, over seeded random flows with each exchange fault on (so there is something
+    /// to report) and off.
+    #[test]
+    fn each_checker_alone_reports_what_it_reports_in_the_auditor() {
+        let faults = [
+            None,
+            Some(Fault::QuoteReprice),
+            Some(Fault::HoldDoubleRelease),
+            Some(Fault::FeeRoundingMints),
+            Some(Fault::IocRests),
+            Some(Fault::TakerPrice),
+            Some(Fault::PriorityLostOnPartial),
+        ];
+        let mut reported = std::collections::BTreeSet::new();
+        for fault in faults {
+            let set = fault.map_or(FaultSet::NONE, |f| FaultSet::NONE.with(f));
+            for seed in 0..100u64 {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                let mut x = Exchange::new(&config(set)).expect("the test exchange");
+                let mut full = Auditor::new(&x);
+                let mut solos: Vec<Auditor> = full.checkers.iter().map(|c| alone(c.as_ref())).collect();
+                let (mut now, mut next_order, mut next_quote) = (0u64, 1u64, 1u64);
+                for i in 1..USERS + 160 {
+                    // Open the customers' accounts first, then random commands.
+                    let command = if i < USERS {
+                        Command::OpenAccount
+                    } else {
+                        decode(rng.gen(), rng.gen(), rng.gen(), rng.gen(), next_order, next_quote)
+                    };
+                    now += 7;
+                    let outcome = x.apply(now, &command);
+                    match outcome {
+                        Ok(Ack::Order { id, .. }) => next_order = id.0 + 1,
+                        Ok(Ack::Quote(q)) => next_quote = q.id.0 + 1,
+                        _ => {}
+                    }
+                    full.observe(&x, &command, &outcome);
+                    for solo in &mut solos {
+                        solo.observe(&x, &command, &outcome);
+                    }
+                    if !full.violations().is_empty() {
+                        break;
+                    }
+                }
+                let end = Stamp { seq: x.seq(), time_ns: now };
+                full.finish(&x, end);
+                for solo in &mut solos {
+                    solo.finish(&x, end);
+                    let mine = solo.checked();
+                    let want: Vec<&Violation> =
+                        full.violations().iter().filter(|v| mine.contains(&v.invariant)).collect();
+                    let got: Vec<&Violation> = solo.violations().iter().collect();
+                    assert_eq!(got, want, "{fault:?} seed {seed}: {:?} alone", solo.checkers[0]);
+                    for i in &mine {
+                        assert_eq!(solo.findings().exercised(*i), full.findings().exercised(*i), "{i:?}");
+                    }
+                }
+                reported.extend(full.violations().iter().map(|v| v.invariant));
+            }
+        }
+        // Not vacuous: the faults made several checkers report.
+        assert!(reported.len() >= 4, "only {reported:?} were ever reported");
     }
 }
