@@ -1,161 +1,14 @@
-//! Faults (SPEC §5): historic bugs as named switches.
+//! Faults as users name them: `--fault NAME` and a scenario's `faults` parsed into the SPEC §5
+//! catalogue, with a "did you mean" for a misspelt name and an error of its own for a fault that
+//! is catalogued but not modelled yet.
 //!
-//! Each fault reintroduces one real failure into the reference exchange or the simulator around
-//! it. With a fault off, the invariants in its `caught_by` column hold on every seed; with it on, a
-//! sweep finds a violation of one of them. That pairing is the harness's own test: a fault no check
-//! catches is a hole in the auditor.
-//!
-//! A [`FaultSet`] is a small bitset, so carrying it through the hot path costs one test of a bit.
-//! Faults whose machinery does not exist yet (custody, identity, communications) are catalogued
-//! but not [`Fault::modelled`]; asking for one is a usage error, never a silent no-op.
+//! The catalogue itself ([`Fault`], [`FaultSet`]) lives in [`crate::catalog`], a leaf module; it is
+//! re-exported here so `exsim::fault::Fault` keeps working. This file depends only on the catalogue
+//! and on [`crate::suggest`], never on the auditor.
 
-use std::fmt;
 use std::str::FromStr;
 
-use crate::audit::Invariant;
-
-/// One fault switch, by its stable SPEC §5 name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Fault {
-    QuoteReprice,
-    WithdrawCheckRace,
-    TransferCheckRace,
-    TxidReconcile,
-    BulkMailToField,
-    InsiderBalanceEdit,
-    AllowNegative,
-    LimitsInHotPath,
-    HoldDoubleRelease,
-    FeeRoundingMints,
-    IocRests,
-    TakerPrice,
-    PriorityLostOnPartial,
-    AckBeforeDurable,
-}
-
-impl Fault {
-    /// Every fault of SPEC §5, in SPEC order.
-    pub const ALL: [Fault; 14] = [
-        Fault::QuoteReprice,
-        Fault::WithdrawCheckRace,
-        Fault::TransferCheckRace,
-        Fault::TxidReconcile,
-        Fault::BulkMailToField,
-        Fault::InsiderBalanceEdit,
-        Fault::AllowNegative,
-        Fault::LimitsInHotPath,
-        Fault::HoldDoubleRelease,
-        Fault::FeeRoundingMints,
-        Fault::IocRests,
-        Fault::TakerPrice,
-        Fault::PriorityLostOnPartial,
-        Fault::AckBeforeDurable,
-    ];
-
-    /// The stable name, as used by `--fault NAME` and in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fault::QuoteReprice => "quote_reprice",
-            Fault::WithdrawCheckRace => "withdraw_check_race",
-            Fault::TransferCheckRace => "transfer_check_race",
-            Fault::TxidReconcile => "txid_reconcile",
-            Fault::BulkMailToField => "bulk_mail_to_field",
-            Fault::InsiderBalanceEdit => "insider_balance_edit",
-            Fault::AllowNegative => "allow_negative",
-            Fault::LimitsInHotPath => "limits_in_hot_path",
-            Fault::HoldDoubleRelease => "hold_double_release",
-            Fault::FeeRoundingMints => "fee_rounding_mints",
-            Fault::IocRests => "ioc_rests",
-            Fault::TakerPrice => "taker_price",
-            Fault::PriorityLostOnPartial => "priority_lost_on_partial",
-            Fault::AckBeforeDurable => "ack_before_durable",
-        }
-    }
-
-    /// What it does, in one line.
-    pub fn does(self) -> &'static str {
-        match self {
-            Fault::QuoteReprice => "an accepted quote executes as a market order walking the book",
-            Fault::WithdrawCheckRace => "balance checked at request, debited later by concurrent workers",
-            Fault::TransferCheckRace => "user-to-user transfer checks and debits in separate steps",
-            Fault::TxidReconcile => "withdrawals reconciled by txid; \"not received\" claims re-sent",
-            Fault::BulkMailToField => "a batch's recipients rendered into To:",
-            Fault::InsiderBalanceEdit => "direct balance edits that bypass the journal",
-            Fault::AllowNegative => "a privileged account exempt from balance checks",
-            Fault::LimitsInHotPath => "withdrawal limits enforced by a component the attacker controls",
-            Fault::HoldDoubleRelease => "a cancel racing a fill releases the hold twice",
-            Fault::FeeRoundingMints => "fee rounding credits more than it debits",
-            Fault::IocRests => "an IOC remainder rests on the book",
-            Fault::TakerPrice => "fills at the taker's price",
-            Fault::PriorityLostOnPartial => "a partially filled maker loses queue position",
-            Fault::AckBeforeDurable => "commands acknowledged before the journal is durable",
-        }
-    }
-
-    /// The incident or bug class it recreates.
-    pub fn after(self) -> &'static str {
-        match self {
-            Fault::QuoteReprice => "Mt. Gox quote delivered 56 BTC short",
-            Fault::WithdrawCheckRace => "Poloniex 2014",
-            Fault::TransferCheckRace => "Flexcoin 2014",
-            Fault::TxidReconcile => "Mt. Gox 2014",
-            Fault::BulkMailToField => "BitMEX 2019",
-            Fault::InsiderBalanceEdit => "Mt. Gox bots, QuadrigaCX",
-            Fault::AllowNegative => "FTX",
-            Fault::LimitsInHotPath => "Bitfinex 2016",
-            Fault::HoldDoubleRelease => "common engine bug",
-            Fault::FeeRoundingMints => "common ledger bug",
-            Fault::IocRests | Fault::TakerPrice | Fault::PriorityLostOnPartial => "matching-engine bug catalogues",
-            Fault::AckBeforeDurable => "crash-recovery bugs",
-        }
-    }
-
-    /// The invariants that catch it: with the fault on, a sweep breaks at least one of these.
-    pub fn caught_by(self) -> &'static [Invariant] {
-        use Invariant::*;
-        match self {
-            Fault::QuoteReprice => &[QuoteHonored],
-            Fault::WithdrawCheckRace => &[NoNegativeBalance, Solvency],
-            Fault::TransferCheckRace => &[NoNegativeBalance],
-            Fault::TxidReconcile => &[WithdrawalPaidOnce, Solvency],
-            Fault::BulkMailToField => &[NoPiiDisclosure],
-            Fault::InsiderBalanceEdit => &[JournalComplete, Conservation],
-            Fault::AllowNegative => &[NoNegativeBalance, Solvency],
-            Fault::LimitsInHotPath => &[WithdrawalLimits],
-            Fault::HoldDoubleRelease => &[HoldsMatchOpenOrders, Conservation],
-            Fault::FeeRoundingMints => &[LedgerBalanced, Conservation],
-            Fault::IocRests => &[TifRespected],
-            Fault::TakerPrice => &[LimitRespected],
-            Fault::PriorityLostOnPartial => &[PriceTimePriority],
-            Fault::AckBeforeDurable => &[JournalComplete, Conservation],
-        }
-    }
-
-    /// Whether exsim can switch it on today. The others need custody, identity or communications,
-    /// which the reference exchange does not model yet.
-    pub fn modelled(self) -> bool {
-        matches!(
-            self,
-            Fault::QuoteReprice
-                | Fault::HoldDoubleRelease
-                | Fault::FeeRoundingMints
-                | Fault::IocRests
-                | Fault::TakerPrice
-                | Fault::PriorityLostOnPartial
-                | Fault::AckBeforeDurable
-        )
-    }
-
-    fn bit(self) -> u32 {
-        1 << (self as u32)
-    }
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::catalog::{Fault, FaultSet};
 
 /// Why a fault name was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -175,9 +28,9 @@ impl FromStr for Fault {
 
     /// Parses a modelled fault's name; a catalogued but unmodelled one is an error of its own.
     fn from_str(name: &str) -> Result<Fault, FaultError> {
-        match Fault::ALL.iter().find(|f| f.name() == name) {
-            Some(&f) if f.modelled() => Ok(f),
-            Some(&f) => Err(FaultError::NotModelled(f)),
+        match Fault::from_name(name) {
+            Some(f) if f.modelled() => Ok(f),
+            Some(f) => Err(FaultError::NotModelled(f)),
             None => {
                 let hint = crate::suggest::did_you_mean(name, Fault::ALL.iter().map(|f| f.name()))
                     .map(|s| format!(" (did you mean `{s}`?)"))
@@ -185,53 +38,6 @@ impl FromStr for Fault {
                 Err(FaultError::Unknown { name: name.to_owned(), hint })
             }
         }
-    }
-}
-
-/// A set of faults switched on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct FaultSet(u32);
-
-impl FaultSet {
-    /// No fault: the correct exchange.
-    pub const NONE: FaultSet = FaultSet(0);
-
-    /// Whether `fault` is on.
-    #[inline]
-    pub fn has(self, fault: Fault) -> bool {
-        self.0 & fault.bit() != 0
-    }
-
-    /// Switches `fault` on.
-    pub fn insert(&mut self, fault: Fault) {
-        self.0 |= fault.bit();
-    }
-
-    /// The set with `fault` on too.
-    #[must_use]
-    pub fn with(mut self, fault: Fault) -> FaultSet {
-        self.insert(fault);
-        self
-    }
-
-    /// Whether no fault is on.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The faults on, in SPEC order.
-    pub fn iter(self) -> impl Iterator<Item = Fault> {
-        Fault::ALL.into_iter().filter(move |f| self.has(*f))
-    }
-}
-
-impl FromIterator<Fault> for FaultSet {
-    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> FaultSet {
-        let mut set = FaultSet::NONE;
-        for f in iter {
-            set.insert(f);
-        }
-        set
     }
 }
 
@@ -247,13 +53,5 @@ mod tests {
         let err = "ioc_rest".parse::<Fault>().unwrap_err();
         assert!(err.to_string().contains("did you mean `ioc_rests`"), "{err}");
         assert!(matches!("allow_negative".parse::<Fault>(), Err(FaultError::NotModelled(Fault::AllowNegative))));
-    }
-
-    #[test]
-    fn set_membership() {
-        let set: FaultSet = [Fault::IocRests, Fault::TakerPrice].into_iter().collect();
-        assert!(set.has(Fault::IocRests) && set.has(Fault::TakerPrice) && !set.has(Fault::QuoteReprice));
-        assert_eq!(set.iter().collect::<Vec<_>>(), vec![Fault::IocRests, Fault::TakerPrice]);
-        assert!(FaultSet::NONE.is_empty());
     }
 }

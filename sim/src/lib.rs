@@ -1,7 +1,9 @@
 //! exsim: a deterministic exchange simulator and fuzzing harness.
 //!
 //! The crate is layered; each layer only calls the ones above it in this list:
+//! - [`catalog`]: the SPEC §4 invariants and §5 faults as ids (a leaf: it uses nothing in the crate);
 //! - [`units`]: integer prices, quantities and amounts, and the exact decimal edge;
+//! - [`fault`]: fault names as users type them, parsed into the catalogue (typos via [`suggest`]);
 //! - [`engine`]: the matching engine contract and the reference [`engine::Book`];
 //! - [`ledger`]: the double-entry journal, the only way to change a balance;
 //! - [`exchange`]: the pure state machine `apply(now, command) -> outcome` over all of the above;
@@ -17,6 +19,7 @@
 
 pub mod audit;
 pub mod bookfile;
+pub mod catalog;
 pub mod cli;
 pub mod engine;
 pub mod exchange;

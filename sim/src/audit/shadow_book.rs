@@ -1,4 +1,4 @@
-//! The auditor's shadow of one market's book, rebuilt only from the engine's events.
+//! The book checker's shadow of one market's book, rebuilt only from the engine's events.
 //!
 //! A `BTreeMap` of price → FIFO of order ids per side: slow and obviously right. Replaying an
 //! event checks it against the shadow *before* applying it, which is what makes the priority,
@@ -6,20 +6,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::Invariant;
+use super::checker::Found;
+use crate::catalog::Invariant;
 use crate::engine::{Event, OrderId, Tif};
 use crate::exchange::Command;
 use crate::ledger::UserId;
 use crate::units::{MarketId, Price, Qty, Side};
-
-/// A change to what resting orders reserve: `lots` (signed) of `owner`'s order at `price`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Reserve {
-    pub owner: UserId,
-    pub side: Side,
-    pub price: Price,
-    pub lots: i128,
-}
 
 #[derive(Clone, Copy, Debug)]
 struct ShadowOrder {
@@ -49,8 +41,6 @@ pub(super) struct ShadowBook {
     asks: BTreeMap<Price, VecDeque<OrderId>>,
     orders: BTreeMap<OrderId, ShadowOrder>,
 }
-
-type Found = Vec<(Invariant, String)>;
 
 impl ShadowBook {
     fn side_mut(&mut self, side: Side) -> &mut BTreeMap<Price, VecDeque<OrderId>> {
@@ -88,12 +78,11 @@ impl ShadowBook {
     }
 
     /// Lowers an order's quantity by `qty`, removing it at zero.
-    fn reduce(&mut self, id: OrderId, qty: Qty, reserves: &mut Vec<Reserve>) -> Result<(), String> {
+    fn reduce(&mut self, id: OrderId, qty: Qty) -> Result<(), String> {
         let order = self.orders.get_mut(&id).ok_or_else(|| format!("order {} is not resting", id.0))?;
         if qty > order.qty {
             return Err(format!("order {} lost {} of its {} open", id.0, qty.0, order.qty.0));
         }
-        reserves.push(Reserve { owner: order.owner, side: order.side, price: order.price, lots: -lots(qty) });
         order.qty = Qty(order.qty.0 - qty.0);
         if order.qty.0 == 0 {
             self.remove(id);
@@ -112,8 +101,7 @@ impl ShadowBook {
         order
     }
 
-    /// Checks and applies one command's events; what they change in reservations goes to
-    /// `reserves`. `owner` is the user who sent the command.
+    /// Checks and applies one command's events. `owner` is the user who sent the command.
     pub(super) fn replay(
         &mut self,
         events: &[(MarketId, Event)],
@@ -121,7 +109,6 @@ impl ShadowBook {
         command: &Command,
         owner: UserId,
         found: &mut Found,
-        reserves: &mut Vec<Reserve>,
     ) {
         let mut taker = rules.map(|r| (r.id, r.side, r.limit, r.tif));
         let mut filled = 0u64;
@@ -184,15 +171,15 @@ impl ShadowBook {
                         )),
                     }
                     filled += qty.0;
-                    if let Err(detail) = self.reduce(maker, qty, reserves) {
+                    if let Err(detail) = self.reduce(maker, qty) {
                         found.push((Invariant::PriceTimePriority, detail));
                     }
                 }
                 Event::Cancel { id, qty, .. } => {
-                    if self.orders.contains_key(&id) {
-                        if let Err(detail) = self.reduce(id, qty, reserves) {
-                            found.push((Invariant::HoldsMatchOpenOrders, detail));
-                        }
+                    // Cancelling more than is open is the holds checker's to report
+                    // (`holds_match_open_orders`); the shadow then keeps the order as it was.
+                    if self.orders.contains_key(&id) && self.reduce(id, qty).is_err() {
+                        continue;
                     }
                 }
                 Event::Rest { id, side, price, qty } => {
@@ -205,16 +192,11 @@ impl ShadowBook {
                         _ => found.push((Invariant::TifRespected, format!("order {} rested but was not sent", id.0))),
                     }
                     let post_only = taker.is_some_and(|(_, _, _, tif)| tif == Some(Tif::PostOnly));
-                    reserves.push(Reserve { owner, side, price, lots: lots(qty) });
                     self.orders.insert(id, ShadowOrder { owner, side, price, qty, post_only });
                     self.side_mut(side).entry(price).or_default().push_back(id);
                 }
                 Event::Reduce { id, qty } => match self.orders.get_mut(&id) {
-                    Some(order) if qty < order.qty => {
-                        let lots = -lots(Qty(order.qty.0 - qty.0));
-                        reserves.push(Reserve { owner: order.owner, side: order.side, price: order.price, lots });
-                        order.qty = qty;
-                    }
+                    Some(order) if qty < order.qty => order.qty = qty,
                     _ => found.push((
                         Invariant::PriceTimePriority,
                         format!("order {} reduced in place to {} from more", id.0, qty.0),
@@ -229,7 +211,6 @@ impl ShadowBook {
                         continue;
                     }
                     let old = self.remove(id);
-                    reserves.push(Reserve { owner: old.owner, side: old.side, price: old.price, lots: -lots(old.qty) });
                     let tif = if old.post_only { Tif::PostOnly } else { Tif::Gtc };
                     taker = Some((id, side, Some(price), Some(tif)));
                 }
@@ -244,9 +225,4 @@ impl ShadowBook {
             }
         }
     }
-}
-
-/// Lots as a signed count: exact for every `u64` quantity.
-fn lots(qty: Qty) -> i128 {
-    i128::from(qty.0)
 }

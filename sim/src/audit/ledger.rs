@@ -1,0 +1,126 @@
+//! The ledger checker: `ledger_balanced`, `no_negative_balance` and `journal_complete`.
+//!
+//! Its shadow is a balance per (account, asset), summed from every journal entry it is shown since
+//! genesis. Per command it re-sums each new entry per asset (`ledger_balanced`), checks that every
+//! entry names the command that ran and that a rejected command appended nothing and moved no
+//! order (`journal_complete`), and compares each touched account's balance in the ledger with its
+//! shadow (`journal_complete`) and with zero (`no_negative_balance`, the world excepted). At the
+//! end of a run, every balance is compared with the shadow and with the journal's own replay from
+//! its last checkpoint: O(live balances), never a replay from genesis.
+
+use super::checker::{Checker, Found};
+use super::observation::{Inspect, Observation};
+use crate::catalog::Invariant;
+use crate::ledger::Account;
+use crate::lookup::LookupMap;
+use crate::units::{AssetId, Minor};
+
+/// See the module docs.
+#[derive(Clone, Debug, Default)]
+pub(super) struct LedgerChecker {
+    balances: LookupMap<Minor>,
+    // Scratch, reused between commands.
+    sums: Vec<(AssetId, i128)>,
+    touched: Vec<(Account, AssetId)>,
+}
+
+/// The shadow's key: the account's own code (not the ledger's encoding) and the asset.
+fn account_key(account: Account, asset: AssetId) -> u64 {
+    let code = match account {
+        Account::World => 0,
+        Account::Fees => 1,
+        Account::Available(u) => 2 + 2 * u64::from(u.0),
+        Account::Held(u) => 3 + 2 * u64::from(u.0),
+    };
+    (code << 16) | u64::from(asset.0)
+}
+
+impl Checker for LedgerChecker {
+    fn invariants(&self) -> &'static [Invariant] {
+        &[Invariant::LedgerBalanced, Invariant::NoNegativeBalance, Invariant::JournalComplete]
+    }
+
+    fn observe(&mut self, obs: &Observation<'_>, found: &mut Found) {
+        if obs.result.is_err() && (!obs.entries.is_empty() || !obs.events.is_empty()) {
+            found.push((Invariant::JournalComplete, format!("rejected command {:?} changed the state", obs.command)));
+        }
+        let seq = obs.seq;
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        for entry in obs.entries() {
+            found.exercise(Invariant::LedgerBalanced);
+            found.exercise(Invariant::NoNegativeBalance);
+            found.exercise(Invariant::JournalComplete);
+            self.sums.clear();
+            for p in entry.postings() {
+                match self.sums.iter_mut().find(|(a, _)| *a == p.asset) {
+                    Some((_, sum)) => *sum += p.delta,
+                    None => self.sums.push((p.asset, p.delta)),
+                }
+                let key = account_key(p.account, p.asset);
+                match self.balances.get_mut(key) {
+                    Some(b) => *b = b.wrapping_add(p.delta),
+                    None => {
+                        self.balances.insert_new(key, p.delta);
+                    }
+                }
+                touched.push((p.account, p.asset));
+            }
+            if entry.cause.seq != seq {
+                found.push((
+                    Invariant::JournalComplete,
+                    format!("entry names command {} but command {seq} ran", entry.cause.seq),
+                ));
+            }
+            if let Some(&(asset, sum)) = self.sums.iter().find(|(_, s)| *s != 0) {
+                found.push((
+                    Invariant::LedgerBalanced,
+                    format!("entry for command {seq} sums to {sum} in asset {}", asset.0),
+                ));
+            }
+        }
+        let ledger = obs.state.ledger();
+        for &(account, asset) in &touched {
+            let shadow = self.balances.get(account_key(account, asset)).copied().unwrap_or(0);
+            if account != Account::World && shadow < 0 {
+                found.push((Invariant::NoNegativeBalance, format!("{account:?} is {shadow} in asset {}", asset.0)));
+            }
+            let actual = ledger.balance(account, asset);
+            if actual != shadow {
+                found.push((
+                    Invariant::JournalComplete,
+                    format!("{account:?} asset {} is {actual}, journal says {shadow}", asset.0),
+                ));
+            }
+        }
+        self.touched = touched;
+    }
+
+    fn finish(&mut self, state: &dyn Inspect, found: &mut Found) {
+        let ledger = state.ledger();
+        let replayed = ledger.journal().replay();
+        for (account, asset, balance) in ledger.balances() {
+            let want = replayed.get(&(account, asset)).copied().unwrap_or(0);
+            if balance != want {
+                found.push((
+                    Invariant::JournalComplete,
+                    format!("end of run: {account:?} asset {} is {balance}, the journal replays to {want}", asset.0),
+                ));
+            }
+            let shadow = self.balances.get(account_key(account, asset)).copied().unwrap_or(0);
+            if balance != shadow {
+                found.push((
+                    Invariant::JournalComplete,
+                    format!(
+                        "end of run: {account:?} asset {} is {balance}, the entries the auditor saw sum to {shadow}",
+                        asset.0
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Checker> {
+        Box::new(self.clone())
+    }
+}
