@@ -164,15 +164,15 @@ impl Auditor {
     }
 
     /// Shows `obs` to every checker and keeps what they found. Returns how many new violations
-    /// were found. `obs.entries` must start where the previous observation's ended (asserted in debug builds),
+    /// were found. `obs.entries` must start where the previous observation's ended (asserted),
     /// so no entry is missed or shown twice.
     pub fn check(&mut self, obs: &Observation<'_>, at: Stamp) -> usize {
-        debug_assert_eq!(obs.entries.start, self.journal_seen, "observations must cover the journal in order");
+        assert_eq!(obs.entries.start, self.journal_seen, "observations must cover the journal in order");
         self.journal_seen = obs.entries.end;
         for checker in &mut self.checkers {
             let from = self.found.len();
             checker.observe(obs, &mut self.found);
-            debug_assert!(
+            assert!(
                 self.found.since(from).all(|i| checker.invariants().contains(&i)),
                 "{checker:?} reported an invariant it does not name"
             );
