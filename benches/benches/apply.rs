@@ -40,9 +40,9 @@ fn config() -> ExchangeConfig {
 fn funded() -> Exchange {
     let mut x = Exchange::new(&config()).unwrap();
     for u in 1..=USERS {
-        assert_eq!(x.apply(0, &Command::OpenAccount), Ok(Ack::Account(UserId(u))));
-        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(0), amount: 100_000_000_000 }).unwrap();
-        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(1), amount: 100_000_000_000 }).unwrap();
+        assert_eq!(x.apply(0, &Command::OpenAccount).result, Ok(Ack::Account(UserId(u))));
+        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(0), amount: 100_000_000_000 }).result.unwrap();
+        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(1), amount: 100_000_000_000 }).result.unwrap();
     }
     x
 }
@@ -113,9 +113,9 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
         if rng.gen_range(0..1_000) == 0 {
             mid = (mid as i64 + rng.gen_range(-100..=100)).max(10_000) as u64;
         }
-        let outcome = x.apply(1, &command);
-        fills += x.last_events().iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
-        match outcome {
+        let applied = x.apply(1, &command);
+        fills += applied.events.iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
+        match applied.result {
             Ok(Ack::Order { id, open, .. }) if open.0 > 0 => live.push((id, user)),
             Ok(_) => {}
             Err(_) => rejects += 1,
@@ -132,8 +132,8 @@ fn apply_path(c: &mut Criterion) {
     let mut x = funded();
     let mut fills = 0u64;
     for command in &commands {
-        let _ = x.apply(1, command);
-        fills += x.last_events().iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
+        let applied = x.apply(1, command);
+        fills += applied.events.iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
     }
     assert_eq!((fills, x.ledger().journal().len()), (counts.0, counts.1));
 

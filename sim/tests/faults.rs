@@ -62,9 +62,9 @@ impl Audited {
     /// Applies `command` one nanosecond after the last and shows it to the auditor.
     fn apply(&mut self, command: Command) -> Result<Ack, Reject> {
         self.now += 1;
-        let outcome = self.x.apply(self.now, &command);
-        self.auditor.observe(&self.x, &command, &outcome);
-        outcome
+        let applied = self.x.apply(self.now, &command);
+        self.auditor.observe(&command, &applied);
+        applied.result
     }
 
     /// The invariants the auditor found broken so far.
@@ -437,7 +437,7 @@ fn extreme_values_with_all_faults_never_panic() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut x = Exchange::new(&config(all)).unwrap();
         for _ in 1..USERS {
-            x.apply(0, &Command::OpenAccount).unwrap();
+            x.apply(0, &Command::OpenAccount).result.unwrap();
         }
         let mut next_order = 1u64;
         for t in 0..400u64 {
@@ -480,13 +480,14 @@ fn extreme_values_with_all_faults_never_panic() {
                 10 => Command::RequestQuote { user, market, side, qty },
                 _ => Command::AcceptQuote { user, quote: QuoteId(rng.gen_range(1..8)) },
             };
-            match x.apply(t, &cmd) {
+            let applied = x.apply(t, &cmd);
+            fills += applied.events.iter().filter(|(_, e)| matches!(e, Event::Fill { .. })).count() as u64;
+            match applied.result {
                 Ok(Ack::Order { id, .. }) => next_order = id.0 + 1,
                 Ok(Ack::QuoteFilled(_)) => quotes_filled += 1,
                 Err(Reject::Overflow) => overflows += 1,
                 _ => {}
             }
-            fills += x.last_events().iter().filter(|(_, e)| matches!(e, Event::Fill { .. })).count() as u64;
         }
         negative_holds +=
             x.ledger().balances().filter(|(a, _, b)| matches!(a, Account::Held(_)) && *b < 0).count() as u64;

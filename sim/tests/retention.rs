@@ -75,9 +75,9 @@ fn the_auditor_forgets_quotes_once_they_expire() {
     let mut auditor = Auditor::new(&x);
     let mut now = 0;
     let apply = |x: &mut Exchange, auditor: &mut Auditor, now: u64, command: Command| {
-        let outcome = x.apply(now, &command);
-        assert_eq!(auditor.observe(x, &command, &outcome), 0, "{command:?} -> {outcome:?}");
-        outcome
+        let applied = x.apply(now, &command);
+        assert_eq!(auditor.observe(&command, &applied), 0, "{command:?} -> {applied:?}");
+        applied.result
     };
     for _ in 1..USERS {
         apply(&mut x, &mut auditor, 0, Command::OpenAccount).unwrap();

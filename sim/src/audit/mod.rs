@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::engine::{Event, MatchingEngine, Tif};
-use crate::exchange::{Ack, Command, Exchange, OrderKind, Quote, QuoteId, Reject};
+use crate::exchange::{Ack, Applied, Command, Exchange, OrderKind, Quote, QuoteId, Reject};
 use crate::ledger::{Account, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::minor_unit;
@@ -252,35 +252,38 @@ impl Auditor {
         self.findings.exercise(invariant);
     }
 
-    /// Checks the exchange after it answered `outcome` to `command`, stamped with the exchange's
-    /// own command number and time. Returns how many new violations were found.
-    pub fn observe<E: MatchingEngine>(
-        &mut self,
-        x: &Exchange<E>,
-        command: &Command,
-        outcome: &Result<Ack, Reject>,
-    ) -> usize {
-        self.observe_at(x, command, outcome, Stamp { seq: x.seq(), time_ns: x.now_ns() })
+    /// Checks `command` as the exchange applied it (its result and effects, [`Applied`]), stamped
+    /// with the exchange's own command number and time. Returns how many new violations were found.
+    pub fn observe<E: MatchingEngine>(&mut self, command: &Command, applied: &Applied<'_, E>) -> usize {
+        self.observe_at(command, applied, Stamp { seq: applied.seq(), time_ns: applied.now_ns() })
     }
 
     /// [`Auditor::observe`] with the simulator's stamp.
-    pub fn observe_at<E: MatchingEngine>(
-        &mut self,
-        x: &Exchange<E>,
-        command: &Command,
-        outcome: &Result<Ack, Reject>,
-        at: Stamp,
-    ) -> usize {
+    pub fn observe_at<E: MatchingEngine>(&mut self, command: &Command, applied: &Applied<'_, E>, at: Stamp) -> usize {
         let before = self.findings.total();
+        let x = applied.exchange();
+        let outcome = &applied.result;
         let seq = x.seq();
-        if outcome.is_err() && (x.ledger().journal().len() != self.journal_seen || !x.last_events().is_empty()) {
+        // The entries the command says it appended must be exactly the ones the journal gained
+        // since the auditor last looked: none appended outside a command, none claimed twice.
+        let journal_len = x.ledger().journal().len();
+        if applied.entries.start != self.journal_seen || applied.entries.end != journal_len {
+            self.found.push((
+                Invariant::JournalComplete,
+                format!(
+                    "command {command:?} reports journal entries {:?}, but the journal went from {} to {journal_len}",
+                    applied.entries, self.journal_seen
+                ),
+            ));
+        }
+        if outcome.is_err() && (journal_len != self.journal_seen || !applied.events.is_empty()) {
             self.found.push((Invariant::JournalComplete, format!("rejected command {command:?} changed the state")));
         }
         let first_entry = self.journal_seen;
         self.check_entries(x, seq);
         self.count_flows(command, outcome);
         self.check_conservation();
-        self.check_book(x, command, outcome);
+        self.check_book(x, command, outcome, applied.events);
         self.check_holds(x);
         self.check_quote(x, command, outcome, first_entry);
         let mut found = std::mem::take(&mut self.found);
@@ -385,7 +388,13 @@ impl Auditor {
 
     /// Replays the engine events into the shadow books: `book_uncrossed`, `price_time_priority`,
     /// `limit_respected`, `tif_respected`; collects reservation changes for the holds check.
-    fn check_book<E: MatchingEngine>(&mut self, x: &Exchange<E>, command: &Command, outcome: &Result<Ack, Reject>) {
+    fn check_book<E: MatchingEngine>(
+        &mut self,
+        x: &Exchange<E>,
+        command: &Command,
+        outcome: &Result<Ack, Reject>,
+        events: &[(MarketId, Event)],
+    ) {
         let rules = match (*command, outcome) {
             (Command::Place(order), Ok(Ack::Order { id, .. })) => {
                 self.findings.exercise(Invariant::BookUncrossed);
@@ -414,7 +423,6 @@ impl Auditor {
             _ => None,
         };
         let owner = command_user(command);
-        let events = x.last_events();
         let mut reserves = std::mem::take(&mut self.reserves);
         reserves.clear();
         let mut start = 0;

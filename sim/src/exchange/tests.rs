@@ -34,7 +34,7 @@ fn config() -> ExchangeConfig {
 fn exchange() -> Exchange {
     let mut x = Exchange::new(&config()).unwrap();
     for _ in 0..2 {
-        x.apply(0, &Command::OpenAccount).unwrap();
+        x.apply(0, &Command::OpenAccount).result.unwrap();
     }
     x
 }
@@ -62,7 +62,7 @@ fn bal(x: &Exchange, account: Account, asset: AssetId) -> Minor {
 fn run(x: &mut Exchange, rows: &[(Command, Result<Ack, Reject>)]) {
     for (i, (command, expected)) in rows.iter().enumerate() {
         let before = x.ledger().journal().len();
-        let got = x.apply(x.now_ns() + 1, command);
+        let got = x.apply(x.now_ns() + 1, command).result;
         assert_eq!(&got, expected, "row {i}: {command:?}");
         if got.is_err() {
             assert_eq!(x.ledger().journal().len(), before, "row {i}: a rejection posted");
@@ -100,6 +100,30 @@ fn a_trade_moves_funds_and_fees_exactly() {
     assert_eq!(bal(&x, Account::Fees, USD), 900);
     assert_eq!(bal(&x, Account::Fees, BTC), 60_000);
     assert_eq!(x.open_order(OrderId(1)).unwrap().open, Qty(20));
+}
+
+/// `apply` publishes what the command did: a trade's events and its one journal entry, exactly;
+/// a rejection, nothing.
+#[test]
+fn apply_publishes_its_effects() {
+    let mut x = exchange();
+    run(&mut x, &[(deposit(A, USD, 1_000_000), Ok(Ack::Posted)), (deposit(B, BTC, 100_000_000), Ok(Ack::Posted))]);
+    let applied = x.apply(10, &limit(B, Side::Sell, 30_000, 50, Tif::Gtc));
+    assert_eq!((applied.events.len(), applied.entries.clone()), (1, 2..3), "{applied:?}");
+    assert!(matches!(applied.events[0], (M, Event::Rest { id: OrderId(1), .. })), "{applied:?}");
+    let applied = x.apply(11, &limit(A, Side::Buy, 30_100, 30, Tif::Gtc));
+    assert_eq!(applied.result, Ok(Ack::Order { id: OrderId(2), filled: Qty(30), open: Qty(0) }));
+    let fill = Event::Fill { maker: OrderId(1), taker: OrderId(2), price: Price(30_000), qty: Qty(30) };
+    assert_eq!(applied.events, &[(M, fill)]);
+    assert_eq!(applied.entries, 3..4);
+    let entry: Vec<Posting> = applied.journal_entries().flat_map(|e| e.postings()).collect();
+    assert!(entry.contains(&Posting { account: Account::Fees, asset: USD, delta: 900 }), "{entry:?}");
+    assert_eq!(applied.journal_entries().map(|e| e.cause.kind).collect::<Vec<_>>(), [CauseKind::Order]);
+    assert!(applied.intents.is_empty());
+    let applied = x.apply(12, &Command::Cancel { user: A, order: OrderId(1) });
+    assert_eq!(applied.result, Err(Reject::NotOwner));
+    assert!(applied.events.is_empty() && applied.entries.is_empty() && applied.intents.is_empty());
+    assert_eq!(x.ledger().journal().len(), 4);
 }
 
 #[test]
@@ -140,7 +164,7 @@ fn rejections_change_nothing() {
     );
     assert_eq!(bal(&x, Account::Available(A), USD), 0);
     assert_eq!(bal(&x, Account::World, USD), 0);
-    assert!(x.apply(0, &Command::OpenAccount) == Err(Reject::TimeRegressed));
+    assert!(x.apply(0, &Command::OpenAccount).result == Err(Reject::TimeRegressed));
 }
 
 #[test]
@@ -297,7 +321,7 @@ fn quotes_are_honored_exactly_or_not_at_all() {
         &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(second)))],
     );
     let late = x.now_ns() + 1_000;
-    assert_eq!(x.apply(late, &Command::AcceptQuote { user: A, quote: QuoteId(2) }), Err(Reject::QuoteExpired));
+    assert_eq!(x.apply(late, &Command::AcceptQuote { user: A, quote: QuoteId(2) }).result, Err(Reject::QuoteExpired));
     // The house cannot deliver more than it has.
     let third = Quote { id: QuoteId(3), expires_at_ns: late + 1 + 1_000, ..second };
     run(
