@@ -40,9 +40,9 @@ fn config() -> ExchangeConfig {
 fn funded() -> Exchange {
     let mut x = Exchange::new(&config()).unwrap();
     for u in 1..=USERS {
-        assert_eq!(x.apply(0, &Command::OpenAccount).result, Ok(Ack::Account(UserId(u))));
-        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(0), amount: 100_000_000_000 }).result.unwrap();
-        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(1), amount: 100_000_000_000 }).result.unwrap();
+        assert_eq!(x.apply(0, &Command::open_account()).result, Ok(Ack::Account(UserId(u))));
+        x.apply(0, &Command::deposit(UserId(u), AssetId(0), 100_000_000_000)).result.unwrap();
+        x.apply(0, &Command::deposit(UserId(u), AssetId(1), 100_000_000_000)).result.unwrap();
     }
     x
 }
@@ -72,11 +72,11 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
         }
         let command = if roll < 30 && !live.is_empty() {
             let (order, owner) = live.swap_remove(rng.gen_range(0..live.len()));
-            Command::Cancel { user: owner, order }
+            Command::cancel(owner, order)
         } else if roll < 35 && !live.is_empty() {
             let (order, owner) = live[rng.gen_range(0..live.len())];
             let price = Price(mid + rng.gen_range(1..200));
-            Command::Replace { user: owner, order, price, qty: Qty(rng.gen_range(1..20)) }
+            Command::replace(owner, order, price, Qty(rng.gen_range(1..20)))
         } else if roll < 45 {
             let kind = match rng.gen_range(0..3) {
                 0 => OrderKind::Market,
@@ -89,7 +89,7 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
                     tif: Tif::Gtc,
                 },
             };
-            Command::Place(NewOrder {
+            Command::place(NewOrder {
                 user,
                 market: MarketId(0),
                 side,
@@ -101,7 +101,7 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
             let offset = rng.gen_range(1..200);
             let price = Price(if side == Side::Buy { mid - offset } else { mid + offset });
             let kind = OrderKind::Limit { price, tif: Tif::Gtc };
-            Command::Place(NewOrder {
+            Command::place(NewOrder {
                 user,
                 market: MarketId(0),
                 side,

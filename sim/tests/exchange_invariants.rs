@@ -30,7 +30,7 @@ fn run(script: &[(u8, u64, u64, u64, u8)]) -> Exercised {
     let mut now = 0u64;
     let mut seen = Exercised::default();
     for _ in 1..USERS {
-        let c = Command::OpenAccount;
+        let c = Command::open_account();
         let applied = x.apply(now, &c);
         auditor.observe(&c, &applied);
     }
@@ -100,7 +100,7 @@ fn the_auditor_catches_lies() {
     let mut x = Exchange::new(&cfg).unwrap();
     let mut auditor = Auditor::new(&x);
     // A deposit the exchange rejected, reported as accepted: conservation breaks.
-    let c = Command::Deposit { user: UserId(9), asset: AssetId(1), amount: 5 };
+    let c = Command::deposit(UserId(9), AssetId(1), 5);
     let mut applied = x.apply(1, &c);
     applied.result = Ok(Ack::Posted);
     auditor.observe(&c, &applied);
@@ -109,9 +109,9 @@ fn the_auditor_catches_lies() {
     // A command that hides the journal entry it appended: journal_complete breaks.
     let mut x = Exchange::new(&cfg).unwrap();
     let mut auditor = Auditor::new(&x);
-    let c = Command::OpenAccount;
+    let c = Command::open_account();
     assert_eq!(auditor.observe(&c, &x.apply(1, &c)), 0);
-    let c = Command::Deposit { user: UserId(1), asset: AssetId(1), amount: 5 };
+    let c = Command::deposit(UserId(1), AssetId(1), 5);
     let mut applied = x.apply(2, &c);
     assert_eq!(applied.entries, 0..1);
     applied.entries = 1..1;
@@ -123,11 +123,11 @@ fn the_auditor_catches_lies() {
     let mut auditor = Auditor::new(&x);
     let user = UserId(1);
     for (t, c) in [
-        Command::OpenAccount,
-        Command::Deposit { user: UserId::HOUSE, asset: AssetId(0), amount: 100_000_000 },
-        Command::Deposit { user, asset: AssetId(0), amount: 100_000_000 },
-        Command::Deposit { user, asset: AssetId(1), amount: 100_000_000 },
-        Command::Place(NewOrder {
+        Command::open_account(),
+        Command::deposit(UserId::HOUSE, AssetId(0), 100_000_000),
+        Command::deposit(user, AssetId(0), 100_000_000),
+        Command::deposit(user, AssetId(1), 100_000_000),
+        Command::place(NewOrder {
             user,
             market: MarketId(0),
             side: Side::Sell,
@@ -135,7 +135,7 @@ fn the_auditor_catches_lies() {
             kind: OrderKind::Limit { price: Price(100), tif: Tif::Gtc },
             stp: Stp::default(),
         }),
-        Command::RequestQuote { user, market: MarketId(0), side: Side::Buy, qty: Qty(1) },
+        Command::request_quote(user, MarketId(0), Side::Buy, Qty(1)),
     ]
     .iter()
     .enumerate()
@@ -143,7 +143,7 @@ fn the_auditor_catches_lies() {
         let applied = x.apply(t as u64, c);
         assert_eq!(auditor.observe(c, &applied), 0);
     }
-    let c = Command::AcceptQuote { user, quote: QuoteId(1) };
+    let c = Command::accept_quote(user, QuoteId(1));
     let mut applied = x.apply(9, &c);
     let Ok(Ack::QuoteFilled(q)) = applied.result else { panic!("{:?}", applied.result) };
     let lie = Quote { price: Price(q.price.0 - 1), ..q };

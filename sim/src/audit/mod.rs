@@ -36,7 +36,9 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::engine::{Event, MatchingEngine, Tif};
-use crate::exchange::{Ack, Applied, Command, Exchange, OrderKind, Quote, QuoteId, Reject};
+use crate::exchange::{
+    Ack, Applied, Command, Exchange, FundsCommand, OrderKind, Quote, QuoteId, Reject, TradingCommand,
+};
 use crate::ledger::{Account, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::minor_unit;
@@ -361,12 +363,12 @@ impl Auditor {
             return;
         }
         match *command {
-            Command::Deposit { asset, amount, .. } => {
+            Command::Funds(FundsCommand::Deposit { asset, amount, .. }) => {
                 if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
                     *n += amount;
                 }
             }
-            Command::Withdraw { asset, amount, .. } => {
+            Command::Funds(FundsCommand::Withdraw { asset, amount, .. }) => {
                 if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
                     *n -= amount;
                 }
@@ -396,7 +398,7 @@ impl Auditor {
         events: &[(MarketId, Event)],
     ) {
         let rules = match (*command, outcome) {
-            (Command::Place(order), Ok(Ack::Order { id, .. })) => {
+            (Command::Trading(TradingCommand::Place(order)), Ok(Ack::Order { id, .. })) => {
                 self.findings.exercise(Invariant::BookUncrossed);
                 let taker_tif = match order.kind {
                     OrderKind::Limit { tif, .. } => tif != Tif::Gtc,
@@ -616,7 +618,7 @@ impl Auditor {
         outcome: &Result<Ack, Reject>,
         first_entry: usize,
     ) {
-        if matches!(command, Command::AcceptQuote { .. }) {
+        if matches!(command, Command::Trading(TradingCommand::AcceptQuote { .. })) {
             self.findings.exercise(Invariant::QuoteHonored);
         }
         // Forget the quotes that can no longer be accepted: expired at the command's time.
@@ -631,7 +633,7 @@ impl Auditor {
             (_, Ok(Ack::Quote(q))) => {
                 self.quotes.insert(q.id, *q);
             }
-            (Command::AcceptQuote { user, quote }, Ok(Ack::QuoteFilled(filled))) => {
+            (Command::Trading(TradingCommand::AcceptQuote { user, quote }), Ok(Ack::QuoteFilled(filled))) => {
                 let Some(issued) = self.quotes.remove(quote) else {
                     let why = if quote.0 <= self.quotes_expired_to {
                         "but was no longer open (expired, or already filled)"
@@ -695,15 +697,5 @@ impl Auditor {
 
 /// The user a command acts for (the house for commands without one).
 fn command_user(command: &Command) -> UserId {
-    match *command {
-        Command::OpenAccount => UserId::HOUSE,
-        Command::Deposit { user, .. }
-        | Command::Withdraw { user, .. }
-        | Command::Cancel { user, .. }
-        | Command::Replace { user, .. }
-        | Command::MassCancel { user, .. }
-        | Command::RequestQuote { user, .. }
-        | Command::AcceptQuote { user, .. } => user,
-        Command::Place(order) => order.user,
-    }
+    command.user().unwrap_or(UserId::HOUSE)
 }

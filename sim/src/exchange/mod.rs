@@ -43,7 +43,7 @@ mod quotes;
 mod reject;
 
 pub use applied::{Applied, Intent};
-pub use command::{Ack, Command, NewOrder, OrderKind, Quote, QuoteId};
+pub use command::{Ack, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Quote, QuoteId, TradingCommand};
 pub use reject::Reject;
 
 use std::collections::BTreeMap;
@@ -218,15 +218,19 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         self.now_ns = now_ns;
         match *command {
-            Command::OpenAccount => Ok(Ack::Account(self.ledger.open_user())),
-            Command::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
-            Command::Withdraw { user, asset, amount } => self.withdraw(user, asset, amount),
-            Command::Place(order) => self.place(&order),
-            Command::Cancel { user, order } => self.cancel(user, order),
-            Command::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
-            Command::MassCancel { user, market } => self.mass_cancel(user, market),
-            Command::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
-            Command::AcceptQuote { user, quote } => self.accept_quote(user, quote),
+            Command::Identity(IdentityCommand::OpenAccount) => Ok(Ack::Account(self.ledger.open_user())),
+            Command::Funds(c) => match c {
+                FundsCommand::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
+                FundsCommand::Withdraw { user, asset, amount } => self.withdraw(user, asset, amount),
+            },
+            Command::Trading(c) => match c {
+                TradingCommand::Place(order) => self.place(&order),
+                TradingCommand::Cancel { user, order } => self.cancel(user, order),
+                TradingCommand::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
+                TradingCommand::MassCancel { user, market } => self.mass_cancel(user, market),
+                TradingCommand::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
+                TradingCommand::AcceptQuote { user, quote } => self.accept_quote(user, quote),
+            },
         }
     }
 

@@ -374,13 +374,13 @@ mod tests {
     }
 
     fn deposit(user: u32) -> Command {
-        Command::Deposit { user: UserId(user), asset: AssetId(0), amount: 100 }
+        Command::deposit(UserId(user), AssetId(0), 100)
     }
 
     #[test]
     fn answers_wait_for_the_flush_and_retries_do_not_reapply() {
         let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        let user = match g.setup(&Command::OpenAccount, |_| {}) {
+        let user = match g.setup(&Command::open_account(), |_| {}) {
             Ok(Ack::Account(u)) => u,
             other => panic!("{other:?}"),
         };
@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn a_crash_loses_only_what_was_not_durable() {
         let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        g.setup(&Command::OpenAccount, |_| {}).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         g.flush(&mut out);
@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn ack_before_durable_answers_at_once() {
         let mut g = Gateway::new(&config(FaultSet::NONE.with(Fault::AckBeforeDurable)), 1).unwrap();
-        g.setup(&Command::OpenAccount, |_| {}).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         assert_eq!(out.len(), 1);
@@ -441,11 +441,11 @@ mod checkpoint_tests {
             faults: FaultSet::NONE,
         };
         let mut g = Gateway::new(&config, 1).unwrap();
-        g.setup(&Command::OpenAccount, |_| {}).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
         let mut out = Vec::new();
         let n = CHECKPOINT_EVERY as u64 + 10;
         for key in 1..=n {
-            let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 1 };
+            let command = Command::deposit(UserId(1), AssetId(0), 1);
             g.receive(key, 0, key, key, &command, &mut out);
             if key == n / 2 {
                 g.flush(&mut out);
@@ -467,7 +467,7 @@ mod checkpoint_tests {
         assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 2, journal_entries: 0 });
         assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 1, n as usize + 1), n as usize + 1));
         assert!(g.logged(n as usize).is_none(), "entry n is covered by the checkpoint, not held");
-        let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 5 };
+        let command = Command::deposit(UserId(1), AssetId(0), 5);
         g.receive(n + 1, 0, n + 1, n + 1, &command, &mut out);
         g.flush(&mut out);
         assert_eq!(g.logged(n as usize + 1).map(|l| l.key), Some(n + 1));

@@ -211,17 +211,17 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         })
     };
     for &(asset, amount) in &scenario.exchange.house_funding {
-        let outcome = setup(&mut gateway, &mut auditor, Command::Deposit { user: UserId::HOUSE, asset, amount });
+        let outcome = setup(&mut gateway, &mut auditor, Command::deposit(UserId::HOUSE, asset, amount));
         assert!(outcome.is_ok(), "house funding at set-up answered {outcome:?} (the scenario caps amounts)");
     }
     for group in &scenario.agents {
         for i in 0..group.count {
-            let user = match setup(&mut gateway, &mut auditor, Command::OpenAccount) {
+            let user = match setup(&mut gateway, &mut auditor, Command::open_account()) {
                 Ok(Ack::Account(user)) => user,
                 other => panic!("opening an account at set-up answered {other:?}"),
             };
             for &(asset, amount) in &group.funding {
-                let outcome = setup(&mut gateway, &mut auditor, Command::Deposit { user, asset, amount });
+                let outcome = setup(&mut gateway, &mut auditor, Command::deposit(user, asset, amount));
                 assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
             }
             slots.push(Slot {
