@@ -153,14 +153,9 @@ pub struct Auditor {
     found: Vec<(Invariant, String)>,
 }
 
+/// The shadow's key of a balance: the account's index from the ledger's account-kind table.
 fn account_key(account: Account, asset: AssetId) -> u64 {
-    let code = match account {
-        Account::World => 0,
-        Account::Fees => 1,
-        Account::Available(u) => 2 + 2 * u64::from(u.0),
-        Account::Held(u) => 3 + 2 * u64::from(u.0),
-    };
-    (code << 16) | u64::from(asset.0)
+    ((account.index() as u64) << 16) | u64::from(asset.0)
 }
 
 fn hold_key(user: UserId, asset: AssetId) -> u64 {
@@ -319,7 +314,7 @@ impl Auditor {
                         self.balances.insert_new(key, p.delta);
                     }
                 }
-                if p.account != Account::World {
+                if !p.account.is_world() {
                     self.internal[usize::from(p.asset.0)] += p.delta;
                 }
                 touched.push((p.account, p.asset));
@@ -343,7 +338,7 @@ impl Auditor {
         self.journal_seen = journal.len();
         for &(account, asset) in &touched {
             let shadow = self.balances.get(account_key(account, asset)).copied().unwrap_or(0);
-            if account != Account::World && shadow < 0 {
+            if !account.may_go_negative() && shadow < 0 {
                 self.found
                     .push((Invariant::NoNegativeBalance, format!("{account:?} is {shadow} in asset {}", asset.0)));
             }
