@@ -101,28 +101,55 @@ impl AccountKind {
     pub const SHARED: usize = Self::TABLE.len() - Self::PER_USER;
 
     /// Its position among the kinds of the same block (shared, or per user), in table order.
-    const fn slot(self) -> usize {
-        let per_user = matches!(self.info().scope, Scope::User);
-        let mut i = 0;
-        let mut slot = 0;
-        while i < self as usize {
-            if matches!(Self::TABLE[i].scope, Scope::User) == per_user {
-                slot += 1;
-            }
-            i += 1;
-        }
-        slot
+    #[inline]
+    fn slot(self) -> usize {
+        SLOTS[self as usize]
     }
 
     /// The kind at `slot` of a block (shared or per user).
+    #[inline]
     fn at_slot(per_user: bool, slot: usize) -> AccountKind {
-        Self::TABLE
-            .iter()
-            .filter(|r| (r.scope == Scope::User) == per_user)
-            .nth(slot)
-            .expect("a slot within its block")
-            .kind
+        if per_user {
+            PER_USER_KINDS[slot]
+        } else {
+            SHARED_KINDS[slot]
+        }
     }
+}
+
+/// Each kind's position within its block, computed from the table once, at compile time.
+const SLOTS: [usize; AccountKind::TABLE.len()] = {
+    let mut slots = [0; AccountKind::TABLE.len()];
+    let (mut shared, mut per_user, mut i) = (0, 0, 0);
+    while i < AccountKind::TABLE.len() {
+        if matches!(AccountKind::TABLE[i].scope, Scope::User) {
+            slots[i] = per_user;
+            per_user += 1;
+        } else {
+            slots[i] = shared;
+            shared += 1;
+        }
+        i += 1;
+    }
+    slots
+};
+
+/// The kinds of each block in slot order, from the table.
+const SHARED_KINDS: [AccountKind; AccountKind::SHARED] = kinds_of(false);
+const PER_USER_KINDS: [AccountKind; AccountKind::PER_USER] = kinds_of(true);
+
+const fn kinds_of<const N: usize>(per_user: bool) -> [AccountKind; N] {
+    let mut kinds = [AccountKind::World; N];
+    let (mut n, mut i) = (0, 0);
+    while i < AccountKind::TABLE.len() {
+        if matches!(AccountKind::TABLE[i].scope, Scope::User) == per_user {
+            kinds[n] = AccountKind::TABLE[i].kind;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "a block's size is its number of kinds");
+    kinds
 }
 
 const fn count(scope: Scope) -> usize {
