@@ -40,9 +40,9 @@ fn config() -> ExchangeConfig {
 fn funded() -> Exchange {
     let mut x = Exchange::new(&config()).unwrap();
     for u in 1..=USERS {
-        assert_eq!(x.apply(0, &Command::OpenAccount), Ok(Ack::Account(UserId(u))));
-        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(0), amount: 100_000_000_000 }).unwrap();
-        x.apply(0, &Command::Deposit { user: UserId(u), asset: AssetId(1), amount: 100_000_000_000 }).unwrap();
+        assert_eq!(x.apply(0, &Command::open_account()).result, Ok(Ack::Account(UserId(u))));
+        x.apply(0, &Command::deposit(UserId(u), AssetId(0), 100_000_000_000)).result.unwrap();
+        x.apply(0, &Command::deposit(UserId(u), AssetId(1), 100_000_000_000)).result.unwrap();
     }
     x
 }
@@ -72,11 +72,11 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
         }
         let command = if roll < 30 && !live.is_empty() {
             let (order, owner) = live.swap_remove(rng.gen_range(0..live.len()));
-            Command::Cancel { user: owner, order }
+            Command::cancel(owner, order)
         } else if roll < 35 && !live.is_empty() {
             let (order, owner) = live[rng.gen_range(0..live.len())];
             let price = Price(mid + rng.gen_range(1..200));
-            Command::Replace { user: owner, order, price, qty: Qty(rng.gen_range(1..20)) }
+            Command::replace(owner, order, price, Qty(rng.gen_range(1..20)))
         } else if roll < 45 {
             let kind = match rng.gen_range(0..3) {
                 0 => OrderKind::Market,
@@ -89,7 +89,7 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
                     tif: Tif::Gtc,
                 },
             };
-            Command::Place(NewOrder {
+            Command::place(NewOrder {
                 user,
                 market: MarketId(0),
                 side,
@@ -101,7 +101,7 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
             let offset = rng.gen_range(1..200);
             let price = Price(if side == Side::Buy { mid - offset } else { mid + offset });
             let kind = OrderKind::Limit { price, tif: Tif::Gtc };
-            Command::Place(NewOrder {
+            Command::place(NewOrder {
                 user,
                 market: MarketId(0),
                 side,
@@ -113,9 +113,9 @@ fn record(seed: u64) -> (Vec<Command>, (u64, usize, u64)) {
         if rng.gen_range(0..1_000) == 0 {
             mid = (mid as i64 + rng.gen_range(-100..=100)).max(10_000) as u64;
         }
-        let outcome = x.apply(1, &command);
-        fills += x.last_events().iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
-        match outcome {
+        let applied = x.apply(1, &command);
+        fills += applied.events.iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
+        match applied.result {
             Ok(Ack::Order { id, open, .. }) if open.0 > 0 => live.push((id, user)),
             Ok(_) => {}
             Err(_) => rejects += 1,
@@ -132,8 +132,8 @@ fn apply_path(c: &mut Criterion) {
     let mut x = funded();
     let mut fills = 0u64;
     for command in &commands {
-        let _ = x.apply(1, command);
-        fills += x.last_events().iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
+        let applied = x.apply(1, command);
+        fills += applied.events.iter().filter(|(_, e)| matches!(e, exsim::engine::Event::Fill { .. })).count() as u64;
     }
     assert_eq!((fills, x.ledger().journal().len()), (counts.0, counts.1));
 

@@ -30,15 +30,16 @@ fn run(script: &[(u8, u64, u64, u64, u8)]) -> Exercised {
     let mut now = 0u64;
     let mut seen = Exercised::default();
     for _ in 1..USERS {
-        let c = Command::OpenAccount;
-        let r = x.apply(now, &c);
-        auditor.observe(&x, &c, &r);
+        let c = Command::open_account();
+        let applied = x.apply(now, &c);
+        auditor.observe(&c, &applied);
     }
     let (mut next_order, mut next_quote) = (1u64, 1u64);
     for (i, &(kind, a, b, c, dt)) in script.iter().enumerate() {
         now += u64::from(dt);
         let cmd = command(kind, a, b, c, next_order, next_quote);
-        let outcome = x.apply(now, &cmd);
+        let applied = x.apply(now, &cmd);
+        let outcome = applied.result;
         match outcome {
             Ok(Ack::Order { id, .. }) => next_order = id.0 + 1,
             Ok(Ack::Quote(q)) => next_quote = q.id.0 + 1,
@@ -46,14 +47,14 @@ fn run(script: &[(u8, u64, u64, u64, u8)]) -> Exercised {
             Err(_) => seen.rejects += 1,
             _ => {}
         }
-        for (_, e) in x.last_events() {
+        for (_, e) in applied.events {
             match e {
                 exsim::engine::Event::Fill { .. } => seen.fills += 1,
                 exsim::engine::Event::Rest { .. } => seen.rests += 1,
                 _ => {}
             }
         }
-        if auditor.observe(&x, &cmd, &outcome) > 0 {
+        if auditor.observe(&cmd, &applied) > 0 {
             panic!("after command {i} {cmd:?} -> {outcome:?}: {:#?}", auditor.violations());
         }
     }
@@ -99,21 +100,34 @@ fn the_auditor_catches_lies() {
     let mut x = Exchange::new(&cfg).unwrap();
     let mut auditor = Auditor::new(&x);
     // A deposit the exchange rejected, reported as accepted: conservation breaks.
-    let c = Command::Deposit { user: UserId(9), asset: AssetId(1), amount: 5 };
-    let _ = x.apply(1, &c);
-    auditor.observe(&x, &c, &Ok(Ack::Posted));
+    let c = Command::deposit(UserId(9), AssetId(1), 5);
+    let mut applied = x.apply(1, &c);
+    applied.result = Ok(Ack::Posted);
+    auditor.observe(&c, &applied);
     assert_eq!(auditor.violations().last().map(|v| v.invariant), Some(Invariant::Conservation));
+
+    // A command that hides the journal entry it appended: journal_complete breaks.
+    let mut x = Exchange::new(&cfg).unwrap();
+    let mut auditor = Auditor::new(&x);
+    let c = Command::open_account();
+    assert_eq!(auditor.observe(&c, &x.apply(1, &c)), 0);
+    let c = Command::deposit(UserId(1), AssetId(1), 5);
+    let mut applied = x.apply(2, &c);
+    assert_eq!(applied.entries, 0..1);
+    applied.entries = 1..1;
+    assert!(auditor.observe(&c, &applied) > 0);
+    assert_eq!(auditor.violations().last().map(|v| v.invariant), Some(Invariant::JournalComplete));
 
     // A quote reported filled on terms other than those issued: quote_honored breaks.
     let mut x = Exchange::new(&cfg).unwrap();
     let mut auditor = Auditor::new(&x);
     let user = UserId(1);
     for (t, c) in [
-        Command::OpenAccount,
-        Command::Deposit { user: UserId::HOUSE, asset: AssetId(0), amount: 100_000_000 },
-        Command::Deposit { user, asset: AssetId(0), amount: 100_000_000 },
-        Command::Deposit { user, asset: AssetId(1), amount: 100_000_000 },
-        Command::Place(NewOrder {
+        Command::open_account(),
+        Command::deposit(UserId::HOUSE, AssetId(0), 100_000_000),
+        Command::deposit(user, AssetId(0), 100_000_000),
+        Command::deposit(user, AssetId(1), 100_000_000),
+        Command::place(NewOrder {
             user,
             market: MarketId(0),
             side: Side::Sell,
@@ -121,19 +135,20 @@ fn the_auditor_catches_lies() {
             kind: OrderKind::Limit { price: Price(100), tif: Tif::Gtc },
             stp: Stp::default(),
         }),
-        Command::RequestQuote { user, market: MarketId(0), side: Side::Buy, qty: Qty(1) },
+        Command::request_quote(user, MarketId(0), Side::Buy, Qty(1)),
     ]
     .iter()
     .enumerate()
     {
-        let r = x.apply(t as u64, c);
-        assert_eq!(auditor.observe(&x, c, &r), 0);
+        let applied = x.apply(t as u64, c);
+        assert_eq!(auditor.observe(c, &applied), 0);
     }
-    let c = Command::AcceptQuote { user, quote: QuoteId(1) };
-    let r = x.apply(9, &c).unwrap();
-    let Ack::QuoteFilled(q) = r else { panic!("{r:?}") };
+    let c = Command::accept_quote(user, QuoteId(1));
+    let mut applied = x.apply(9, &c);
+    let Ok(Ack::QuoteFilled(q)) = applied.result else { panic!("{:?}", applied.result) };
     let lie = Quote { price: Price(q.price.0 - 1), ..q };
-    auditor.observe(&x, &c, &Ok(Ack::QuoteFilled(lie)));
+    applied.result = Ok(Ack::QuoteFilled(lie));
+    auditor.observe(&c, &applied);
     assert_eq!(auditor.violations().last().map(|v| v.invariant), Some(Invariant::QuoteHonored));
     assert_eq!(x.engine(MarketId(0)).len(), 1);
 }

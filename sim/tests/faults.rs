@@ -54,7 +54,7 @@ impl Audited {
         let auditor = Auditor::new(&x);
         let mut run = Audited { x, auditor, now: 0 };
         for _ in 1..USERS {
-            run.apply(Command::OpenAccount).unwrap();
+            run.apply(Command::open_account()).unwrap();
         }
         run
     }
@@ -62,9 +62,9 @@ impl Audited {
     /// Applies `command` one nanosecond after the last and shows it to the auditor.
     fn apply(&mut self, command: Command) -> Result<Ack, Reject> {
         self.now += 1;
-        let outcome = self.x.apply(self.now, &command);
-        self.auditor.observe(&self.x, &command, &outcome);
-        outcome
+        let applied = self.x.apply(self.now, &command);
+        self.auditor.observe(&command, &applied);
+        applied.result
     }
 
     /// The invariants the auditor found broken so far.
@@ -85,7 +85,7 @@ impl Audited {
 }
 
 fn limit(user: UserId, side: Side, price: u64, qty: u64, tif: Tif) -> Command {
-    Command::Place(NewOrder {
+    Command::place(NewOrder {
         user,
         market: M,
         side,
@@ -103,8 +103,8 @@ fn gtc(user: UserId, side: Side, price: u64, qty: u64) -> Command {
 fn funding() -> Vec<Command> {
     let mut commands = Vec::new();
     for user in [HOUSE, A, B, C] {
-        commands.push(Command::Deposit { user, asset: BTC, amount: 1_000_000_000 });
-        commands.push(Command::Deposit { user, asset: USD, amount: 10_000_000 });
+        commands.push(Command::deposit(user, BTC, 1_000_000_000));
+        commands.push(Command::deposit(user, USD, 10_000_000));
     }
     commands
 }
@@ -134,9 +134,9 @@ fn trigger(fault: Fault) -> Vec<Command> {
         // must deliver exactly 3 lots at the quoted price (the book now holds only 1).
         Fault::QuoteReprice => vec![
             gtc(B, Side::Sell, 100, 5),
-            Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(3) },
+            Command::request_quote(A, M, Side::Buy, Qty(3)),
             gtc(C, Side::Buy, 100, 4),
-            Command::AcceptQuote { user: A, quote: QuoteId(1) },
+            Command::accept_quote(A, QuoteId(1)),
         ],
         // B's orders are partially filled, then cancelled, reduced by a replace, mass-cancelled
         // (with one never filled): each must release its open reservation once.
@@ -145,11 +145,11 @@ fn trigger(fault: Fault) -> Vec<Command> {
             gtc(B, Side::Sell, 101, 5),
             gtc(B, Side::Sell, 102, 5),
             gtc(A, Side::Buy, 100, 2),
-            Command::Cancel { user: B, order: OrderId(1) },
+            Command::cancel(B, OrderId(1)),
             gtc(A, Side::Buy, 101, 1),
-            Command::Replace { user: B, order: OrderId(2), price: Price(101), qty: Qty(2) },
+            Command::replace(B, OrderId(2), Price(101), Qty(2)),
             gtc(A, Side::Buy, 102, 1),
-            Command::MassCancel { user: B, market: None },
+            Command::mass_cancel(B, None),
         ],
         // One lot at 101: a notional of 1.01 USD, whose 7 bps maker fee is 0.0707 cents.
         Fault::FeeRoundingMints => vec![gtc(B, Side::Sell, 101, 1), gtc(A, Side::Buy, 101, 1)],
@@ -233,7 +233,7 @@ fn each_fault_does_exactly_its_bug() {
     // and the exchange still answered QuoteFilled with the quoted terms.
     let mut on = run_script(FaultSet::NONE.with(Fault::QuoteReprice), &trigger(Fault::QuoteReprice)[..11]);
     let before = on.x.ledger().balance(Account::Available(A), BTC);
-    let ack = on.apply(Command::AcceptQuote { user: A, quote: QuoteId(1) }).unwrap();
+    let ack = on.apply(Command::accept_quote(A, QuoteId(1))).unwrap();
     assert!(matches!(ack, Ack::QuoteFilled(q) if q.qty == Qty(3)), "{ack:?}");
     assert_eq!(on.x.ledger().balance(Account::Available(A), BTC) - before, 1_000_000 - 2_500);
     // The book, not the house, is the counterparty: a house with no inventory, which must refuse
@@ -241,14 +241,14 @@ fn each_fault_does_exactly_its_bug() {
     for (faults, expected) in [(FaultSet::NONE, false), (FaultSet::NONE.with(Fault::QuoteReprice), true)] {
         let mut run = Audited::new(faults);
         for c in [
-            Command::Deposit { user: A, asset: USD, amount: 10_000_000 },
-            Command::Deposit { user: B, asset: BTC, amount: 1_000_000_000 },
+            Command::deposit(A, USD, 10_000_000),
+            Command::deposit(B, BTC, 1_000_000_000),
             gtc(B, Side::Sell, 100, 5),
-            Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(3) },
+            Command::request_quote(A, M, Side::Buy, Qty(3)),
         ] {
             run.apply(c).unwrap();
         }
-        let outcome = run.apply(Command::AcceptQuote { user: A, quote: QuoteId(1) });
+        let outcome = run.apply(Command::accept_quote(A, QuoteId(1)));
         assert_eq!(outcome.is_ok(), expected, "{outcome:?}");
         assert_eq!(outcome.is_err(), outcome == Err(Reject::CannotHonor));
         assert_eq!(run.broken().contains(&Invariant::QuoteHonored), expected);
@@ -437,7 +437,7 @@ fn extreme_values_with_all_faults_never_panic() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut x = Exchange::new(&config(all)).unwrap();
         for _ in 1..USERS {
-            x.apply(0, &Command::OpenAccount).unwrap();
+            x.apply(0, &Command::open_account()).result.unwrap();
         }
         let mut next_order = 1u64;
         for t in 0..400u64 {
@@ -454,11 +454,9 @@ fn extreme_values_with_all_faults_never_panic() {
             let order = OrderId(rng.gen_range(1..next_order + 1));
             let tif = [Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::PostOnly][rng.gen_range(0..4)];
             let cmd = match rng.gen_range(0..12) {
-                0 | 1 => Command::Deposit { user, asset: AssetId(rng.gen_range(0..3)), amount: big },
-                2 => {
-                    Command::Withdraw { user, asset: AssetId(rng.gen_range(0..3)), amount: big >> rng.gen_range(0..4) }
-                }
-                3..=5 => Command::Place(NewOrder {
+                0 | 1 => Command::deposit(user, AssetId(rng.gen_range(0..3)), big),
+                2 => Command::withdraw(user, AssetId(rng.gen_range(0..3)), big >> rng.gen_range(0..4)),
+                3..=5 => Command::place(NewOrder {
                     user,
                     market,
                     side,
@@ -466,7 +464,7 @@ fn extreme_values_with_all_faults_never_panic() {
                     kind: OrderKind::Limit { price, tif },
                     stp: Stp::Decrement,
                 }),
-                6 => Command::Place(NewOrder {
+                6 => Command::place(NewOrder {
                     user,
                     market,
                     side,
@@ -474,19 +472,20 @@ fn extreme_values_with_all_faults_never_panic() {
                     kind: OrderKind::Market,
                     stp: Stp::CancelOldest,
                 }),
-                7 => Command::Cancel { user, order },
-                8 => Command::Replace { user, order, price, qty },
-                9 => Command::MassCancel { user, market: None },
-                10 => Command::RequestQuote { user, market, side, qty },
-                _ => Command::AcceptQuote { user, quote: QuoteId(rng.gen_range(1..8)) },
+                7 => Command::cancel(user, order),
+                8 => Command::replace(user, order, price, qty),
+                9 => Command::mass_cancel(user, None),
+                10 => Command::request_quote(user, market, side, qty),
+                _ => Command::accept_quote(user, QuoteId(rng.gen_range(1..8))),
             };
-            match x.apply(t, &cmd) {
+            let applied = x.apply(t, &cmd);
+            fills += applied.events.iter().filter(|(_, e)| matches!(e, Event::Fill { .. })).count() as u64;
+            match applied.result {
                 Ok(Ack::Order { id, .. }) => next_order = id.0 + 1,
                 Ok(Ack::QuoteFilled(_)) => quotes_filled += 1,
                 Err(Reject::Overflow) => overflows += 1,
                 _ => {}
             }
-            fills += x.last_events().iter().filter(|(_, e)| matches!(e, Event::Fill { .. })).count() as u64;
         }
         negative_holds +=
             x.ledger().balances().filter(|(a, _, b)| matches!(a, Account::Held(_)) && *b < 0).count() as u64;

@@ -75,19 +75,17 @@ fn the_auditor_forgets_quotes_once_they_expire() {
     let mut auditor = Auditor::new(&x);
     let mut now = 0;
     let apply = |x: &mut Exchange, auditor: &mut Auditor, now: u64, command: Command| {
-        let outcome = x.apply(now, &command);
-        assert_eq!(auditor.observe(x, &command, &outcome), 0, "{command:?} -> {outcome:?}");
-        outcome
+        let applied = x.apply(now, &command);
+        assert_eq!(auditor.observe(&command, &applied), 0, "{command:?} -> {applied:?}");
+        applied.result
     };
     for _ in 1..USERS {
-        apply(&mut x, &mut auditor, 0, Command::OpenAccount).unwrap();
+        apply(&mut x, &mut auditor, 0, Command::open_account()).unwrap();
     }
     let (seller, buyer) = (UserId(1), UserId(2));
-    apply(&mut x, &mut auditor, 0, Command::Deposit { user: seller, asset: AssetId(0), amount: 1_000_000_000 })
-        .unwrap();
-    apply(&mut x, &mut auditor, 0, Command::Deposit { user: buyer, asset: AssetId(1), amount: 1_000_000_000 }).unwrap();
-    apply(&mut x, &mut auditor, 0, Command::Deposit { user: UserId::HOUSE, asset: AssetId(0), amount: 1_000_000_000 })
-        .unwrap();
+    apply(&mut x, &mut auditor, 0, Command::deposit(seller, AssetId(0), 1_000_000_000)).unwrap();
+    apply(&mut x, &mut auditor, 0, Command::deposit(buyer, AssetId(1), 1_000_000_000)).unwrap();
+    apply(&mut x, &mut auditor, 0, Command::deposit(UserId::HOUSE, AssetId(0), 1_000_000_000)).unwrap();
     let sell = NewOrder {
         user: seller,
         market: MarketId(0),
@@ -96,14 +94,14 @@ fn the_auditor_forgets_quotes_once_they_expire() {
         kind: OrderKind::Limit { price: Price(100), tif: Tif::Gtc },
         stp: Stp::CancelNewest,
     };
-    apply(&mut x, &mut auditor, 0, Command::Place(sell)).unwrap();
+    apply(&mut x, &mut auditor, 0, Command::place(sell)).unwrap();
     let mut most = 0;
     for i in 0..2_000u64 {
         now += 100;
-        let request = Command::RequestQuote { user: buyer, market: MarketId(0), side: Side::Buy, qty: Qty(1) };
+        let request = Command::request_quote(buyer, MarketId(0), Side::Buy, Qty(1));
         let Ok(Ack::Quote(q)) = apply(&mut x, &mut auditor, now, request) else { panic!("quote {i} refused") };
         if i % 10 == 0 {
-            apply(&mut x, &mut auditor, now + 1, Command::AcceptQuote { user: buyer, quote: q.id }).unwrap();
+            apply(&mut x, &mut auditor, now + 1, Command::accept_quote(buyer, q.id)).unwrap();
             now += 1;
         }
         most = most.max(auditor.retained());

@@ -11,7 +11,7 @@ use super::observation::{Inspect, Observation};
 use super::shadow_book::{ShadowBook, TakerRules};
 use crate::catalog::Invariant;
 use crate::engine::{Event, Tif};
-use crate::exchange::{Ack, Command, OrderKind};
+use crate::exchange::{Ack, Command, OrderKind, TradingCommand};
 use crate::ledger::UserId;
 use crate::units::{MarketId, Side};
 
@@ -34,7 +34,7 @@ impl Checker for BookChecker {
 
     fn observe(&mut self, obs: &Observation<'_>, found: &mut Found) {
         let rules = match (*obs.command, obs.result) {
-            (Command::Place(order), Ok(Ack::Order { id, .. })) => {
+            (Command::Trading(TradingCommand::Place(order)), Ok(Ack::Order { id, .. })) => {
                 found.exercise(Invariant::BookUncrossed);
                 let taker_tif = match order.kind {
                     OrderKind::Limit { tif, .. } => tif != Tif::Gtc,

@@ -9,7 +9,7 @@
 use super::checker::{Checker, Found};
 use super::observation::Observation;
 use crate::catalog::Invariant;
-use crate::exchange::Command;
+use crate::exchange::{Command, FundsCommand};
 use crate::ledger::Account;
 
 /// See the module docs.
@@ -45,12 +45,12 @@ impl Checker for Conservation {
         }
         if obs.result.is_ok() {
             match *obs.command {
-                Command::Deposit { asset, amount, .. } => {
+                Command::Funds(FundsCommand::Deposit { asset, amount, .. }) => {
                     if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
                         *n += amount;
                     }
                 }
-                Command::Withdraw { asset, amount, .. } => {
+                Command::Funds(FundsCommand::Withdraw { asset, amount, .. }) => {
                     if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
                         *n -= amount;
                     }

@@ -24,15 +24,10 @@ pub(super) struct LedgerChecker {
     touched: Vec<(Account, AssetId)>,
 }
 
-/// The shadow's key: the account's own code (not the ledger's encoding) and the asset.
+/// The shadow's key: the account's index in the ledger's account-kind table (the one table of
+/// kinds both the ledger and the auditor read) and the asset.
 fn account_key(account: Account, asset: AssetId) -> u64 {
-    let code = match account {
-        Account::World => 0,
-        Account::Fees => 1,
-        Account::Available(u) => 2 + 2 * u64::from(u.0),
-        Account::Held(u) => 3 + 2 * u64::from(u.0),
-    };
-    (code << 16) | u64::from(asset.0)
+    ((account.index() as u64) << 16) | u64::from(asset.0)
 }
 
 impl Checker for LedgerChecker {

@@ -49,7 +49,7 @@ pub use findings::{Findings, Stamp, Violation, KEPT_MAX};
 pub use observation::{Inspect, Observation};
 
 use crate::engine::MatchingEngine;
-use crate::exchange::{Ack, Command, Exchange, Reject};
+use crate::exchange::{Applied, Command, Exchange};
 
 /// The auditor. Feed it every command and outcome in order with [`Auditor::observe`].
 #[derive(Debug)]
@@ -140,26 +140,29 @@ impl Auditor {
         self.findings.exercise_bits(1 << invariant as u32);
     }
 
-    /// Checks the exchange after it answered `outcome` to `command`, stamped with the exchange's
-    /// own command number and time. Returns how many new violations were found.
-    pub fn observe<E: MatchingEngine>(
-        &mut self,
-        x: &Exchange<E>,
-        command: &Command,
-        outcome: &Result<Ack, Reject>,
-    ) -> usize {
-        self.observe_at(x, command, outcome, Stamp { seq: x.seq(), time_ns: x.now_ns() })
+    /// Checks `command` as the exchange applied it (its result and effects, [`Applied`]), stamped
+    /// with the exchange's own command number and time. Returns how many new violations were found.
+    pub fn observe<E: MatchingEngine>(&mut self, command: &Command, applied: &Applied<'_, E>) -> usize {
+        self.observe_at(command, applied, Stamp { seq: applied.seq(), time_ns: applied.now_ns() })
     }
 
     /// [`Auditor::observe`] with the simulator's stamp.
-    pub fn observe_at<E: MatchingEngine>(
-        &mut self,
-        x: &Exchange<E>,
-        command: &Command,
-        outcome: &Result<Ack, Reject>,
-        at: Stamp,
-    ) -> usize {
-        let obs = Observation::after(x, command, outcome, self.journal_seen);
+    pub fn observe_at<E: MatchingEngine>(&mut self, command: &Command, applied: &Applied<'_, E>, at: Stamp) -> usize {
+        let mut obs = Observation::of(command, applied);
+        // The entries the command says it appended must be exactly the ones the journal gained
+        // since the auditor last looked: none appended outside a command, none claimed twice. The
+        // checkers are shown what the journal really gained, so nothing escapes them either way.
+        let journal_len = applied.exchange().ledger().journal().len();
+        if obs.entries != (self.journal_seen..journal_len) {
+            self.found.push((
+                Invariant::JournalComplete,
+                format!(
+                    "command {command:?} reports journal entries {:?}, but the journal went from {} to {journal_len}",
+                    obs.entries, self.journal_seen
+                ),
+            ));
+            obs.entries = self.journal_seen..journal_len;
+        }
         self.check(&obs, at)
     }
 
@@ -261,20 +264,20 @@ mod tests {
                 for i in 1..USERS + 160 {
                     // Open the customers' accounts first, then random commands.
                     let command = if i < USERS {
-                        Command::OpenAccount
+                        Command::open_account()
                     } else {
                         decode(rng.gen(), rng.gen(), rng.gen(), rng.gen(), next_order, next_quote)
                     };
                     now += 7;
-                    let outcome = x.apply(now, &command);
-                    match outcome {
-                        Ok(Ack::Order { id, .. }) => next_order = id.0 + 1,
-                        Ok(Ack::Quote(q)) => next_quote = q.id.0 + 1,
+                    let applied = x.apply(now, &command);
+                    match applied.result {
+                        Ok(crate::exchange::Ack::Order { id, .. }) => next_order = id.0 + 1,
+                        Ok(crate::exchange::Ack::Quote(q)) => next_quote = q.id.0 + 1,
                         _ => {}
                     }
-                    full.observe(&x, &command, &outcome);
+                    full.observe(&command, &applied);
                     for solo in &mut solos {
-                        solo.observe(&x, &command, &outcome);
+                        solo.observe(&command, &applied);
                     }
                     if !full.violations().is_empty() {
                         break;

@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use crate::engine::{Event, MatchingEngine};
-use crate::exchange::{Ack, Command, Exchange, Reject};
+use crate::exchange::{Ack, Applied, Command, Exchange, Reject};
 use crate::ledger::{Entry, Ledger, UserId};
 use crate::units::{Asset, Market, MarketId};
 
@@ -70,22 +70,17 @@ pub struct Observation<'a> {
 }
 
 impl<'a> Observation<'a> {
-    /// The observation of `command` answered `result` by `x`, whose journal held `journal_seen`
-    /// entries before it.
-    pub fn after<E: MatchingEngine>(
-        x: &'a Exchange<E>,
-        command: &'a Command,
-        result: &'a Result<Ack, Reject>,
-        journal_seen: usize,
-    ) -> Observation<'a> {
+    /// The observation of `command` as the exchange applied it: its result and effects, taken from
+    /// the [`Applied`] outcome, not re-read from the exchange.
+    pub fn of<E: MatchingEngine>(command: &'a Command, applied: &'a Applied<'a, E>) -> Observation<'a> {
         Observation {
-            seq: x.seq(),
-            now_ns: x.now_ns(),
+            seq: applied.seq(),
+            now_ns: applied.now_ns(),
             command,
-            result,
-            events: x.last_events(),
-            entries: journal_seen..x.ledger().journal().len(),
-            state: x,
+            result: &applied.result,
+            events: applied.events,
+            entries: applied.entries.clone(),
+            state: applied.exchange(),
         }
     }
 
@@ -97,17 +92,7 @@ impl<'a> Observation<'a> {
 
     /// The user the command acts for (the house for commands without one).
     pub fn user(&self) -> UserId {
-        match *self.command {
-            Command::OpenAccount => UserId::HOUSE,
-            Command::Deposit { user, .. }
-            | Command::Withdraw { user, .. }
-            | Command::Cancel { user, .. }
-            | Command::Replace { user, .. }
-            | Command::MassCancel { user, .. }
-            | Command::RequestQuote { user, .. }
-            | Command::AcceptQuote { user, .. } => user,
-            Command::Place(order) => order.user,
-        }
+        self.command.user().unwrap_or(UserId::HOUSE)
     }
 
     /// The engine events grouped by market, in order: each group is one market's consecutive

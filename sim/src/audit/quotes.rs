@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use super::checker::{Checker, Found};
 use super::observation::Observation;
 use crate::catalog::Invariant;
-use crate::exchange::{Ack, Command, Quote, QuoteId};
+use crate::exchange::{Ack, Command, Quote, QuoteId, TradingCommand};
 use crate::ledger::Account;
 use crate::units::decimal::minor_unit;
 use crate::units::{AssetId, Side};
@@ -35,7 +35,7 @@ impl Checker for Quotes {
     }
 
     fn observe(&mut self, obs: &Observation<'_>, found: &mut Found) {
-        if matches!(obs.command, Command::AcceptQuote { .. }) {
+        if matches!(obs.command, Command::Trading(TradingCommand::AcceptQuote { .. })) {
             found.exercise(Invariant::QuoteHonored);
         }
         // Forget the quotes that can no longer be accepted: expired at the command's time.
@@ -50,7 +50,7 @@ impl Checker for Quotes {
             (_, Ok(Ack::Quote(q))) => {
                 self.open.insert(q.id, *q);
             }
-            (Command::AcceptQuote { user, quote }, Ok(Ack::QuoteFilled(filled))) => {
+            (Command::Trading(TradingCommand::AcceptQuote { user, quote }), Ok(Ack::QuoteFilled(filled))) => {
                 let Some(issued) = self.open.remove(quote) else {
                     let why = if quote.0 <= self.expired_to {
                         "but was no longer open (expired, or already filled)"

@@ -1,4 +1,5 @@
-//! The reference exchange: a pure state machine, `apply(now, command) -> outcome`.
+//! The reference exchange: a pure state machine, `apply(now, command) -> applied` (the result and
+//! every effect of the command, [`Applied`]).
 //!
 //! It reads no clock (time is an argument), draws no random number and does no I/O. It owns one
 //! matching engine per market, the ledger, the open orders' reservations and the RFQ quotes.
@@ -38,12 +39,14 @@
 //! checks — every entry goes through the checked [`Ledger::commit`], and a refusal is a bug and
 //! panics.
 
+mod applied;
 mod command;
 mod orders;
 mod quotes;
 mod reject;
 
-pub use command::{Ack, Command, NewOrder, OrderKind, Quote, QuoteId};
+pub use applied::{Applied, Intent};
+pub use command::{Ack, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Quote, QuoteId, TradingCommand};
 pub use reject::Reject;
 
 use std::collections::BTreeMap;
@@ -120,8 +123,10 @@ pub struct Exchange<E: MatchingEngine = Book> {
     now_ns: u64,
     /// Scratch: one engine call's events.
     events: Vec<Event>,
-    /// The last command's engine events, with their market.
-    last_events: Vec<(MarketId, Event)>,
+    /// The current command's engine events, with their market (an effect, see [`Applied`]).
+    command_events: Vec<(MarketId, Event)>,
+    /// The current command's outbound intents (an effect, see [`Applied`]).
+    intents: Vec<Intent>,
     /// Scratch: the entry being built.
     postings: Draft,
     /// Scratch: what a fault path adds to the entry being built (empty unless a fault fired).
@@ -185,31 +190,50 @@ impl<E: MatchingEngine> Exchange<E> {
             seq: 0,
             now_ns: 0,
             events: Vec::with_capacity(64),
-            last_events: Vec::with_capacity(64),
+            command_events: Vec::with_capacity(64),
+            intents: Vec::new(),
             postings: Draft::with_capacity(32),
             fault_postings: Draft::with_capacity(0),
             faults: config.faults,
         })
     }
 
-    /// Applies one command at time `now_ns`. A rejection changes nothing but the command count.
-    pub fn apply(&mut self, now_ns: u64, command: &Command) -> Result<Ack, Reject> {
+    /// Applies one command at time `now_ns`: its result and every effect it had ([`Applied`]).
+    /// A rejection changes nothing but the command count, and has no effects (asserted).
+    pub fn apply(&mut self, now_ns: u64, command: &Command) -> Applied<'_, E> {
+        let first_entry = self.ledger.journal().len();
+        let result = self.dispatch(now_ns, command);
+        let entries = first_entry..self.ledger.journal().len();
+        assert!(
+            result.is_ok() || (entries.is_empty() && self.command_events.is_empty() && self.intents.is_empty()),
+            "command {} was rejected ({result:?}) but had effects",
+            self.seq
+        );
+        Applied::new(result, &self.command_events, entries, &self.intents, self)
+    }
+
+    fn dispatch(&mut self, now_ns: u64, command: &Command) -> Result<Ack, Reject> {
         self.seq += 1;
-        self.last_events.clear();
+        self.command_events.clear();
+        self.intents.clear();
         if now_ns < self.now_ns {
             return Err(Reject::TimeRegressed);
         }
         self.now_ns = now_ns;
         match *command {
-            Command::OpenAccount => Ok(Ack::Account(self.ledger.open_user())),
-            Command::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
-            Command::Withdraw { user, asset, amount } => self.withdraw(user, asset, amount),
-            Command::Place(order) => self.place(&order),
-            Command::Cancel { user, order } => self.cancel(user, order),
-            Command::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
-            Command::MassCancel { user, market } => self.mass_cancel(user, market),
-            Command::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
-            Command::AcceptQuote { user, quote } => self.accept_quote(user, quote),
+            Command::Identity(IdentityCommand::OpenAccount) => Ok(Ack::Account(self.ledger.open_user())),
+            Command::Funds(c) => match c {
+                FundsCommand::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
+                FundsCommand::Withdraw { user, asset, amount } => self.withdraw(user, asset, amount),
+            },
+            Command::Trading(c) => match c {
+                TradingCommand::Place(order) => self.place(&order),
+                TradingCommand::Cancel { user, order } => self.cancel(user, order),
+                TradingCommand::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
+                TradingCommand::MassCancel { user, market } => self.mass_cancel(user, market),
+                TradingCommand::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
+                TradingCommand::AcceptQuote { user, quote } => self.accept_quote(user, quote),
+            },
         }
     }
 
@@ -349,11 +373,6 @@ impl<E: MatchingEngine> Exchange<E> {
     /// An outstanding quote.
     pub fn quote(&self, id: QuoteId) -> Option<&Quote> {
         self.quotes.get(&id)
-    }
-
-    /// The engine events of the last command, in order, with their market.
-    pub fn last_events(&self) -> &[(MarketId, Event)] {
-        &self.last_events
     }
 
     /// Commands applied so far (accepted or rejected).

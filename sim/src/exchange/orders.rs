@@ -279,7 +279,7 @@ impl<E: MatchingEngine> Exchange<E> {
         let fees = market.fees();
         for i in 0..self.events.len() {
             let event = self.events[i];
-            self.last_events.push((market_id, event));
+            self.command_events.push((market_id, event));
             match event {
                 Event::Fill { maker, taker: taker_id, price, qty } => {
                     let t = taker.as_deref_mut().expect("fills have a taker");

@@ -34,13 +34,13 @@ fn config() -> ExchangeConfig {
 fn exchange() -> Exchange {
     let mut x = Exchange::new(&config()).unwrap();
     for _ in 0..2 {
-        x.apply(0, &Command::OpenAccount).unwrap();
+        x.apply(0, &Command::open_account()).result.unwrap();
     }
     x
 }
 
 fn limit(user: UserId, side: Side, price: u64, qty: u64, tif: Tif) -> Command {
-    Command::Place(NewOrder {
+    Command::place(NewOrder {
         user,
         market: M,
         side,
@@ -51,7 +51,7 @@ fn limit(user: UserId, side: Side, price: u64, qty: u64, tif: Tif) -> Command {
 }
 
 fn deposit(user: UserId, asset: AssetId, amount: Minor) -> Command {
-    Command::Deposit { user, asset, amount }
+    Command::deposit(user, asset, amount)
 }
 
 fn bal(x: &Exchange, account: Account, asset: AssetId) -> Minor {
@@ -62,7 +62,7 @@ fn bal(x: &Exchange, account: Account, asset: AssetId) -> Minor {
 fn run(x: &mut Exchange, rows: &[(Command, Result<Ack, Reject>)]) {
     for (i, (command, expected)) in rows.iter().enumerate() {
         let before = x.ledger().journal().len();
-        let got = x.apply(x.now_ns() + 1, command);
+        let got = x.apply(x.now_ns() + 1, command).result;
         assert_eq!(&got, expected, "row {i}: {command:?}");
         if got.is_err() {
             assert_eq!(x.ledger().journal().len(), before, "row {i}: a rejection posted");
@@ -102,6 +102,30 @@ fn a_trade_moves_funds_and_fees_exactly() {
     assert_eq!(x.open_order(OrderId(1)).unwrap().open, Qty(20));
 }
 
+/// `apply` publishes what the command did: a trade's events and its one journal entry, exactly;
+/// a rejection, nothing.
+#[test]
+fn apply_publishes_its_effects() {
+    let mut x = exchange();
+    run(&mut x, &[(deposit(A, USD, 1_000_000), Ok(Ack::Posted)), (deposit(B, BTC, 100_000_000), Ok(Ack::Posted))]);
+    let applied = x.apply(10, &limit(B, Side::Sell, 30_000, 50, Tif::Gtc));
+    assert_eq!((applied.events.len(), applied.entries.clone()), (1, 2..3), "{applied:?}");
+    assert!(matches!(applied.events[0], (M, Event::Rest { id: OrderId(1), .. })), "{applied:?}");
+    let applied = x.apply(11, &limit(A, Side::Buy, 30_100, 30, Tif::Gtc));
+    assert_eq!(applied.result, Ok(Ack::Order { id: OrderId(2), filled: Qty(30), open: Qty(0) }));
+    let fill = Event::Fill { maker: OrderId(1), taker: OrderId(2), price: Price(30_000), qty: Qty(30) };
+    assert_eq!(applied.events, &[(M, fill)]);
+    assert_eq!(applied.entries, 3..4);
+    let entry: Vec<Posting> = applied.journal_entries().flat_map(|e| e.postings()).collect();
+    assert!(entry.contains(&Posting { account: Account::Fees, asset: USD, delta: 900 }), "{entry:?}");
+    assert_eq!(applied.journal_entries().map(|e| e.cause.kind).collect::<Vec<_>>(), [CauseKind::Order]);
+    assert!(applied.intents.is_empty());
+    let applied = x.apply(12, &Command::cancel(A, OrderId(1)));
+    assert_eq!(applied.result, Err(Reject::NotOwner));
+    assert!(applied.events.is_empty() && applied.entries.is_empty() && applied.intents.is_empty());
+    assert_eq!(x.ledger().journal().len(), 4);
+}
+
 #[test]
 fn rejections_change_nothing() {
     let mut x = exchange();
@@ -116,7 +140,7 @@ fn rejections_change_nothing() {
             (deposit(A, USD, Minor::MAX), Err(Reject::Overflow)),
             (deposit(A, USD, AMOUNT_MAX), Err(Reject::Overflow)),
             (deposit(A, USD, AMOUNT_MAX - 100 + 1), Err(Reject::Overflow)),
-            (Command::Withdraw { user: A, asset: USD, amount: 101 }, Err(Reject::InsufficientFunds)),
+            (Command::withdraw(A, USD, 101), Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 2, 51, Tif::Gtc), Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 0, 1, Tif::Gtc), Err(Reject::InvalidPrice)),
             (limit(A, Side::Buy, 1, 0, Tif::Gtc), Err(Reject::InvalidQuantity)),
@@ -126,21 +150,18 @@ fn rejections_change_nothing() {
             (limit(A, Side::Buy, highest, u64::MAX, Tif::Gtc), Err(Reject::InsufficientFunds)),
             (limit(A, Side::Buy, 2, 50, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(50) })),
             (limit(B, Side::Sell, 2, 1, Tif::PostOnly), Err(Reject::InsufficientFunds)),
-            (Command::Cancel { user: B, order: OrderId(1) }, Err(Reject::NotOwner)),
-            (Command::Cancel { user: A, order: OrderId(5) }, Err(Reject::UnknownOrder)),
-            (
-                Command::Replace { user: A, order: OrderId(1), price: Price(3), qty: Qty(50) },
-                Err(Reject::InsufficientFunds),
-            ),
-            (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
-            (Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(1) }, Err(Reject::NoLiquidity)),
-            (Command::Cancel { user: A, order: OrderId(1) }, Ok(Ack::Cancelled { orders: 1 })),
-            (Command::Withdraw { user: A, asset: USD, amount: 100 }, Ok(Ack::Posted)),
+            (Command::cancel(B, OrderId(1)), Err(Reject::NotOwner)),
+            (Command::cancel(A, OrderId(5)), Err(Reject::UnknownOrder)),
+            (Command::replace(A, OrderId(1), Price(3), Qty(50)), Err(Reject::InsufficientFunds)),
+            (Command::accept_quote(A, QuoteId(1)), Err(Reject::UnknownQuote)),
+            (Command::request_quote(A, M, Side::Buy, Qty(1)), Err(Reject::NoLiquidity)),
+            (Command::cancel(A, OrderId(1)), Ok(Ack::Cancelled { orders: 1 })),
+            (Command::withdraw(A, USD, 100), Ok(Ack::Posted)),
         ],
     );
     assert_eq!(bal(&x, Account::Available(A), USD), 0);
     assert_eq!(bal(&x, Account::World, USD), 0);
-    assert!(x.apply(0, &Command::OpenAccount) == Err(Reject::TimeRegressed));
+    assert!(x.apply(0, &Command::open_account()).result == Err(Reject::TimeRegressed));
 }
 
 #[test]
@@ -157,7 +178,7 @@ fn holds_follow_resting_orders_through_replace_and_cancel() {
     run(
         &mut x,
         &[(
-            Command::Replace { user: A, order: OrderId(1), price: Price(100), qty: Qty(20) },
+            Command::replace(A, OrderId(1), Price(100), Qty(20)),
             Ok(Ack::Replaced { id: OrderId(1), filled: Qty(0), open: Qty(20) }),
         )],
     );
@@ -165,12 +186,12 @@ fn holds_follow_resting_orders_through_replace_and_cancel() {
     run(
         &mut x,
         &[(
-            Command::Replace { user: A, order: OrderId(1), price: Price(90), qty: Qty(100) },
+            Command::replace(A, OrderId(1), Price(90), Qty(100)),
             Ok(Ack::Replaced { id: OrderId(1), filled: Qty(0), open: Qty(100) }),
         )],
     );
     assert_eq!(bal(&x, Account::Held(A), USD), 9_000);
-    run(&mut x, &[(Command::MassCancel { user: A, market: None }, Ok(Ack::Cancelled { orders: 1 }))]);
+    run(&mut x, &[(Command::mass_cancel(A, None), Ok(Ack::Cancelled { orders: 1 }))]);
     assert_eq!(bal(&x, Account::Held(A), USD), 0);
     assert_eq!(bal(&x, Account::Available(A), USD), 10_000);
 }
@@ -203,7 +224,7 @@ fn market_orders_spend_within_funds_and_never_rest() {
             (limit(B, Side::Sell, 20, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(2), filled: Qty(0), open: Qty(10) })),
             // 250 cents buys 10 lots at 10 (100) and 7 lots at 20 (140).
             (
-                Command::Place(NewOrder {
+                Command::place(NewOrder {
                     user: A,
                     market: M,
                     side: Side::Buy,
@@ -214,7 +235,7 @@ fn market_orders_spend_within_funds_and_never_rest() {
                 Ok(Ack::Order { id: OrderId(3), filled: Qty(17), open: Qty(0) }),
             ),
             (
-                Command::Place(NewOrder {
+                Command::place(NewOrder {
                     user: A,
                     market: M,
                     side: Side::Buy,
@@ -226,7 +247,7 @@ fn market_orders_spend_within_funds_and_never_rest() {
             ),
             // 9 cents are there but buy nothing at 20: accepted, nothing filled, nothing kept.
             (
-                Command::Place(NewOrder {
+                Command::place(NewOrder {
                     user: A,
                     market: M,
                     side: Side::Buy,
@@ -272,18 +293,15 @@ fn quotes_are_honored_exactly_or_not_at_all() {
         price: Price(1_056),
         expires_at_ns: x.now_ns() + 1 + 1_000,
     };
-    run(
-        &mut x,
-        &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(20) }, Ok(Ack::Quote(expected)))],
-    );
+    run(&mut x, &[(Command::request_quote(A, M, Side::Buy, Qty(20)), Ok(Ack::Quote(expected)))]);
     // The book moves away; the quote still delivers its terms.
     run(
         &mut x,
         &[
-            (Command::Cancel { user: B, order: OrderId(1) }, Ok(Ack::Cancelled { orders: 1 })),
-            (Command::AcceptQuote { user: B, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
-            (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Ok(Ack::QuoteFilled(expected))),
-            (Command::AcceptQuote { user: A, quote: QuoteId(1) }, Err(Reject::UnknownQuote)),
+            (Command::cancel(B, OrderId(1)), Ok(Ack::Cancelled { orders: 1 })),
+            (Command::accept_quote(B, QuoteId(1)), Err(Reject::UnknownQuote)),
+            (Command::accept_quote(A, QuoteId(1)), Ok(Ack::QuoteFilled(expected))),
+            (Command::accept_quote(A, QuoteId(1)), Err(Reject::UnknownQuote)),
         ],
     );
     assert_eq!(bal(&x, Account::Available(A), USD), 1_000_000 - 1_056 * 20);
@@ -292,20 +310,14 @@ fn quotes_are_honored_exactly_or_not_at_all() {
     // Expiry: accepted at or after expires_at_ns is refused.
     let second =
         Quote { id: QuoteId(2), qty: Qty(10), price: Price(1_106), expires_at_ns: x.now_ns() + 1 + 1_000, ..expected };
-    run(
-        &mut x,
-        &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(second)))],
-    );
+    run(&mut x, &[(Command::request_quote(A, M, Side::Buy, Qty(10)), Ok(Ack::Quote(second)))]);
     let late = x.now_ns() + 1_000;
-    assert_eq!(x.apply(late, &Command::AcceptQuote { user: A, quote: QuoteId(2) }), Err(Reject::QuoteExpired));
+    assert_eq!(x.apply(late, &Command::accept_quote(A, QuoteId(2))).result, Err(Reject::QuoteExpired));
     // The house cannot deliver more than it has.
     let third = Quote { id: QuoteId(3), expires_at_ns: late + 1 + 1_000, ..second };
-    run(
-        &mut x,
-        &[(Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(10) }, Ok(Ack::Quote(third)))],
-    );
-    run(&mut x, &[(Command::Withdraw { user: HOUSE, asset: BTC, amount: 80_000_000 }, Ok(Ack::Posted))]);
-    run(&mut x, &[(Command::AcceptQuote { user: A, quote: QuoteId(3) }, Err(Reject::CannotHonor))]);
+    run(&mut x, &[(Command::request_quote(A, M, Side::Buy, Qty(10)), Ok(Ack::Quote(third)))]);
+    run(&mut x, &[(Command::withdraw(HOUSE, BTC, 80_000_000), Ok(Ack::Posted))]);
+    run(&mut x, &[(Command::accept_quote(A, QuoteId(3)), Err(Reject::CannotHonor))]);
     assert_eq!(bal(&x, Account::Available(A), BTC), 20_000_000);
 }
 
@@ -319,7 +331,7 @@ fn self_trade_prevention_releases_both_reservations() {
             (deposit(A, BTC, 10_000_000), Ok(Ack::Posted)),
             (limit(A, Side::Sell, 100, 10, Tif::Gtc), Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(10) })),
             (
-                Command::Place(NewOrder {
+                Command::place(NewOrder {
                     user: A,
                     market: M,
                     side: Side::Buy,
@@ -351,13 +363,10 @@ fn nothing_is_priced_above_the_highest_price() {
                 Ok(Ack::Order { id: OrderId(1), filled: Qty(0), open: Qty(2) }),
             ),
             // …but it cannot be moved above it,
-            (
-                Command::Replace { user: B, order: OrderId(1), price: Price(highest + 1), qty: Qty(2) },
-                Err(Reject::PriceTooHigh),
-            ),
+            (Command::replace(B, OrderId(1), Price(highest + 1), Qty(2)), Err(Reject::PriceTooHigh)),
             (limit(B, Side::Sell, highest + 1, 1, Tif::Gtc), Err(Reject::PriceTooHigh)),
             // and the house will not quote above it (the book's price widened by the spread).
-            (Command::RequestQuote { user: A, market: M, side: Side::Buy, qty: Qty(1) }, Err(Reject::PriceTooHigh)),
+            (Command::request_quote(A, M, Side::Buy, Qty(1)), Err(Reject::PriceTooHigh)),
         ],
     );
     assert_eq!(x.open_order(OrderId(1)).unwrap().price, Price(highest));
@@ -386,9 +395,9 @@ fn only_a_ledger_fault_commits_unchecked() {
         let faults = fault.map_or(FaultSet::NONE, |f| FaultSet::NONE.with(f));
         let mut x = Exchange::new(&ExchangeConfig { faults, ..config() }).unwrap();
         for _ in 0..2 {
-            x.apply(0, &Command::OpenAccount).unwrap();
+            x.apply(0, &Command::open_account()).result.unwrap();
         }
-        x.apply(1, &deposit(A, USD, 100)).unwrap();
+        x.apply(1, &deposit(A, USD, 100)).result.unwrap();
         let entries = x.ledger().journal().len();
 
         // A settlement entry that does not balance: 5 USD credited to A from nowhere.
@@ -416,4 +425,16 @@ fn only_a_ledger_fault_commits_unchecked() {
         assert_eq!(bal(&x, Account::Available(B), USD), 0, "{fault:?}: the overdraft was refused");
         assert_eq!(x.ledger().journal().len(), journaled, "{fault:?}");
     }
+}
+
+/// Commands are grouped by area; the constructors and `From` build the same command, and its
+/// `Debug` (what traces show) is the area command's own.
+#[test]
+fn commands_by_area() {
+    let deposit = Command::deposit(A, USD, 5);
+    assert_eq!(deposit, Command::from(FundsCommand::Deposit { user: A, asset: USD, amount: 5 }));
+    assert_eq!(format!("{deposit:?}"), "Deposit { user: UserId(1), asset: AssetId(1), amount: 5 }");
+    assert_eq!(Command::cancel(B, OrderId(3)), TradingCommand::Cancel { user: B, order: OrderId(3) }.into());
+    assert_eq!(Command::open_account(), Command::Identity(IdentityCommand::OpenAccount));
+    assert_eq!((deposit.user(), Command::open_account().user()), (Some(A), None));
 }

@@ -6,7 +6,8 @@
 //!
 //! Invariants (asserted or refused here; re-checked independently by [`crate::audit`]):
 //! - `ledger_balanced`: a committed entry sums to zero per asset (unbalanced entries are refused);
-//! - `no_negative_balance`: no account but [`Account::World`] is ever below zero (refused);
+//! - `no_negative_balance`: no account whose kind may not go negative (every kind but the world,
+//!   by the account-kind table [`AccountKind::TABLE`]) is ever below zero (refused);
 //! - `journal_complete`: replaying the journal ([`Journal::replay`]: the balances at the last
 //!   checkpoint plus every entry since; from genesis before any checkpoint) reproduces every
 //!   balance — asserted in full at each [`Ledger::checkpoint`], before the entries are folded;
@@ -28,7 +29,7 @@
 mod account;
 mod journal;
 
-pub use account::{Account, UserId};
+pub use account::{Account, AccountKind, KindInfo, Scope, UserId};
 pub use journal::{Cause, CauseKind, Entry, Journal, Posting};
 
 use thiserror::Error;
@@ -88,7 +89,7 @@ impl Ledger {
     /// Opens the accounts of one more user; returns its id. Users are numbered from 0.
     pub fn open_user(&mut self) -> UserId {
         let user = UserId(u32::try_from(self.users).expect("fewer than 2^32 users"));
-        self.balances.resize(self.balances.len() + 2 * self.assets, 0);
+        self.balances.resize(self.balances.len() + AccountKind::PER_USER * self.assets, 0);
         self.users += 1;
         user
     }
@@ -155,7 +156,7 @@ impl Ledger {
         // it is checked once the whole entry is applied.
         self.apply(postings)?;
         let negative =
-            postings.iter().zip(&self.slots).find(|(p, &slot)| p.account != Account::World && self.balances[slot] < 0);
+            postings.iter().zip(&self.slots).find(|(p, &slot)| !p.account.may_go_negative() && self.balances[slot] < 0);
         if let Some((p, _)) = negative {
             let error = LedgerError::Negative { account: p.account, asset: p.asset };
             self.rollback_slots(postings, postings.len());

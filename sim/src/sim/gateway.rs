@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::exchange::{Ack, Command, ConfigError, Exchange, ExchangeConfig, Reject};
+use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig, Reject};
 use crate::fault::Fault;
 
 /// Who sent a request: an agent's index, or [`SYSTEM`] for the simulator's own set-up.
@@ -90,16 +90,16 @@ struct Checkpoint {
 }
 
 /// What the gateway did with a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Received {
+#[derive(Debug)]
+pub enum Received<'a> {
     /// The exchange is down: the request is lost.
     Down,
     /// The key is older than anything the client still waits for: a stale duplicate, ignored.
     Stale,
     /// A retry of an applied key: answered from the dedup table (now, or at the next flush).
     Duplicate,
-    /// Applied now, as log entry `index`, with this outcome.
-    Applied { index: usize, outcome: Outcome },
+    /// Applied now, as log entry `index`: its result and effects.
+    Applied { index: usize, applied: Applied<'a> },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -113,6 +113,19 @@ struct Remembered {
 struct ClientTable {
     answers: BTreeMap<u64, Remembered>,
     floor: u64,
+}
+
+/// The dedup table of `client` (borrowing only the tables, so the exchange can stay borrowed).
+fn client_table<'t>(
+    system: &'t mut ClientTable,
+    clients: &'t mut [ClientTable],
+    client: ClientId,
+) -> &'t mut ClientTable {
+    if client == SYSTEM {
+        system
+    } else {
+        &mut clients[client as usize]
+    }
 }
 
 /// The exchange node.
@@ -195,11 +208,7 @@ impl Gateway {
     }
 
     fn table(&mut self, client: ClientId) -> &mut ClientTable {
-        if client == SYSTEM {
-            &mut self.system
-        } else {
-            &mut self.clients[client as usize]
-        }
+        client_table(&mut self.system, &mut self.clients, client)
     }
 
     /// Handles a request at `now_ns`. `floor` is the client's oldest key still awaiting an answer
@@ -213,7 +222,7 @@ impl Gateway {
         floor: u64,
         command: &Command,
         out: &mut Vec<Answer>,
-    ) -> Received {
+    ) -> Received<'_> {
         if !self.up {
             return Received::Down;
         }
@@ -236,17 +245,18 @@ impl Gateway {
             }
             return Received::Duplicate;
         }
-        let outcome = self.exchange.apply(now_ns, command);
         let index = self.log_end();
+        let applied = self.exchange.apply(now_ns, command);
+        let outcome = applied.result;
         self.log.push(Logged { time_ns: now_ns, client, key, command: *command, outcome });
-        self.table(client).answers.insert(key, Remembered { outcome, index });
+        client_table(&mut self.system, &mut self.clients, client).answers.insert(key, Remembered { outcome, index });
         let answer = Answer { client, key, outcome, index };
         if ack_early {
             out.push(answer);
         } else {
             self.pending.push(answer);
         }
-        Received::Applied { index, outcome }
+        Received::Applied { index, applied }
     }
 
     /// Group commit: makes the whole log durable and releases the answers waiting for it.
@@ -299,10 +309,9 @@ impl Gateway {
     }
 
     /// Recovers from the durable log: the exchange and dedup tables restart from the checkpoint
-    /// and replay every durable command after it; `observe` sees each replayed command with the
-    /// recovered exchange and its outcome (the auditor rebuilds its shadow from it). Returns the
-    /// log length the checkpoint covered.
-    pub fn recover(&mut self, mut observe: impl FnMut(&Exchange, &Command, &Outcome)) -> usize {
+    /// and replay every durable command after it; `observe` sees each replayed command as applied
+    /// (the auditor rebuilds its shadow from it). Returns the log length the checkpoint covered.
+    pub fn recover(&mut self, mut observe: impl FnMut(&Command, &Applied<'_>)) -> usize {
         assert!(!self.up, "recover while up");
         assert!(self.checkpoint.len <= self.durable, "a checkpoint is never ahead of the durable log");
         self.exchange = self.checkpoint.exchange.clone();
@@ -310,13 +319,16 @@ impl Gateway {
         self.system = self.checkpoint.system.clone();
         for i in 0..self.log.len() {
             let (entry, index) = (self.log[i], self.checkpoint.len + i);
-            let outcome = self.exchange.apply(entry.time_ns, &entry.command);
+            let applied = self.exchange.apply(entry.time_ns, &entry.command);
+            let outcome = applied.result;
             assert_eq!(
                 outcome, entry.outcome,
                 "replaying log entry {index} gave another answer: apply is not deterministic"
             );
-            observe(&self.exchange, &entry.command, &outcome);
-            self.table(entry.client).answers.insert(entry.key, Remembered { outcome, index });
+            observe(&entry.command, &applied);
+            client_table(&mut self.system, &mut self.clients, entry.client)
+                .answers
+                .insert(entry.key, Remembered { outcome, index });
         }
         self.up = true;
         self.checkpoint.len
@@ -329,12 +341,15 @@ impl Gateway {
         table.answers.get(&key).map(|r| r.outcome)
     }
 
-    /// Applies a set-up command directly (time zero, made durable at once).
-    pub fn setup(&mut self, command: &Command) -> Outcome {
+    /// Applies a set-up command directly (time zero, made durable at once); `observe` sees it as
+    /// applied.
+    pub fn setup(&mut self, command: &Command, observe: impl FnOnce(&Applied<'_>)) -> Outcome {
         let key = self.system.answers.keys().next_back().map_or(0, |k| k + 1);
         let mut out = Vec::new();
-        let r = self.receive(0, SYSTEM, key, 0, command, &mut out);
-        assert!(matches!(r, Received::Applied { .. }));
+        match self.receive(0, SYSTEM, key, 0, command, &mut out) {
+            Received::Applied { applied, .. } => observe(&applied),
+            other => panic!("a set-up command was not applied: {other:?}"),
+        }
         self.flush(&mut out);
         out.iter().find(|a| a.key == key).expect("the set-up answer is released at flush").outcome
     }
@@ -359,40 +374,40 @@ mod tests {
     }
 
     fn deposit(user: u32) -> Command {
-        Command::Deposit { user: UserId(user), asset: AssetId(0), amount: 100 }
+        Command::deposit(UserId(user), AssetId(0), 100)
     }
 
     #[test]
     fn answers_wait_for_the_flush_and_retries_do_not_reapply() {
         let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        let user = match g.setup(&Command::OpenAccount) {
+        let user = match g.setup(&Command::open_account(), |_| {}) {
             Ok(Ack::Account(u)) => u,
             other => panic!("{other:?}"),
         };
         let mut out = Vec::new();
         assert!(matches!(g.receive(5, 0, 1, 1, &deposit(user.0), &mut out), Received::Applied { .. }));
         assert!(out.is_empty(), "no answer before the journal is durable");
-        assert_eq!(g.receive(6, 0, 1, 1, &deposit(user.0), &mut out), Received::Duplicate);
+        assert!(matches!(g.receive(6, 0, 1, 1, &deposit(user.0), &mut out), Received::Duplicate));
         assert!(out.is_empty());
         g.flush(&mut out);
         assert_eq!(out.len(), 2);
         assert_eq!(g.exchange().ledger().balance(crate::ledger::Account::Available(user), AssetId(0)), 100);
-        assert_eq!(g.receive(7, 0, 0, 1, &deposit(user.0), &mut out), Received::Stale);
+        assert!(matches!(g.receive(7, 0, 0, 1, &deposit(user.0), &mut out), Received::Stale));
     }
 
     #[test]
     fn a_crash_loses_only_what_was_not_durable() {
         let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        g.setup(&Command::OpenAccount).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         g.flush(&mut out);
         g.receive(6, 0, 2, 1, &deposit(1), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(g.crash(), 1);
-        assert_eq!(g.receive(7, 0, 3, 1, &deposit(1), &mut out), Received::Down);
+        assert!(matches!(g.receive(7, 0, 3, 1, &deposit(1), &mut out), Received::Down));
         let mut replayed = 0;
-        assert_eq!(g.recover(|_, _, _| replayed += 1), 0, "no checkpoint yet: replay from genesis");
+        assert_eq!(g.recover(|_, _| replayed += 1), 0, "no checkpoint yet: replay from genesis");
         assert_eq!(replayed, 2);
         assert!(g.remembered(0, 1).is_some() && g.remembered(0, 2).is_none());
         let bal = g.exchange().ledger().balance(crate::ledger::Account::Available(UserId(1)), AssetId(0));
@@ -402,7 +417,7 @@ mod tests {
     #[test]
     fn ack_before_durable_answers_at_once() {
         let mut g = Gateway::new(&config(FaultSet::NONE.with(Fault::AckBeforeDurable)), 1).unwrap();
-        g.setup(&Command::OpenAccount).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
         let mut out = Vec::new();
         g.receive(5, 0, 1, 1, &deposit(1), &mut out);
         assert_eq!(out.len(), 1);
@@ -426,11 +441,11 @@ mod checkpoint_tests {
             faults: FaultSet::NONE,
         };
         let mut g = Gateway::new(&config, 1).unwrap();
-        g.setup(&Command::OpenAccount).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
         let mut out = Vec::new();
         let n = CHECKPOINT_EVERY as u64 + 10;
         for key in 1..=n {
-            let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 1 };
+            let command = Command::deposit(UserId(1), AssetId(0), 1);
             g.receive(key, 0, key, key, &command, &mut out);
             if key == n / 2 {
                 g.flush(&mut out);
@@ -452,13 +467,13 @@ mod checkpoint_tests {
         assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 2, journal_entries: 0 });
         assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 1, n as usize + 1), n as usize + 1));
         assert!(g.logged(n as usize).is_none(), "entry n is covered by the checkpoint, not held");
-        let command = Command::Deposit { user: UserId(1), asset: AssetId(0), amount: 5 };
+        let command = Command::deposit(UserId(1), AssetId(0), 5);
         g.receive(n + 1, 0, n + 1, n + 1, &command, &mut out);
         g.flush(&mut out);
         assert_eq!(g.logged(n as usize + 1).map(|l| l.key), Some(n + 1));
         g.crash();
         let mut replayed = 0;
-        assert_eq!(g.recover(|_, _, _| replayed += 1), g.log_len().0 - 1);
+        assert_eq!(g.recover(|_, _| replayed += 1), g.log_len().0 - 1);
         assert_eq!(replayed, 1);
         assert_eq!(g.remembered(0, n + 1).map(|o| o.is_ok()), Some(true), "the replayed command is remembered");
         let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));

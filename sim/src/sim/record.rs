@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use crate::exchange::{Ack, Command, OrderKind, Reject};
+use crate::exchange::{Ack, Command, FundsCommand, IdentityCommand, OrderKind, Reject, TradingCommand};
 use crate::units::Side;
 
 use super::gateway::Outcome;
@@ -53,25 +53,25 @@ impl<'w> Recorder<'w> {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
-    /// Appends a command.
+    /// Appends a command (the same bytes whatever the area nesting: one tag per command kind).
     pub fn command(&mut self, c: &Command) {
         let b = &mut self.buf;
         match *c {
-            Command::OpenAccount => b.push(0),
+            Command::Identity(IdentityCommand::OpenAccount) => b.push(0),
             // Amounts are `Minor` (i128): 16 bytes each.
-            Command::Deposit { user, asset, amount } => {
+            Command::Funds(FundsCommand::Deposit { user, asset, amount }) => {
                 b.push(1);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&asset.0.to_le_bytes());
                 b.extend_from_slice(&amount.to_le_bytes());
             }
-            Command::Withdraw { user, asset, amount } => {
+            Command::Funds(FundsCommand::Withdraw { user, asset, amount }) => {
                 b.push(2);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&asset.0.to_le_bytes());
                 b.extend_from_slice(&amount.to_le_bytes());
             }
-            Command::Place(o) => {
+            Command::Trading(TradingCommand::Place(o)) => {
                 b.push(3);
                 b.extend_from_slice(&o.user.0.to_le_bytes());
                 b.extend_from_slice(&o.market.0.to_le_bytes());
@@ -91,31 +91,31 @@ impl<'w> Recorder<'w> {
                 }
                 b.push(o.stp as u8);
             }
-            Command::Cancel { user, order } => {
+            Command::Trading(TradingCommand::Cancel { user, order }) => {
                 b.push(4);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&order.0.to_le_bytes());
             }
-            Command::Replace { user, order, price, qty } => {
+            Command::Trading(TradingCommand::Replace { user, order, price, qty }) => {
                 b.push(5);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&order.0.to_le_bytes());
                 b.extend_from_slice(&price.0.to_le_bytes());
                 b.extend_from_slice(&qty.0.to_le_bytes());
             }
-            Command::MassCancel { user, market } => {
+            Command::Trading(TradingCommand::MassCancel { user, market }) => {
                 b.push(6);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&market.map_or(u32::MAX, |m| u32::from(m.0)).to_le_bytes());
             }
-            Command::RequestQuote { user, market, side: s, qty } => {
+            Command::Trading(TradingCommand::RequestQuote { user, market, side: s, qty }) => {
                 b.push(7);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&market.0.to_le_bytes());
                 b.push(side(s));
                 b.extend_from_slice(&qty.0.to_le_bytes());
             }
-            Command::AcceptQuote { user, quote } => {
+            Command::Trading(TradingCommand::AcceptQuote { user, quote }) => {
                 b.push(8);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&quote.0.to_le_bytes());

@@ -35,7 +35,7 @@ use serde_json::json;
 
 use crate::audit::{Auditor, Findings, Invariant, Stamp};
 use crate::engine::{Book, Event};
-use crate::exchange::{Ack, Command, ConfigError, Exchange, ExchangeConfig};
+use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig};
 use crate::fault::{Fault, FaultSet};
 use crate::ledger::UserId;
 use crate::scenario::Scenario;
@@ -209,22 +209,22 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let mut auditor = Auditor::new(gateway.exchange());
     let mut slots = Vec::with_capacity(agents as usize);
     let setup = |gateway: &mut Gateway, auditor: &mut Auditor, command: Command| {
-        let outcome = gateway.setup(&command);
-        auditor.observe_at(gateway.exchange(), &command, &outcome, Stamp::default());
-        outcome
+        gateway.setup(&command, |applied| {
+            auditor.observe_at(&command, applied, Stamp::default());
+        })
     };
     for &(asset, amount) in &scenario.exchange.house_funding {
-        let outcome = setup(&mut gateway, &mut auditor, Command::Deposit { user: UserId::HOUSE, asset, amount });
+        let outcome = setup(&mut gateway, &mut auditor, Command::deposit(UserId::HOUSE, asset, amount));
         assert!(outcome.is_ok(), "house funding at set-up answered {outcome:?} (the scenario caps amounts)");
     }
     for group in &scenario.agents {
         for i in 0..group.count {
-            let user = match setup(&mut gateway, &mut auditor, Command::OpenAccount) {
+            let user = match setup(&mut gateway, &mut auditor, Command::open_account()) {
                 Ok(Ack::Account(user)) => user,
                 other => panic!("opening an account at set-up answered {other:?}"),
             };
             for &(asset, amount) in &group.funding {
-                let outcome = setup(&mut gateway, &mut auditor, Command::Deposit { user, asset, amount });
+                let outcome = setup(&mut gateway, &mut auditor, Command::deposit(user, asset, amount));
                 assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
             }
             slots.push(Slot {
@@ -574,61 +574,42 @@ impl World<'_> {
         self.rec.u64(key);
         self.rec.command(&command);
         let received = self.gateway.receive(at.time_ns, client, key, floor, &command, &mut self.answers);
-        let code = match received {
+        let (code, outcome) = match received {
             Received::Down => {
                 self.counts.lost_down += 1;
-                0
+                (0, None)
             }
-            Received::Stale => 1,
+            Received::Stale => (1, None),
             Received::Duplicate => {
                 self.counts.duplicates += 1;
-                2
+                (2, None)
             }
-            Received::Applied { outcome, .. } => {
+            Received::Applied { applied, .. } => {
                 self.counts.commands += 1;
-                if outcome.is_err() {
+                if applied.result.is_err() {
                     self.counts.rejected += 1;
                 }
-                self.auditor.observe_at(self.gateway.exchange(), &command, &outcome, at);
-                self.market_stats(&outcome);
+                self.auditor.observe_at(&command, &applied, at);
+                market_stats(&mut self.markets, &mut self.last_trade, &applied);
                 if !self.flush_scheduled {
                     self.flush_scheduled = true;
                     let t = at.time_ns + self.scenario.exchange.flush_interval_ns;
                     self.queue.schedule(t, Ev::Flush);
                 }
-                3
+                (3, Some(applied.result))
             }
         };
         self.rec.u64(code);
-        if let Received::Applied { outcome, .. } = received {
-            self.rec.outcome(&outcome);
+        if let Some(outcome) = &outcome {
+            self.rec.outcome(outcome);
         }
         self.send_answers(at.time_ns);
         self.rec.end(|| {
-            let (received, outcome) = match received {
-                Received::Down => ("down", String::new()),
-                Received::Stale => ("stale", String::new()),
-                Received::Duplicate => ("duplicate", String::new()),
-                Received::Applied { outcome, .. } => ("applied", format!("{outcome:?}")),
-            };
+            let received = ["down", "stale", "duplicate", "applied"][code as usize];
+            let outcome = outcome.map_or_else(String::new, |o| format!("{o:?}"));
             json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "to_exchange", "client": client, "key": key,
                    "command": format!("{command:?}"), "received": received, "outcome": outcome})
         });
-    }
-
-    fn market_stats(&mut self, outcome: &Outcome) {
-        for &(market, event) in self.gateway.exchange().last_events() {
-            if let Event::Fill { price, qty, .. } = event {
-                let m = &mut self.markets[usize::from(market.0)];
-                m.fills += 1;
-                m.volume_lots += u128::from(qty.0);
-                m.last_price = Some(price);
-                self.last_trade[usize::from(market.0)] = Some(price);
-            }
-        }
-        if let Ok(Ack::QuoteFilled(q)) = outcome {
-            self.markets[usize::from(q.market.0)].quotes_filled += 1;
-        }
     }
 
     fn at_client(&mut self, at: Stamp, client: ClientId, key: u64, outcome: Outcome) {
@@ -721,8 +702,8 @@ impl World<'_> {
     fn recover(&mut self, at: Stamp) {
         self.rec.begin(at.seq, at.time_ns, RECOVER);
         let mut auditor = self.auditor_checkpoint.resume_with(self.auditor.findings());
-        self.gateway.recover(|x, command, outcome| {
-            auditor.observe_at(x, command, outcome, at);
+        self.gateway.recover(|command, applied| {
+            auditor.observe_at(command, applied, at);
         });
         auditor.unmute();
         auditor.exercise(Invariant::JournalComplete);
@@ -763,6 +744,23 @@ impl World<'_> {
         self.rec.end(
             || json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "fair_value", "market": market, "price": price.0}),
         );
+    }
+}
+
+/// Trading statistics from a command's effects: its fills (count, volume, last price, also the
+/// market's last trade) and, for an honored quote, the quote count.
+fn market_stats(markets: &mut [MarketStats], last_trade: &mut [Option<Price>], applied: &Applied<'_>) {
+    for &(market, event) in applied.events {
+        if let Event::Fill { price, qty, .. } = event {
+            let m = &mut markets[usize::from(market.0)];
+            m.fills += 1;
+            m.volume_lots += u128::from(qty.0);
+            m.last_price = Some(price);
+            last_trade[usize::from(market.0)] = Some(price);
+        }
+    }
+    if let Ok(Ack::QuoteFilled(q)) = applied.result {
+        markets[usize::from(q.market.0)].quotes_filled += 1;
     }
 }
 

@@ -59,11 +59,11 @@ pub fn decode(kind: u8, a: u64, b: u64, c: u64, next_order: u64, next_quote: u64
     let order = OrderId(1 + (c >> 8) % next_order.max(1));
     let amount = Minor::from((b >> 24) as i64 % 5_000_000_000 + i64::from((b >> 60) == 0) * -7);
     match kind % 14 {
-        0 | 1 => Command::Deposit { user, asset, amount },
-        2 => Command::Withdraw { user, asset, amount: amount / 3 },
-        3..=6 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Limit { price, tif }, stp }),
-        7 => Command::Place(NewOrder { user, market, side, qty, kind: OrderKind::Market, stp }),
-        8 => Command::Place(NewOrder {
+        0 | 1 => Command::deposit(user, asset, amount),
+        2 => Command::withdraw(user, asset, amount / 3),
+        3..=6 => Command::place(NewOrder { user, market, side, qty, kind: OrderKind::Limit { price, tif }, stp }),
+        7 => Command::place(NewOrder { user, market, side, qty, kind: OrderKind::Market, stp }),
+        8 => Command::place(NewOrder {
             user,
             market,
             side: Side::Buy,
@@ -71,10 +71,10 @@ pub fn decode(kind: u8, a: u64, b: u64, c: u64, next_order: u64, next_quote: u64
             kind: OrderKind::MarketQuote { amount: amount % 100_000 },
             stp,
         }),
-        9 => Command::Cancel { user, order },
-        10 => Command::Replace { user, order, price, qty },
-        11 => Command::MassCancel { user, market: if c & 1 == 0 { Some(market) } else { None } },
-        12 => Command::RequestQuote { user, market, side, qty },
-        _ => Command::AcceptQuote { user, quote: QuoteId(next_quote.saturating_sub(1 + (c >> 8) % 3).max(1)) },
+        9 => Command::cancel(user, order),
+        10 => Command::replace(user, order, price, qty),
+        11 => Command::mass_cancel(user, if c & 1 == 0 { Some(market) } else { None }),
+        12 => Command::request_quote(user, market, side, qty),
+        _ => Command::accept_quote(user, QuoteId(next_quote.saturating_sub(1 + (c >> 8) % 3).max(1))),
     }
 }

@@ -33,9 +33,9 @@ impl Depositor {
         let amount = Minor::try_from(rng.uniform_u128(1, max)).unwrap_or(1);
         let (user, asset) = (view.user, self.asset);
         out.push(if rng.percent(u32::from(self.withdraw_percent)) {
-            Command::Withdraw { user, asset, amount }
+            Command::withdraw(user, asset, amount)
         } else {
-            Command::Deposit { user, asset, amount }
+            Command::deposit(user, asset, amount)
         });
         (why == Wake::Tick).then(|| rng.exponential_ns(self.mean_interval_ns))
     }

@@ -71,9 +71,9 @@ impl MarketMaker {
         // At most PRICE_MAX_TICKS = i64::MAX, so it converts.
         let highest = i64::try_from(market.max_price().0).unwrap_or(i64::MAX);
         let user = view.user;
-        out.push(Command::MassCancel { user, market: Some(self.market) });
+        out.push(Command::mass_cancel(user, Some(self.market)));
         let order = |side, price: i64| {
-            Command::Place(NewOrder {
+            Command::place(NewOrder {
                 user,
                 market: self.market,
                 side,

@@ -45,7 +45,7 @@ impl MomentumTrader {
                 None
             };
             if let (Some(side), true) = (side, self.samples.len() > self.lookback) {
-                out.push(Command::Place(NewOrder {
+                out.push(Command::place(NewOrder {
                     user: view.user,
                     market: self.market,
                     side,

@@ -11,7 +11,7 @@
 //! before anything else, so its footprint on the book stays bounded.
 
 use crate::engine::{OrderId, Stp, Tif};
-use crate::exchange::{Ack, Command, NewOrder, OrderKind, Reject};
+use crate::exchange::{Ack, Command, NewOrder, OrderKind, Reject, TradingCommand};
 use crate::scenario::Behaviour;
 use crate::units::{MarketId, Price, Qty, Side};
 
@@ -40,7 +40,7 @@ impl NoiseTrader {
     pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
         let user = view.user;
         if self.open.len() >= REMEMBER {
-            out.push(Command::Cancel { user, order: self.open.remove(0) });
+            out.push(Command::cancel(user, self.open.remove(0)));
             return (why == Wake::Tick).then(|| rng.exponential_ns(self.mean_interval_ns));
         }
         let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
@@ -49,7 +49,7 @@ impl NoiseTrader {
         let highest = view.exchange.market(self.market).max_price().0;
         let price = Price(fair.saturating_add_signed(rng.symmetric(self.price_band_ticks)).clamp(1, highest));
         let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][rng.index(4)];
-        let place = |kind| Command::Place(NewOrder { user, market: self.market, side, qty, kind, stp });
+        let place = |kind| Command::place(NewOrder { user, market: self.market, side, qty, kind, stp });
         let roll = rng.uniform(0, 99);
         let command = match roll {
             0..=34 => place(OrderKind::Limit { price, tif: Tif::Gtc }),
@@ -60,7 +60,7 @@ impl NoiseTrader {
             70..=73 => {
                 let market = view.exchange.market(self.market);
                 let amount = market.notional(price, qty).unwrap_or(1).max(1);
-                Command::Place(NewOrder {
+                Command::place(NewOrder {
                     user,
                     market: self.market,
                     side: Side::Buy,
@@ -71,13 +71,13 @@ impl NoiseTrader {
             }
             74..=87 if !self.open.is_empty() => {
                 let order = self.open[rng.index(self.open.len())];
-                Command::Cancel { user, order }
+                Command::cancel(user, order)
             }
             88..=97 if !self.open.is_empty() => {
                 let order = self.open[rng.index(self.open.len())];
-                Command::Replace { user, order, price, qty }
+                Command::replace(user, order, price, qty)
             }
-            98..=99 => Command::MassCancel { user, market: Some(self.market) },
+            98..=99 => Command::mass_cancel(user, Some(self.market)),
             _ => place(OrderKind::Limit { price, tif: Tif::Gtc }),
         };
         out.push(command);
@@ -86,17 +86,22 @@ impl NoiseTrader {
 
     pub fn answered(&mut self, command: &Command, outcome: &Outcome) {
         match (command, outcome) {
-            (Command::Place(_), Ok(Ack::Order { id, open, .. })) if open.0 > 0 => {
+            (Command::Trading(TradingCommand::Place(_)), Ok(Ack::Order { id, open, .. })) if open.0 > 0 => {
                 self.open.push(*id);
             }
-            (Command::Replace { order, .. }, Ok(Ack::Replaced { open, .. })) if open.0 == 0 => {
+            (Command::Trading(TradingCommand::Replace { order, .. }), Ok(Ack::Replaced { open, .. }))
+                if open.0 == 0 =>
+            {
                 self.open.retain(|o| o != order);
             }
-            (Command::Cancel { order, .. }, Ok(_))
-            | (Command::Cancel { order, .. } | Command::Replace { order, .. }, Err(Reject::UnknownOrder)) => {
+            (Command::Trading(TradingCommand::Cancel { order, .. }), Ok(_))
+            | (
+                Command::Trading(TradingCommand::Cancel { order, .. } | TradingCommand::Replace { order, .. }),
+                Err(Reject::UnknownOrder),
+            ) => {
                 self.open.retain(|o| o != order);
             }
-            (Command::MassCancel { .. }, Ok(_)) => self.open.clear(),
+            (Command::Trading(TradingCommand::MassCancel { .. }), Ok(_)) => self.open.clear(),
             _ => {}
         }
     }

@@ -36,14 +36,14 @@ impl RfqTaker {
             Wake::Followup => {
                 if !self.to_accept.is_empty() {
                     let quote = self.to_accept.remove(0);
-                    out.push(Command::AcceptQuote { user: view.user, quote });
+                    out.push(Command::accept_quote(view.user, quote));
                 }
                 None
             }
             Wake::Tick => {
                 let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
                 let qty = Qty(rng.uniform(1, self.size_lots_max.max(1)));
-                out.push(Command::RequestQuote { user: view.user, market: self.market, side, qty });
+                out.push(Command::request_quote(view.user, self.market, side, qty));
                 Some(rng.exponential_ns(self.mean_interval_ns))
             }
         }

@@ -1,0 +1,86 @@
+//! [`Applied`]: what one [`Exchange::apply`] did — the result and every effect of the command —
+//! handed to every consumer (the gateway's log, the auditor, the recorder, the kernel's
+//! statistics), so that none of them reads the exchange's internals after the fact.
+//!
+//! The effects are borrowed from buffers the exchange reuses between commands (no allocation per
+//! command): the engine events with their market, in order; the range of ledger journal entries the
+//! command appended (numbered from genesis); and the outbound [`Intent`]s, things the exchange asks
+//! the world outside it to do (none yet: a chain transaction to broadcast comes with custody, a
+//! message to send with communications).
+//!
+//! Invariant (a `Reject` changes nothing): a rejected command has no events, no entries and no
+//! intents — asserted by [`Exchange::apply`] where the value is produced, and checked again by the
+//! auditor against the journal's length it tracks itself.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::{Ack, Exchange, Reject};
+use crate::engine::{Book, Event, MatchingEngine};
+use crate::ledger::Entry;
+use crate::units::MarketId;
+
+/// Something the exchange asks the outside world to do as the effect of a command, for the
+/// simulator to carry out (never done by the exchange itself, which does no I/O). There are none
+/// yet: custody adds a chain transaction to broadcast, communications a message to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {}
+
+/// One command as applied: its result, its effects, and a read-only view of the exchange after it.
+pub struct Applied<'a, E: MatchingEngine = Book> {
+    /// What the exchange answers.
+    pub result: Result<Ack, Reject>,
+    /// The engine events of the command, in order, each with its market.
+    pub events: &'a [(MarketId, Event)],
+    /// The ledger journal entries the command appended, numbered from genesis (empty or one
+    /// entry: a command's postings are one atomic entry).
+    pub entries: Range<usize>,
+    /// What the command asks the outside world to do.
+    pub intents: &'a [Intent],
+    exchange: &'a Exchange<E>,
+}
+
+impl<'a, E: MatchingEngine> Applied<'a, E> {
+    pub(super) fn new(
+        result: Result<Ack, Reject>,
+        events: &'a [(MarketId, Event)],
+        entries: Range<usize>,
+        intents: &'a [Intent],
+        exchange: &'a Exchange<E>,
+    ) -> Applied<'a, E> {
+        Applied { result, events, entries, intents, exchange }
+    }
+
+    /// The journal entries the command appended, in order.
+    pub fn journal_entries(&self) -> impl Iterator<Item = Entry<'a>> + 'a {
+        let journal = self.exchange.ledger().journal();
+        self.entries.clone().map(move |i| journal.entry(i))
+    }
+
+    /// The exchange as the command left it (read-only): for checks of its state, never for the
+    /// command's effects, which are all above.
+    pub fn exchange(&self) -> &'a Exchange<E> {
+        self.exchange
+    }
+
+    /// The exchange's number for the command (commands applied so far, this one included).
+    pub fn seq(&self) -> u64 {
+        self.exchange.seq()
+    }
+
+    /// The command's time.
+    pub fn now_ns(&self) -> u64 {
+        self.exchange.now_ns()
+    }
+}
+
+impl<E: MatchingEngine> fmt::Debug for Applied<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Applied")
+            .field("result", &self.result)
+            .field("events", &self.events)
+            .field("entries", &self.entries)
+            .field("intents", &self.intents)
+            .finish_non_exhaustive()
+    }
+}
