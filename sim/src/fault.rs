@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-pub use crate::catalog::{Fault, FaultSet};
+pub use crate::catalog::{Fault, FaultArea, FaultSet};
 
 /// Why a fault name was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

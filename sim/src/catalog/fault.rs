@@ -17,6 +17,21 @@ use std::fmt;
 
 use super::Invariant;
 
+/// Which part of exsim a fault breaks: where its switch lives, and so which checks must tolerate
+/// it (only a ledger fault may commit an entry unchecked; only an engine fault may leave a book
+/// that fails its own structural check as a finding instead of a bug).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultArea {
+    /// The matching engine (`engine/book.rs`).
+    Engine,
+    /// The ledger's commit path (the exchange's settlement and fee postings).
+    Ledger,
+    /// The exchange's own logic (quotes; custody, limits and insiders when modelled).
+    Exchange,
+    /// The simulator around the exchange (gateway durability; mail when modelled).
+    Simulator,
+}
+
 /// One fault switch, by its stable SPEC §5 name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
@@ -134,6 +149,22 @@ impl Fault {
         }
     }
 
+    /// The part of exsim it breaks.
+    pub const fn area(self) -> FaultArea {
+        match self {
+            Fault::IocRests | Fault::TakerPrice | Fault::PriorityLostOnPartial => FaultArea::Engine,
+            Fault::HoldDoubleRelease | Fault::FeeRoundingMints => FaultArea::Ledger,
+            Fault::QuoteReprice
+            | Fault::WithdrawCheckRace
+            | Fault::TransferCheckRace
+            | Fault::TxidReconcile
+            | Fault::InsiderBalanceEdit
+            | Fault::AllowNegative
+            | Fault::LimitsInHotPath => FaultArea::Exchange,
+            Fault::BulkMailToField | Fault::AckBeforeDurable => FaultArea::Simulator,
+        }
+    }
+
     /// Whether exsim can switch it on today. The others need custody, identity or communications,
     /// which the reference exchange does not model yet.
     pub fn modelled(self) -> bool {
@@ -194,6 +225,11 @@ impl FaultSet {
     /// Whether no fault is on.
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// The first fault on (in SPEC order) that breaks `area`.
+    pub fn first_in(self, area: FaultArea) -> Option<Fault> {
+        self.iter().find(|f| f.area() == area)
     }
 
     /// The faults on, in SPEC order.

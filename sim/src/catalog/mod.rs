@@ -9,5 +9,5 @@
 mod fault;
 mod invariant;
 
-pub use fault::{Fault, FaultSet};
+pub use fault::{Fault, FaultArea, FaultSet};
 pub use invariant::Invariant;

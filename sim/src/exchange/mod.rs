@@ -54,7 +54,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::engine::{Book, Event, MatchingEngine, OrderId};
-use crate::fault::{Fault, FaultSet};
+use crate::fault::{FaultArea, FaultSet};
 use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::UnitError;
@@ -325,7 +325,7 @@ impl<E: MatchingEngine> Exchange<E> {
     /// refusal is still a bug.
     #[inline]
     fn ledger_faults_on(&self) -> bool {
-        self.faults.has(Fault::HoldDoubleRelease) || self.faults.has(Fault::FeeRoundingMints)
+        self.faults.first_in(FaultArea::Ledger).is_some()
     }
 
     /// The ledger.

@@ -36,7 +36,7 @@ use serde_json::json;
 use crate::audit::{Auditor, Findings, Invariant, Stamp};
 use crate::engine::{Book, Event};
 use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig};
-use crate::fault::{Fault, FaultSet};
+use crate::fault::{FaultArea, FaultSet};
 use crate::ledger::UserId;
 use crate::scenario::Scenario;
 use crate::units::{MarketId, Price};
@@ -796,9 +796,6 @@ fn check_acked(acked: &mut Vec<Answer>, gateway: &Gateway, auditor: &mut Auditor
     lost
 }
 
-/// The faults that live in the matching engine ([`Book::with_faults`]).
-const ENGINE_FAULTS: [Fault; 3] = [Fault::IocRests, Fault::TakerPrice, Fault::PriorityLostOnPartial];
-
 /// End of run: every market's book re-checks its own structure from scratch ([`Book::check`],
 /// O(resting orders)). A broken book is a bug in exsim's engine, so it panics (exit 3, with the
 /// seed) — unless an engine fault is on. Then the book under test is the faulty one, whose fault
@@ -808,7 +805,7 @@ const ENGINE_FAULTS: [Fault; 3] = [Fault::IocRests, Fault::TakerPrice, Fault::Pr
 /// `price_time_priority`), so a sweep finds it as the fault's finding (exit 1) with the others.
 /// Returns how many books were checked.
 fn check_books(x: &Exchange<Book>, faults: FaultSet, auditor: &mut Auditor, at: Stamp) -> usize {
-    let engine_fault = ENGINE_FAULTS.into_iter().find(|f| faults.has(*f));
+    let engine_fault = faults.first_in(FaultArea::Engine);
     for m in 0..x.market_count() {
         let market = MarketId(u16::try_from(m).expect("market ids fit u16"));
         #[cfg(test)]
@@ -829,6 +826,7 @@ mod tests {
 
     use super::*;
     use crate::engine::{LimitOrder, MatchingEngine, OrderId, OwnerId, Stp, Tif};
+    use crate::fault::Fault;
     use crate::units::{Qty, Side};
 
     thread_local! {
