@@ -177,9 +177,7 @@ struct Window {
     next: u128,
     /// Pairs handed to the consumer.
     handed: u128,
-    /// Every worker started: go.
-    go: bool,
-    /// Stop taking pairs (the consumer stopped, a thread failed to start, or a worker died).
+    /// Stop taking pairs (the consumer stopped, or a worker died).
     stop: bool,
 }
 
@@ -217,7 +215,7 @@ fn stream<T: Send>(
     }
     let jobs = jobs.clamp(1, MAX_JOBS);
     let window = (jobs * WINDOW_PER_JOB) as u128;
-    let state = Mutex::new(Window { next: 0, handed: 0, go: false, stop: false });
+    let state = Mutex::new(Window { next: 0, handed: 0, stop: false });
     let wake = Condvar::new();
     let (tx, rx) = mpsc::channel::<(u128, Item<T>)>();
     let worker = |tx: mpsc::Sender<(u128, Item<T>)>| {
@@ -229,7 +227,7 @@ fn stream<T: Send>(
                     if w.stop || w.next >= total {
                         return;
                     }
-                    if w.go && w.next < w.handed + window {
+                    if w.next < w.handed + window {
                         break;
                     }
                     w = wake.wait(w).unwrap_or_else(PoisonError::into_inner);
@@ -270,8 +268,6 @@ fn stream<T: Send>(
             scope.spawn(move |_| worker(tx));
         }
         drop(tx);
-        lock(&state).go = true;
-        wake.notify_all();
         let mut waiting = BTreeMap::new();
         let mut handed = 0u128;
         while handed < total {
