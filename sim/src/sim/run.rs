@@ -36,9 +36,9 @@ use crate::engine::Event;
 use crate::exchange::{Ack, Command, ConfigError, ExchangeConfig};
 use crate::ledger::UserId;
 use crate::scenario::Scenario;
-use crate::units::Price;
+use crate::units::{MarketId, Price};
 
-use super::agents::{Agent, View, Wake};
+use super::agents::{AccountState, Agent, GroundTruth, MarketData, View, Wake};
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
 use super::network::{NetStats, Network, Verdict};
 use super::queue::{Queue, Reserved};
@@ -167,7 +167,10 @@ struct World<'w> {
     slots: Vec<Slot>,
     fair: Vec<Price>,
     fair_streams: Vec<Stream>,
-    last_trade: Vec<Option<Price>>,
+    /// Public market data per market, as the agents see it.
+    market_data: Vec<MarketData>,
+    /// The waking agent's balances, read into this buffer at each wake.
+    account: AccountState,
     markets: Vec<MarketStats>,
     rec: Recorder<'w>,
     answers: Vec<Answer>,
@@ -236,6 +239,13 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     }
     let auditor_checkpoint = auditor.clone();
     gateway.take_checkpoint();
+    // The instruments as the exchange publishes them; the kernel keeps their last trades.
+    let market_data = (0..scenario.markets.len())
+        .map(|m| MarketData {
+            instrument: gateway.exchange().market(MarketId(u16::try_from(m).expect("at most MAX_MARKETS"))).clone(),
+            last_trade: None,
+        })
+        .collect();
     let mut world = World {
         queue: Queue::default(),
         gateway,
@@ -245,7 +255,8 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         slots,
         fair: scenario.markets.iter().map(|m| m.initial_price).collect(),
         fair_streams: scenario.markets.iter().map(|m| Stream::new(seed, &format!("fair_value/{}", m.name))).collect(),
-        last_trade: vec![None; scenario.markets.len()],
+        market_data,
+        account: AccountState::default(),
         markets: scenario
             .markets
             .iter()
@@ -529,11 +540,14 @@ impl World<'_> {
         let mut commands = std::mem::take(&mut self.commands);
         let mut next = None;
         if now < slot.stop_ns {
+            // What a client could know now: its own balances (an account API answers from the
+            // exchange's state at this instant), the public market data, and the ground truth.
+            self.account.read(self.gateway.exchange().ledger(), slot.user, self.scenario.assets.len());
             let view = View {
-                fair: &self.fair,
-                last_trade: &self.last_trade,
-                exchange: self.gateway.exchange(),
                 user: slot.user,
+                account: &self.account,
+                markets: &self.market_data,
+                ground_truth: GroundTruth::new(&self.fair),
             };
             next = slot.agent.wake(why, &view, &mut slot.rng, &mut commands);
         }
@@ -619,7 +633,7 @@ impl World<'_> {
                 m.fills += 1;
                 m.volume_lots += u128::from(qty.0);
                 m.last_price = Some(price);
-                self.last_trade[usize::from(market.0)] = Some(price);
+                self.market_data[usize::from(market.0)].last_trade = Some(price);
             }
         }
         if let Ok(Ack::QuoteFilled(q)) = outcome {

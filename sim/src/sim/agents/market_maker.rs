@@ -6,7 +6,8 @@
 //! is the fair value shifted one tick against its position for every `skew_lots_per_tick` lots it
 //! is long or short; beyond `max_inventory` it stops quoting the side that would add to it. Levels
 //! below one tick or above the market's highest price are left out.
-//! Simplifications: it reads its position from its own balances (an instantaneous account API),
+//! Simplifications: it reads its position from its own balances (an instantaneous account API:
+//! the view's account state, read when it wakes),
 //! and does not chase fills between refreshes.
 
 use crate::engine::{Stp, Tif};
@@ -59,14 +60,15 @@ impl MarketMaker {
     }
 
     pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
-        let market = view.exchange.market(self.market);
+        let market = &view.market(self.market).instrument;
         let per_lot = market.base_amount(Qty(1)).unwrap_or(1).max(1);
-        let inventory_lots = (view.owned(market.base()) - self.base_start) / per_lot;
+        let inventory_lots = (view.account.owned(market.base()) - self.base_start) / per_lot;
         // Inventory in lots is at most AMOUNT_MAX; the skew in ticks is clamped into i64 (a larger
         // skew moves every quote out of the market's prices anyway).
         let skew = inventory_lots / Minor::from(self.skew_lots_per_tick.max(1));
         let skew = i64::try_from(skew).unwrap_or(if skew < 0 { i64::MIN } else { i64::MAX });
-        let centre = i64::try_from(view.fair(self.market).0).unwrap_or(i64::MAX).saturating_sub(skew);
+        let centre =
+            i64::try_from(view.ground_truth.fair_value(self.market).0).unwrap_or(i64::MAX).saturating_sub(skew);
         let max_inv = Minor::from(self.max_inventory_lots);
         // At most PRICE_MAX_TICKS = i64::MAX, so it converts.
         let highest = i64::try_from(market.max_price().0).unwrap_or(i64::MAX);

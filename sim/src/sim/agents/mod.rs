@@ -1,8 +1,9 @@
 //! Market agents: small, documented behaviour models that only emit commands.
 //!
 //! An agent never touches the exchange's state. It is woken by the kernel (its own timer, or a
-//! follow-up it asked for), looks at a [`View`] — the public market data, its own account
-//! balances, and the fair value (ground truth the simulator knows) — and pushes commands, which
+//! follow-up it asked for), looks at a [`View`] — what a client could know: public market data,
+//! its own account balances, plus the fair value as named ground truth (see `view`), with no way
+//! to reach the exchange — and pushes commands, which
 //! the simulator sends over the network under fresh idempotency keys. It learns outcomes only from
 //! the answers that reach it ([`Agent::answered`]); lost answers are retried by its client.
 //!
@@ -14,14 +15,16 @@ mod market_maker;
 mod momentum;
 mod noise;
 mod rfq;
+mod view;
 
-use crate::exchange::{Command, Exchange};
-use crate::ledger::{Account, UserId};
+use crate::exchange::Command;
 use crate::scenario::{AgentGroup, Behaviour, Scenario};
-use crate::units::{AssetId, MarketId, Minor, Price};
+use crate::units::AssetId;
 
 use super::gateway::Outcome;
 use super::rng::Stream;
+
+pub use view::{AccountState, GroundTruth, MarketData, View};
 
 /// Why an agent is woken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,31 +33,6 @@ pub enum Wake {
     Tick,
     /// A follow-up it asked for from [`Agent::answered`]; no new timer.
     Followup,
-}
-
-/// What an agent sees when it acts.
-pub struct View<'a> {
-    /// Fair value per market (ground truth; the agents' shared signal).
-    pub fair: &'a [Price],
-    /// The last trade price per market, if any.
-    pub last_trade: &'a [Option<Price>],
-    /// The exchange, read through its public market data and the agent's own account only.
-    pub exchange: &'a Exchange,
-    /// The agent's account.
-    pub user: UserId,
-}
-
-impl View<'_> {
-    /// The agent's available plus held balance of `asset`.
-    pub fn owned(&self, asset: AssetId) -> Minor {
-        let l = self.exchange.ledger();
-        l.balance(Account::Available(self.user), asset).saturating_add(l.balance(Account::Held(self.user), asset))
-    }
-
-    /// Fair value of `market`.
-    pub fn fair(&self, market: MarketId) -> Price {
-        self.fair[usize::from(market.0)]
-    }
 }
 
 /// One agent.

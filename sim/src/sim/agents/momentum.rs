@@ -31,7 +31,7 @@ impl MomentumTrader {
     }
 
     pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
-        if let Some(last) = view.last_trade[usize::from(self.market.0)] {
+        if let Some(last) = view.market(self.market).last_trade {
             self.samples.push(last);
             if self.samples.len() > self.lookback + 1 {
                 self.samples.remove(0);

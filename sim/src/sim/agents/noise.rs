@@ -45,8 +45,8 @@ impl NoiseTrader {
         }
         let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
         let qty = Qty(rng.uniform(1, self.size_lots_max.max(1)));
-        let fair = view.fair(self.market).0;
-        let highest = view.exchange.market(self.market).max_price().0;
+        let fair = view.ground_truth.fair_value(self.market).0;
+        let highest = view.market(self.market).instrument.max_price().0;
         let price = Price(fair.saturating_add_signed(rng.symmetric(self.price_band_ticks)).clamp(1, highest));
         let stp = [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][rng.index(4)];
         let place = |kind| Command::Place(NewOrder { user, market: self.market, side, qty, kind, stp });
@@ -58,7 +58,7 @@ impl NoiseTrader {
             51..=60 => place(OrderKind::Limit { price, tif: Tif::PostOnly }),
             61..=69 => place(OrderKind::Market),
             70..=73 => {
-                let market = view.exchange.market(self.market);
+                let market = &view.market(self.market).instrument;
                 let amount = market.notional(price, qty).unwrap_or(1).max(1);
                 Command::Place(NewOrder {
                     user,
