@@ -1,5 +1,6 @@
-//! `[agents.NAME]` groups: the common fields (kind, count, start, stop, funding) and each kind's
-//! own parameters, with their defaults.
+//! `[agents.NAME]` groups: the common fields (kind, count, start, stop, funding), the kind (from
+//! the registry `sim::agents::KINDS`), and [`KindFields`], through which each kind's own parser
+//! (in its file under `sim/agents/`) reads its parameters and their defaults.
 //!
 //! Invariants kept here:
 //! - every group names a known kind, and carries only that kind's fields (a field of another
@@ -14,41 +15,18 @@ use super::build::{asset_id, lookup, market_id};
 use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::*;
-use super::model::{AgentGroup, Behaviour, MarketSetup, AGENT_KINDS};
+use super::model::{AgentGroup, MarketSetup};
 use super::tree::{hint, join, Node};
 use super::values::{decimal, duration, format_ns, last_key, string, uint, uint32, unknown_field, Fields};
 use crate::shown::shown;
+use crate::sim::agents::{Kind, KINDS};
 use crate::units::decimal::{amount_to_minor, whole_steps};
-use crate::units::{Asset, Market, Minor};
+use crate::units::{Asset, AssetId, Market, MarketId, Minor};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Fields every group has.
 pub(crate) const COMMON_FIELDS: [&str; 5] = ["kind", "count", "start", "stop", "funding"];
-
-/// Each kind's own fields, in documentation order (kinds in [`AGENT_KINDS`] order).
-pub(crate) const KIND_FIELDS: [(&str, &[&str]); 5] = [
-    (
-        "market_maker",
-        &[
-            "market",
-            "half_spread_ticks",
-            "levels",
-            "level_step_ticks",
-            "size",
-            "refresh",
-            "skew_lots_per_tick",
-            "max_inventory",
-        ],
-    ),
-    ("noise_trader", &["market", "interval", "max_size", "price_band_ticks"]),
-    ("momentum_trader", &["market", "interval", "lookback", "threshold_ticks", "size"]),
-    ("rfq_taker", &["market", "interval", "max_size", "think_min", "think_max"]),
-    ("depositor", &["asset", "interval", "max_amount", "withdraw_percent"]),
-];
-
-const MS: u64 = 1_000_000;
-const S: u64 = 1_000_000_000;
 
 /// All groups of `[agents]`, in file order.
 pub(crate) fn groups(
@@ -71,7 +49,8 @@ pub(crate) fn groups(
         let group_path = join(path, &entry.key);
         super::values::check_name(&entry.key, false).map_err(|m| ctx.error(entry.key_origin, &group_path, m))?;
         let f = Fields::any(ctx, &entry.node, &group_path)?;
-        let (kind, own) = kind(ctx, &f)?;
+        let kind = kind(ctx, &f)?;
+        let (name, own) = (kind.about.name, kind.about.fields);
         for e in f.table.entries() {
             let key = e.key.as_str();
             if COMMON_FIELDS.contains(&key) || own.contains(&key) {
@@ -79,19 +58,19 @@ pub(crate) fn groups(
             }
             let allowed: Vec<&str> = COMMON_FIELDS.iter().chain(own).copied().collect();
             let owners: Vec<&str> =
-                KIND_FIELDS.iter().filter(|(_, fields)| fields.contains(&key)).map(|(k, _)| *k).collect();
+                KINDS.iter().filter(|k| k.about.fields.contains(&key)).map(|k| k.about.name).collect();
             if !owners.is_empty() {
                 return Err(ctx.error(
                     e.key_origin,
                     &f.path(key),
                     format!(
-                        "field `{key}` does not apply to kind `{kind}` (only to {}); fields of `{kind}`: {}",
+                        "field `{key}` does not apply to kind `{name}` (only to {}); fields of `{name}`: {}",
                         owners.join(", "),
                         allowed.join(", ")
                     ),
                 ));
             }
-            return Err(unknown_field(ctx, e.key_origin, &group_path, key, &allowed, &format!(" for kind `{kind}`")));
+            return Err(unknown_field(ctx, e.key_origin, &group_path, key, &allowed, &format!(" for kind `{name}`")));
         }
         let count = f.opt("count", 1, |n, p| uint32(ctx, n, p, 1, MAX_GROUP_COUNT))?;
         total = total.saturating_add(count);
@@ -113,28 +92,28 @@ pub(crate) fn groups(
             ));
         }
         let funding = f.opt("funding", Vec::new(), |n, p| funding(&env, n, p, count, &mut funded))?;
-        let behaviour = behaviour(&env, &f, kind)?;
+        let behaviour = (kind.parse)(&KindFields { env: &env, f: &f })?;
         groups.push(AgentGroup { name: entry.key.clone(), count, start_ns, stop_ns, funding, behaviour });
     }
     Ok(groups)
 }
 
-/// The group's kind and that kind's fields. A missing kind is reported after unknown keys, so a
-/// misspelt `kind` key is called misspelt.
-fn kind(ctx: &Ctx<'_>, f: &Fields<'_>) -> Result<(&'static str, &'static [&'static str])> {
-    let kinds: Vec<&str> = AGENT_KINDS.iter().map(|(k, _)| *k).collect();
+/// The group's kind. A missing kind is reported after unknown keys, so a misspelt `kind` key is
+/// called misspelt.
+fn kind(ctx: &Ctx<'_>, f: &Fields<'_>) -> Result<&'static Kind> {
+    let kinds: Vec<&str> = KINDS.iter().map(|k| k.about.name).collect();
     let Some(node) = f.get("kind") else {
         let mut all: Vec<&str> = COMMON_FIELDS.to_vec();
-        for (_, fields) in KIND_FIELDS {
-            all.extend(fields.iter().filter(|k| !all.contains(k)).copied().collect::<Vec<_>>());
+        for k in KINDS {
+            all.extend(k.about.fields.iter().filter(|k| !all.contains(k)).copied().collect::<Vec<_>>());
         }
         f.check(ctx, &all)?;
         let message = format!("missing required field `kind`; one of: {}", kinds.join(", "));
         return Err(ctx.error(f.origin, &f.path("kind"), message));
     };
     let name = string(ctx, node, &f.path("kind"))?;
-    match KIND_FIELDS.iter().find(|(k, _)| *k == name) {
-        Some(&(k, fields)) => Ok((k, fields)),
+    match KINDS.iter().find(|k| k.about.name == name) {
+        Some(k) => Ok(k),
         None => {
             let hint = hint(name, kinds.iter().copied());
             let message = format!("unknown agent kind `{}`{hint}; kinds: {}", shown(name), kinds.join(", "));
@@ -243,101 +222,62 @@ fn funding(
     Ok(out)
 }
 
-fn behaviour(env: &Env<'_>, f: &Fields<'_>, kind: &str) -> Result<Behaviour> {
-    let ctx = env.ctx;
-    let interval = |default: u64| f.opt("interval", default, |n, p| duration(ctx, n, p, 1, MAX_DURATION_NS));
-    let ticks = |key: &str, default: u64, min: u64| f.opt(key, default, |n, p| uint(ctx, n, p, min, MAX_OFFSET_TICKS));
-    Ok(match kind {
-        "market_maker" => {
-            let m = env.market(f)?;
-            let half_spread_ticks = ticks("half_spread_ticks", 5, 1)?;
-            let levels = f.opt("levels", 3, |n, p| uint32(ctx, n, p, 1, MAX_LEVELS))?;
-            let level_step_ticks = ticks("level_step_ticks", 1, 1)?;
-            let reach = half_spread_ticks + u64::from(levels - 1) * level_step_ticks;
-            if reach > MAX_OFFSET_TICKS {
-                let at = f.get("level_step_ticks").or(f.get("levels")).map_or(f.origin, |n| n.origin);
-                return Err(ctx.error(
-                    at,
-                    &f.path("level_step_ticks"),
-                    format!(
-                        "the ladder reaches {reach} ticks from fair value, more than the maximum of {MAX_OFFSET_TICKS}"
-                    ),
-                ));
-            }
-            Behaviour::MarketMaker {
-                market: market_id(m),
-                half_spread_ticks,
-                levels,
-                level_step_ticks,
-                size_lots: env.required_lots(f, "size", "size = \"0.01\"", m)?,
-                refresh_ns: f.opt("refresh", 50 * MS, |n, p| duration(ctx, n, p, 1, MAX_DURATION_NS))?,
-                skew_lots_per_tick: f.opt("skew_lots_per_tick", 100, |n, p| uint(ctx, n, p, 1, MAX_LOTS))?,
-                max_inventory_lots: env.required_lots(f, "max_inventory", "max_inventory = \"1\"", m)?,
-            }
-        }
-        "noise_trader" => {
-            let m = env.market(f)?;
-            Behaviour::NoiseTrader {
-                market: market_id(m),
-                mean_interval_ns: interval(20 * MS)?,
-                size_lots_max: env.required_lots(f, "max_size", "max_size = \"0.05\"", m)?,
-                price_band_ticks: ticks("price_band_ticks", 20, 0)?,
-            }
-        }
-        "momentum_trader" => {
-            let m = env.market(f)?;
-            Behaviour::MomentumTrader {
-                market: market_id(m),
-                interval_ns: interval(100 * MS)?,
-                lookback: f.opt("lookback", 5, |n, p| uint32(ctx, n, p, 1, MAX_LOOKBACK))?,
-                threshold_ticks: ticks("threshold_ticks", 10, 1)?,
-                size_lots: env.required_lots(f, "size", "size = \"0.01\"", m)?,
-            }
-        }
-        "rfq_taker" => {
-            let m = env.market(f)?;
-            let think_min_ns = f.opt("think_min", 300 * MS, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS))?;
-            let think_max_ns = f.opt("think_max", 2 * S, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS))?;
-            if think_min_ns > think_max_ns {
-                let at = f.get("think_max").or(f.get("think_min")).map_or(f.origin, |n| n.origin);
-                return Err(ctx.error(
-                    at,
-                    &f.path("think_max"),
-                    format!("think_max ({}) is below think_min ({})", format_ns(think_max_ns), format_ns(think_min_ns)),
-                ));
-            }
-            Behaviour::RfqTaker {
-                market: market_id(m),
-                mean_interval_ns: interval(200 * MS)?,
-                size_lots_max: env.required_lots(f, "max_size", "max_size = \"0.02\"", m)?,
-                think_min_ns,
-                think_max_ns,
-            }
-        }
-        "depositor" => {
-            let asset_node = f.require(ctx, "asset", "asset = \"USD\"")?;
-            let a = env.asset(asset_node, &f.path("asset"))?;
-            let amount_node = f.require(ctx, "max_amount", "max_amount = \"1000\"")?;
-            let withdraw_percent = f.opt("withdraw_percent", 40, |n, p| uint(ctx, n, p, 0, 100))?;
-            Behaviour::Depositor {
-                asset: asset_id(a),
-                mean_interval_ns: interval(100 * MS)?,
-                amount_max: env.amount(amount_node, &f.path("max_amount"), a, MAX_ACTION_AMOUNT)?,
-                withdraw_percent: u8::try_from(withdraw_percent).unwrap_or(100),
-            }
-        }
-        other => return Err(ctx.error(f.origin, &f.path("kind"), format!("agent kind `{other}` has no parameters"))),
-    })
+/// A group's own fields, as its kind's parser (`sim::agents::<kind>::parse`) reads them. Every
+/// reader checks its bounds and reports a [`ScenarioError`] at the field's place.
+pub struct KindFields<'a> {
+    env: &'a Env<'a>,
+    f: &'a Fields<'a>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl KindFields<'_> {
+    /// The required `market`, by name.
+    pub fn market(&self) -> Result<MarketId> {
+        self.env.market(self.f).map(market_id)
+    }
 
-    #[test]
-    fn every_modelled_kind_has_its_fields() {
-        let kinds: Vec<&str> = AGENT_KINDS.iter().map(|(k, _)| *k).collect();
-        let with_fields: Vec<&str> = KIND_FIELDS.iter().map(|(k, _)| *k).collect();
-        assert_eq!(kinds, with_fields);
+    /// The required asset `key`, by symbol; `example` shows how to write it when missing.
+    pub fn asset(&self, key: &str, example: &str) -> Result<AssetId> {
+        let node = self.require(key, example)?;
+        self.env.asset(node, &self.f.path(key)).map(asset_id)
+    }
+
+    /// The required size `key` in base units, as whole lots of `market`: at least one, at most
+    /// [`MAX_LOTS`].
+    pub fn lots(&self, key: &str, example: &str, market: MarketId) -> Result<u64> {
+        self.env.required_lots(self.f, key, example, usize::from(market.0))
+    }
+
+    /// The optional duration `key`, in `min..=max` nanoseconds.
+    pub fn duration(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, default, |n, p| duration(ctx, n, p, min, max))
+    }
+
+    /// The optional integer `key`, in `min..=max`.
+    pub fn uint(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, default, |n, p| uint(ctx, n, p, min, max))
+    }
+
+    /// The optional integer `key`, in `min..=max`.
+    pub fn uint32(&self, key: &str, default: u32, min: u32, max: u32) -> Result<u32> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, default, |n, p| uint32(ctx, n, p, min, max))
+    }
+
+    /// The required field `key`, read later (so its presence is checked where the caller says).
+    pub(crate) fn require(&self, key: &str, example: &str) -> Result<&Node> {
+        self.f.require(self.env.ctx, key, example)
+    }
+
+    /// A positive amount of `asset` at `node` (the field `key`), in minor units, at most `max`.
+    pub(crate) fn amount(&self, node: &Node, key: &str, asset: AssetId, max: Minor) -> Result<Minor> {
+        self.env.amount(node, &self.f.path(key), usize::from(asset.0), max)
+    }
+
+    /// An error about field `key`, placed at the first of `at` the group has (or at the group).
+    pub fn error(&self, at: &[&str], key: &str, message: String) -> ScenarioError {
+        let origin = at.iter().find_map(|k| self.f.get(k)).map_or(self.f.origin, |n| n.origin);
+        self.env.ctx.error(origin, &self.f.path(key), message)
     }
 }

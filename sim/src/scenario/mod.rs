@@ -36,6 +36,9 @@ mod nesting;
 mod tree;
 mod values;
 
+pub use agents::KindFields;
+#[cfg(test)]
+pub(crate) use agents::COMMON_FIELDS;
 pub use error::{Override, ScenarioError};
 pub use model::*;
 pub use values::format_ns;

@@ -6,37 +6,65 @@
 //! are plain ledger operations against the outside world.
 
 use crate::exchange::Command;
-use crate::scenario::Behaviour;
+use crate::scenario::limits::{MAX_ACTION_AMOUNT, MAX_DURATION_NS};
+use crate::scenario::{AgentGroup, KindFields, Scenario, ScenarioError};
 use crate::units::{AssetId, Minor};
 
-use super::{Stream, View, Wake};
+use super::{Behave, Catalogue, Stream, View, Wake};
+
+pub const KIND: Catalogue = Catalogue {
+    name: "depositor",
+    about: "deposits and withdraws one asset at random (ledger only until custody exists)",
+    fields: &["asset", "interval", "max_amount", "withdraw_percent"],
+};
+
+/// A depositor's parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub asset: AssetId,
+    /// Mean time between actions (exponential).
+    pub mean_interval_ns: u64,
+    /// Amounts are uniform in 1..=this.
+    pub amount_max: Minor,
+    /// Share of actions that are withdrawals, in percent.
+    pub withdraw_percent: u8,
+}
+
+/// Reads a `depositor` group's fields.
+pub fn parse(f: &KindFields<'_>) -> Result<Params, ScenarioError> {
+    let asset = f.asset("asset", "asset = \"USD\"")?;
+    let amount = f.require("max_amount", "max_amount = \"1000\"")?;
+    let withdraw_percent = f.uint("withdraw_percent", 40, 0, 100)?;
+    Ok(Params {
+        asset,
+        mean_interval_ns: f.duration("interval", 100_000_000, 1, MAX_DURATION_NS)?,
+        amount_max: f.amount(amount, "max_amount", asset, MAX_ACTION_AMOUNT)?,
+        withdraw_percent: u8::try_from(withdraw_percent).unwrap_or(100),
+    })
+}
 
 #[derive(Clone, Debug)]
 pub struct Depositor {
-    asset: AssetId,
-    mean_interval_ns: u64,
-    amount_max: Minor,
-    withdraw_percent: u8,
+    params: Params,
 }
 
-impl Depositor {
-    pub fn new(b: &Behaviour) -> Depositor {
-        let Behaviour::Depositor { asset, mean_interval_ns, amount_max, withdraw_percent } = *b else {
-            unreachable!("built from a depositor group")
-        };
-        Depositor { asset, mean_interval_ns, amount_max, withdraw_percent }
+impl Behave for Depositor {
+    type Params = Params;
+
+    fn new(params: Params, _group: &AgentGroup, _scenario: &Scenario) -> Depositor {
+        Depositor { params }
     }
 
-    pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
         // amount_max is positive and at most MAX_ACTION_AMOUNT, so both conversions are exact.
-        let max = u128::try_from(self.amount_max.max(1)).unwrap_or(1);
+        let max = u128::try_from(self.params.amount_max.max(1)).unwrap_or(1);
         let amount = Minor::try_from(rng.uniform_u128(1, max)).unwrap_or(1);
-        let (user, asset) = (view.user, self.asset);
-        out.push(if rng.percent(u32::from(self.withdraw_percent)) {
+        let (user, asset) = (view.user, self.params.asset);
+        out.push(if rng.percent(u32::from(self.params.withdraw_percent)) {
             Command::Withdraw { user, asset, amount }
         } else {
             Command::Deposit { user, asset, amount }
         });
-        (why == Wake::Tick).then(|| rng.exponential_ns(self.mean_interval_ns))
+        (why == Wake::Tick).then(|| rng.exponential_ns(self.params.mean_interval_ns))
     }
 }

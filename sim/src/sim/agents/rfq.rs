@@ -6,32 +6,68 @@
 //! reject with nothing changed.
 
 use crate::exchange::{Ack, Command, QuoteId};
-use crate::scenario::Behaviour;
+use crate::scenario::limits::MAX_DURATION_NS;
+use crate::scenario::{format_ns, AgentGroup, KindFields, Scenario, ScenarioError};
 use crate::units::{MarketId, Qty, Side};
 
 use super::super::gateway::Outcome;
-use super::{Stream, View, Wake};
+use super::{Behave, Catalogue, Stream, View, Wake};
+
+pub const KIND: Catalogue = Catalogue {
+    name: "rfq_taker",
+    about: "requests a quote, waits a human delay, then accepts it",
+    fields: &["market", "interval", "max_size", "think_min", "think_max"],
+};
+
+/// An RFQ taker's parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub market: MarketId,
+    /// Mean time between requests (exponential).
+    pub mean_interval_ns: u64,
+    /// Sizes are uniform in 1..=this.
+    pub size_lots_max: u64,
+    /// Human delay before accepting: uniform in min..=max.
+    pub think_min_ns: u64,
+    pub think_max_ns: u64,
+}
+
+/// Reads an `rfq_taker` group's fields; `think_min <= think_max`.
+pub fn parse(f: &KindFields<'_>) -> Result<Params, ScenarioError> {
+    let market = f.market()?;
+    let think_min_ns = f.duration("think_min", 300_000_000, 0, MAX_DURATION_NS)?;
+    let think_max_ns = f.duration("think_max", 2_000_000_000, 0, MAX_DURATION_NS)?;
+    if think_min_ns > think_max_ns {
+        return Err(f.error(
+            &["think_max", "think_min"],
+            "think_max",
+            format!("think_max ({}) is below think_min ({})", format_ns(think_max_ns), format_ns(think_min_ns)),
+        ));
+    }
+    Ok(Params {
+        market,
+        mean_interval_ns: f.duration("interval", 200_000_000, 1, MAX_DURATION_NS)?,
+        size_lots_max: f.lots("max_size", "max_size = \"0.02\"", market)?,
+        think_min_ns,
+        think_max_ns,
+    })
+}
 
 #[derive(Clone, Debug)]
 pub struct RfqTaker {
-    market: MarketId,
-    mean_interval_ns: u64,
-    size_lots_max: u64,
-    think_min_ns: u64,
-    think_max_ns: u64,
+    params: Params,
     /// Quotes received, oldest first, to accept at their follow-up wakes.
     to_accept: Vec<QuoteId>,
 }
 
-impl RfqTaker {
-    pub fn new(b: &Behaviour) -> RfqTaker {
-        let Behaviour::RfqTaker { market, mean_interval_ns, size_lots_max, think_min_ns, think_max_ns } = *b else {
-            unreachable!("built from an rfq_taker group")
-        };
-        RfqTaker { market, mean_interval_ns, size_lots_max, think_min_ns, think_max_ns, to_accept: Vec::new() }
+impl Behave for RfqTaker {
+    type Params = Params;
+
+    fn new(params: Params, _group: &AgentGroup, _scenario: &Scenario) -> RfqTaker {
+        RfqTaker { params, to_accept: Vec::new() }
     }
 
-    pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
         match why {
             Wake::Followup => {
                 if !self.to_accept.is_empty() {
@@ -42,18 +78,18 @@ impl RfqTaker {
             }
             Wake::Tick => {
                 let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
-                let qty = Qty(rng.uniform(1, self.size_lots_max.max(1)));
-                out.push(Command::RequestQuote { user: view.user, market: self.market, side, qty });
-                Some(rng.exponential_ns(self.mean_interval_ns))
+                let qty = Qty(rng.uniform(1, self.params.size_lots_max.max(1)));
+                out.push(Command::RequestQuote { user: view.user, market: self.params.market, side, qty });
+                Some(rng.exponential_ns(self.params.mean_interval_ns))
             }
         }
     }
 
-    pub fn answered(&mut self, outcome: &Outcome, rng: &mut Stream) -> Option<u64> {
+    fn answered(&mut self, _command: &Command, outcome: &Outcome, rng: &mut Stream) -> Option<u64> {
         match outcome {
             Ok(Ack::Quote(q)) => {
                 self.to_accept.push(q.id);
-                Some(rng.uniform(self.think_min_ns, self.think_max_ns))
+                Some(rng.uniform(self.params.think_min_ns, self.params.think_max_ns))
             }
             _ => None,
         }
