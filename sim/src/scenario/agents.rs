@@ -11,17 +11,16 @@
 //!   asset over all agents stays below [`MAX_TOTAL_FUNDING`]; `stop` is after `start`;
 //!   `think_min <= think_max`.
 
-use super::build::{asset_id, lookup, market_id};
 use super::context::Ctx;
 use super::error::ScenarioError;
+use super::kind_fields::{Env, KindFields};
 use super::limits::*;
 use super::model::{AgentGroup, MarketSetup};
 use super::tree::{hint, join, Node};
-use super::values::{decimal, duration, format_ns, last_key, string, uint, uint32, unknown_field, Fields};
+use super::values::{asset_id, duration, format_ns, string, uint32, unknown_field, Fields};
 use crate::shown::shown;
 use crate::sim::agents::{Kind, KINDS};
-use crate::units::decimal::{amount_to_minor, whole_steps};
-use crate::units::{Asset, AssetId, Market, MarketId, Minor};
+use crate::units::{Asset, Market, Minor};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -41,7 +40,8 @@ pub(crate) fn groups(
     if table.table.entries().len() > MAX_GROUPS {
         return Err(ctx.error(node.origin, path, format!("more than {MAX_GROUPS} agent groups")));
     }
-    let env = Env { ctx, assets, setups, markets };
+    let market_names: Vec<&str> = setups.iter().map(|m| m.name.as_str()).collect();
+    let env = Env { ctx, assets, market_names: &market_names, markets };
     let mut total: u32 = 0;
     let mut funded = vec![0i128; assets.len()];
     let mut groups = Vec::with_capacity(table.table.entries().len());
@@ -92,7 +92,7 @@ pub(crate) fn groups(
             ));
         }
         let funding = f.opt("funding", Vec::new(), |n, p| funding(&env, n, p, count, &mut funded))?;
-        let behaviour = (kind.parse)(&KindFields { env: &env, f: &f })?;
+        let behaviour = (kind.parse)(&KindFields::new(&env, &f))?;
         groups.push(AgentGroup { name: entry.key.clone(), count, start_ns, stop_ns, funding, behaviour });
     }
     Ok(groups)
@@ -119,75 +119,6 @@ fn kind(ctx: &Ctx<'_>, f: &Fields<'_>) -> Result<&'static Kind> {
             let message = format!("unknown agent kind `{}`{hint}; kinds: {}", shown(name), kinds.join(", "));
             Err(ctx.error(node.origin, &f.path("kind"), message))
         }
-    }
-}
-
-/// What a group's fields are checked against.
-struct Env<'a> {
-    ctx: &'a Ctx<'a>,
-    assets: &'a [Asset],
-    setups: &'a [MarketSetup],
-    markets: &'a [Market],
-}
-
-impl Env<'_> {
-    fn market(&self, f: &Fields<'_>) -> Result<usize> {
-        let names: Vec<&str> = self.setups.iter().map(|m| m.name.as_str()).collect();
-        lookup(self.ctx, f.require(self.ctx, "market", "market = \"BTC-USD\"")?, &f.path("market"), &names, "market")
-    }
-
-    fn asset(&self, node: &Node, path: &str) -> Result<usize> {
-        let symbols: Vec<&str> = self.assets.iter().map(Asset::symbol).collect();
-        lookup(self.ctx, node, path, &symbols, "asset")
-    }
-
-    /// A size in base units, as whole lots of market `m`: at least one, at most [`MAX_LOTS`].
-    fn lots(&self, node: &Node, path: &str, m: usize) -> Result<u64> {
-        let ctx = self.ctx;
-        let market = &self.markets[m];
-        let base = &self.assets[usize::from(market.base().0)];
-        let value = decimal(ctx, node, path)?;
-        let lots = whole_steps(value, market.lot_size(), last_key(path), base.symbol())
-            .map_err(|e| ctx.error(node.origin, path, e.to_string()))?;
-        if lots == 0 {
-            let lot = market.lot_size().normalize();
-            return Err(ctx.error(node.origin, path, format!("must be at least one lot ({lot} {})", base.symbol())));
-        }
-        if lots > MAX_LOTS {
-            return Err(ctx.error(
-                node.origin,
-                path,
-                format!("{value} {} is {lots} lots, more than the maximum of {MAX_LOTS} lots", base.symbol()),
-            ));
-        }
-        Ok(lots)
-    }
-
-    fn required_lots(&self, f: &Fields<'_>, key: &str, example: &str, m: usize) -> Result<u64> {
-        self.lots(f.require(self.ctx, key, example)?, &f.path(key), m)
-    }
-
-    /// A positive amount of asset `a`, in minor units, at most `max`.
-    fn amount(&self, node: &Node, path: &str, a: usize, max: Minor) -> Result<Minor> {
-        let ctx = self.ctx;
-        let asset = &self.assets[a];
-        let value = decimal(ctx, node, path)?;
-        let minor = amount_to_minor(asset, value).map_err(|e| ctx.error(node.origin, path, e.to_string()))?;
-        if minor == 0 {
-            return Err(ctx.error(
-                node.origin,
-                path,
-                format!("amount must be positive, e.g. \"1\" {}", asset.symbol()),
-            ));
-        }
-        if minor > max {
-            return Err(ctx.error(
-                node.origin,
-                path,
-                format!("{value} {} is more than the maximum of {max} minor units", asset.symbol()),
-            ));
-        }
-        Ok(minor)
     }
 }
 
@@ -220,64 +151,4 @@ fn funding(
         out.push((asset_id(a), minor));
     }
     Ok(out)
-}
-
-/// A group's own fields, as its kind's parser (`sim::agents::<kind>::parse`) reads them. Every
-/// reader checks its bounds and reports a [`ScenarioError`] at the field's place.
-pub struct KindFields<'a> {
-    env: &'a Env<'a>,
-    f: &'a Fields<'a>,
-}
-
-impl KindFields<'_> {
-    /// The required `market`, by name.
-    pub fn market(&self) -> Result<MarketId> {
-        self.env.market(self.f).map(market_id)
-    }
-
-    /// The required asset `key`, by symbol; `example` shows how to write it when missing.
-    pub fn asset(&self, key: &str, example: &str) -> Result<AssetId> {
-        let node = self.require(key, example)?;
-        self.env.asset(node, &self.f.path(key)).map(asset_id)
-    }
-
-    /// The required size `key` in base units, as whole lots of `market`: at least one, at most
-    /// [`MAX_LOTS`].
-    pub fn lots(&self, key: &str, example: &str, market: MarketId) -> Result<u64> {
-        self.env.required_lots(self.f, key, example, usize::from(market.0))
-    }
-
-    /// The optional duration `key`, in `min..=max` nanoseconds.
-    pub fn duration(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64> {
-        let ctx = self.env.ctx;
-        self.f.opt(key, default, |n, p| duration(ctx, n, p, min, max))
-    }
-
-    /// The optional integer `key`, in `min..=max`.
-    pub fn uint(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64> {
-        let ctx = self.env.ctx;
-        self.f.opt(key, default, |n, p| uint(ctx, n, p, min, max))
-    }
-
-    /// The optional integer `key`, in `min..=max`.
-    pub fn uint32(&self, key: &str, default: u32, min: u32, max: u32) -> Result<u32> {
-        let ctx = self.env.ctx;
-        self.f.opt(key, default, |n, p| uint32(ctx, n, p, min, max))
-    }
-
-    /// The required field `key`, read later (so its presence is checked where the caller says).
-    pub(crate) fn require(&self, key: &str, example: &str) -> Result<&Node> {
-        self.f.require(self.env.ctx, key, example)
-    }
-
-    /// A positive amount of `asset` at `node` (the field `key`), in minor units, at most `max`.
-    pub(crate) fn amount(&self, node: &Node, key: &str, asset: AssetId, max: Minor) -> Result<Minor> {
-        self.env.amount(node, &self.f.path(key), usize::from(asset.0), max)
-    }
-
-    /// An error about field `key`, placed at the first of `at` the group has (or at the group).
-    pub fn error(&self, at: &[&str], key: &str, message: String) -> ScenarioError {
-        let origin = at.iter().find_map(|k| self.f.get(k)).map_or(self.f.origin, |n| n.origin);
-        self.env.ctx.error(origin, &self.f.path(key), message)
-    }
 }

@@ -30,16 +30,17 @@ mod agents;
 mod build;
 mod context;
 mod error;
+mod kind_fields;
 pub mod limits;
 mod model;
 mod nesting;
 mod tree;
 mod values;
 
-pub use agents::KindFields;
 #[cfg(test)]
 pub(crate) use agents::COMMON_FIELDS;
 pub use error::{Override, ScenarioError};
+pub use kind_fields::KindFields;
 pub use model::*;
 pub use values::format_ns;
 

@@ -208,6 +208,13 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let mut gateway = Gateway::new(&config, agents as usize)?;
     let mut auditor = Auditor::new(gateway.exchange());
     let mut slots = Vec::with_capacity(agents as usize);
+    // The instruments as the exchange publishes them; the kernel keeps their last trades.
+    let market_data = (0..scenario.markets.len())
+        .map(|m| MarketData {
+            instrument: gateway.exchange().market(MarketId(u16::try_from(m).expect("at most MAX_MARKETS"))).clone(),
+            last_trade: None,
+        })
+        .collect::<Vec<_>>();
     let setup = |gateway: &mut Gateway, auditor: &mut Auditor, command: Command| {
         let outcome = gateway.setup(&command);
         auditor.observe_at(gateway.exchange(), &command, &outcome, Stamp::default());
@@ -228,7 +235,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
             }
             slots.push(Slot {
-                agent: Agent::new(group, scenario),
+                agent: Agent::new(&group.behaviour, &group.funding, &market_data),
                 user,
                 rng: Stream::new(seed, &format!("agent/{}/{i}", group.name)),
                 stop_ns: group.stop_ns,
@@ -239,13 +246,6 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     }
     let auditor_checkpoint = auditor.clone();
     gateway.take_checkpoint();
-    // The instruments as the exchange publishes them; the kernel keeps their last trades.
-    let market_data = (0..scenario.markets.len())
-        .map(|m| MarketData {
-            instrument: gateway.exchange().market(MarketId(u16::try_from(m).expect("at most MAX_MARKETS"))).clone(),
-            last_trade: None,
-        })
-        .collect();
     let mut world = World {
         queue: Queue::default(),
         gateway,

@@ -7,10 +7,10 @@
 
 use crate::exchange::Command;
 use crate::scenario::limits::{MAX_ACTION_AMOUNT, MAX_DURATION_NS};
-use crate::scenario::{AgentGroup, KindFields, Scenario, ScenarioError};
+use crate::scenario::{KindFields, ScenarioError};
 use crate::units::{AssetId, Minor};
 
-use super::{Behave, Catalogue, Stream, View, Wake};
+use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "depositor",
@@ -51,7 +51,7 @@ pub struct Depositor {
 impl Behave for Depositor {
     type Params = Params;
 
-    fn new(params: Params, _group: &AgentGroup, _scenario: &Scenario) -> Depositor {
+    fn new(params: Params, _funding: &[(AssetId, Minor)], _markets: &[MarketData]) -> Depositor {
         Depositor { params }
     }
 

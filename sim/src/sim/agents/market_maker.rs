@@ -14,10 +14,10 @@
 use crate::engine::{Stp, Tif};
 use crate::exchange::{Command, NewOrder, OrderKind};
 use crate::scenario::limits::{MAX_DURATION_NS, MAX_LEVELS, MAX_LOTS, MAX_OFFSET_TICKS};
-use crate::scenario::{AgentGroup, KindFields, Scenario, ScenarioError};
-use crate::units::{MarketId, Minor, Price, Qty, Side};
+use crate::scenario::{KindFields, ScenarioError};
+use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
-use super::{Behave, Catalogue, Stream, View, Wake};
+use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "market_maker",
@@ -90,9 +90,9 @@ pub struct MarketMaker {
 impl Behave for MarketMaker {
     type Params = Params;
 
-    fn new(params: Params, group: &AgentGroup, scenario: &Scenario) -> MarketMaker {
-        let base = scenario.markets[usize::from(params.market.0)].spec.base;
-        let base_start = group.funding.iter().filter(|(a, _)| *a == base).map(|(_, m)| *m).sum();
+    fn new(params: Params, funding: &[(AssetId, Minor)], markets: &[MarketData]) -> MarketMaker {
+        let base = markets[usize::from(params.market.0)].instrument.base();
+        let base_start = funding.iter().filter(|(a, _)| *a == base).map(|(_, m)| *m).sum();
         MarketMaker { params, base_start }
     }
 

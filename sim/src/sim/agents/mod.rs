@@ -26,7 +26,8 @@ pub mod rfq;
 mod view;
 
 use crate::exchange::Command;
-use crate::scenario::{AgentGroup, KindFields, Scenario, ScenarioError};
+use crate::scenario::{KindFields, ScenarioError};
+use crate::units::{AssetId, Minor};
 
 use super::gateway::Outcome;
 use super::rng::Stream;
@@ -62,8 +63,8 @@ pub struct Kind {
 pub trait Behave: Sized {
     /// What a scenario sets for the kind.
     type Params;
-    /// A fresh agent of `group` (whose behaviour is `params`).
-    fn new(params: Self::Params, group: &AgentGroup, scenario: &Scenario) -> Self;
+    /// A fresh agent with `params`, given its funding at start and the markets' public data.
+    fn new(params: Self::Params, funding: &[(AssetId, Minor)], markets: &[MarketData]) -> Self;
     /// Acts: pushes commands to `out`; on a [`Wake::Tick`] returns the delay to its next tick.
     fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64>;
     /// Learns the outcome of one of its commands; may ask for a follow-up wake after a delay.
@@ -104,10 +105,10 @@ macro_rules! kinds {
         }
 
         impl Agent {
-            /// A fresh agent of `group`.
-            pub fn new(group: &AgentGroup, scenario: &Scenario) -> Agent {
-                match &group.behaviour {
-                    $(Behaviour::$variant(p) => Agent::$variant($module::$agent::new(p.clone(), group, scenario)),)*
+            /// A fresh agent of a group that does `behaviour`, with its funding at start.
+            pub fn new(behaviour: &Behaviour, funding: &[(AssetId, Minor)], markets: &[MarketData]) -> Agent {
+                match behaviour {
+                    $(Behaviour::$variant(p) => Agent::$variant($module::$agent::new(p.clone(), funding, markets)),)*
                 }
             }
 

@@ -7,10 +7,10 @@
 use crate::engine::Stp;
 use crate::exchange::{Command, NewOrder, OrderKind};
 use crate::scenario::limits::{MAX_DURATION_NS, MAX_LOOKBACK, MAX_OFFSET_TICKS};
-use crate::scenario::{AgentGroup, KindFields, Scenario, ScenarioError};
-use crate::units::{MarketId, Price, Qty, Side};
+use crate::scenario::{KindFields, ScenarioError};
+use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
-use super::{Behave, Catalogue, Stream, View, Wake};
+use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "momentum_trader",
@@ -55,7 +55,7 @@ pub struct MomentumTrader {
 impl Behave for MomentumTrader {
     type Params = Params;
 
-    fn new(params: Params, _group: &AgentGroup, _scenario: &Scenario) -> MomentumTrader {
+    fn new(params: Params, _funding: &[(AssetId, Minor)], _markets: &[MarketData]) -> MomentumTrader {
         let lookback = (params.lookback as usize).max(1);
         MomentumTrader { params, lookback, samples: Vec::new() }
     }

@@ -13,11 +13,11 @@
 use crate::engine::{OrderId, Stp, Tif};
 use crate::exchange::{Ack, Command, NewOrder, OrderKind, Reject};
 use crate::scenario::limits::{MAX_DURATION_NS, MAX_OFFSET_TICKS};
-use crate::scenario::{AgentGroup, KindFields, Scenario, ScenarioError};
-use crate::units::{MarketId, Price, Qty, Side};
+use crate::scenario::{KindFields, ScenarioError};
+use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
 use super::super::gateway::Outcome;
-use super::{Behave, Catalogue, Stream, View, Wake};
+use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "noise_trader",
@@ -59,7 +59,7 @@ pub struct NoiseTrader {
 impl Behave for NoiseTrader {
     type Params = Params;
 
-    fn new(params: Params, _group: &AgentGroup, _scenario: &Scenario) -> NoiseTrader {
+    fn new(params: Params, _funding: &[(AssetId, Minor)], _markets: &[MarketData]) -> NoiseTrader {
         NoiseTrader { params, open: Vec::new() }
     }
 

@@ -7,11 +7,11 @@
 
 use crate::exchange::{Ack, Command, QuoteId};
 use crate::scenario::limits::MAX_DURATION_NS;
-use crate::scenario::{format_ns, AgentGroup, KindFields, Scenario, ScenarioError};
-use crate::units::{MarketId, Qty, Side};
+use crate::scenario::{format_ns, KindFields, ScenarioError};
+use crate::units::{AssetId, MarketId, Minor, Qty, Side};
 
 use super::super::gateway::Outcome;
-use super::{Behave, Catalogue, Stream, View, Wake};
+use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "rfq_taker",
@@ -63,7 +63,7 @@ pub struct RfqTaker {
 impl Behave for RfqTaker {
     type Params = Params;
 
-    fn new(params: Params, _group: &AgentGroup, _scenario: &Scenario) -> RfqTaker {
+    fn new(params: Params, _funding: &[(AssetId, Minor)], _markets: &[MarketData]) -> RfqTaker {
         RfqTaker { params, to_accept: Vec::new() }
     }
 
