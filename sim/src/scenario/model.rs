@@ -33,7 +33,7 @@ pub struct Scenario {
     pub duration_ns: u64,
     /// Assets, indexed by [`AssetId`].
     pub assets: Vec<Asset>,
-    /// Markets, indexed by [`MarketId`].
+    /// Markets, indexed by [`MarketId`](crate::units::MarketId).
     pub markets: Vec<MarketSetup>,
     /// The exchange's own settings.
     pub exchange: ExchangeSettings,
