@@ -8,6 +8,12 @@
 //! - [`ledger`]: the double-entry journal, the only way to change a balance;
 //! - [`exchange`]: the pure state machine `apply(now, command) -> outcome` over all of the above;
 //! - [`audit`]: independent checks of every invariant, from a shadow model;
+//! - [`rng`]: named `rand_chacha` streams derived from the seed;
+//! - [`input`]: located values, bounds and errors that scenario files are parsed with;
+//! - [`agents`]: behaviour models that see only what a client sees (a `View`) and emit commands;
+//! - [`scenario`]: scenario files into validated runs;
+//! - [`sim`]: the seeded discrete-event kernel, gateway, network, records, reports and sweeps;
+//! - [`cli`]: the `exsim` commands;
 //! - [`shown`]: user text escaped and cut before it reaches a message;
 //! - [`bookfile`]: the `exsim book` order-flow format (SPEC §8.1);
 //! - [`testkit`]: the simple reference model and structured flows shared by tests, fuzz and benches;
@@ -17,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod audit;
 pub mod bookfile;
 pub mod catalog;
@@ -24,8 +31,10 @@ pub mod cli;
 pub mod engine;
 pub mod exchange;
 pub mod fault;
+pub mod input;
 pub mod ledger;
 pub mod lookup;
+pub mod rng;
 pub mod scenario;
 pub mod shown;
 pub mod sim;

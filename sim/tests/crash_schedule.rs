@@ -2,8 +2,8 @@
 //! same events and the same digests as a schedule drawn whole; bounded before anything runs; a
 //! run's header names a count and a few times, never the whole schedule.
 
+use exsim::rng::Stream;
 use exsim::scenario::{self, Scenario};
-use exsim::sim::rng::Stream;
 use exsim::sim::run::{check, crash_schedule, describe, run, CrashSchedule, MAX_RUN_CRASHES};
 
 fn quickstart() -> Scenario {

@@ -101,6 +101,21 @@ fn the_core_never_depends_on_the_auditor_or_the_simulator() {
 }
 
 #[test]
+fn agents_reach_neither_the_kernel_nor_the_auditor() {
+    // An agent sees what a client sees (a `View` the kernel fills); it cannot name the kernel,
+    // the gateway, the auditor or the parser, so it cannot read what a client could not know.
+    let graph = graph();
+    let deps = graph.get("agents").expect("sim/src/agents exists");
+    for upper in ["audit", "sim", "scenario", "cli"] {
+        assert!(!deps.contains(upper), "agents use crate::{upper}: {deps:?}");
+    }
+    let input = graph.get("input").expect("sim/src/input exists");
+    for upper in ["agents", "scenario", "sim", "audit", "cli"] {
+        assert!(!input.contains(upper), "input uses crate::{upper}: {input:?}");
+    }
+}
+
+#[test]
 fn no_module_cycle() {
     let graph = graph();
     assert!(graph.len() > 10, "found the crate's modules: {:?}", graph.keys());

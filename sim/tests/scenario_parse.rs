@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use exsim::agents::{depositor, market_maker, noise, rfq};
 use exsim::audit::Invariant;
 use exsim::fault::Fault;
 use exsim::scenario::{self, Behaviour, Override, Scenario, ScenarioError, ScenarioFile};
@@ -140,7 +141,7 @@ fn quickstart_parses_to_the_expected_model() {
     assert_eq!(makers.funding, [(AssetId(0), 5_000_000_000), (AssetId(1), 200_000_000)]);
     assert_eq!(
         makers.behaviour,
-        Behaviour::MarketMaker {
+        Behaviour::MarketMaker(market_maker::Params {
             market: MarketId(0),
             half_spread_ticks: 5,
             levels: 5,
@@ -149,35 +150,35 @@ fn quickstart_parses_to_the_expected_model() {
             refresh_ns: 20_000_000,
             skew_lots_per_tick: 50,
             max_inventory_lots: 500,
-        }
+        })
     );
     assert_eq!(
         base.agents[1].behaviour,
-        Behaviour::NoiseTrader {
+        Behaviour::NoiseTrader(noise::Params {
             market: MarketId(0),
             mean_interval_ns: 2_000_000,
             size_lots_max: 50,
             price_band_ticks: 20
-        }
+        })
     );
     assert_eq!(
         base.agents[3].behaviour,
-        Behaviour::RfqTaker {
+        Behaviour::RfqTaker(rfq::Params {
             market: MarketId(0),
             mean_interval_ns: 200_000_000,
             size_lots_max: 20,
             think_min_ns: 300_000_000,
             think_max_ns: 2_000_000_000,
-        }
+        })
     );
     assert_eq!(
         base.agents[4].behaviour,
-        Behaviour::Depositor {
+        Behaviour::Depositor(depositor::Params {
             asset: AssetId(1),
             mean_interval_ns: 100_000_000,
             amount_max: 100_000,
             withdraw_percent: 40
-        }
+        })
     );
 
     // The variant differs in exactly the field it sets (and its name and description).
@@ -219,16 +220,16 @@ fn minimal_parses_with_documented_defaults() {
     assert_eq!(base.agents[0].count, 1);
     assert_eq!(
         base.agents[0].behaviour,
-        Behaviour::NoiseTrader {
+        Behaviour::NoiseTrader(noise::Params {
             market: MarketId(0),
             mean_interval_ns: 20_000_000,
             size_lots_max: 5,
             price_band_ticks: 20
-        }
+        })
     );
     assert_eq!(
         base.agents[1].behaviour,
-        Behaviour::MarketMaker {
+        Behaviour::MarketMaker(market_maker::Params {
             market: MarketId(0),
             half_spread_ticks: 5,
             levels: 3,
@@ -237,7 +238,7 @@ fn minimal_parses_with_documented_defaults() {
             refresh_ns: 50_000_000,
             skew_lots_per_tick: 100,
             max_inventory_lots: 50,
-        }
+        })
     );
     assert!(base.agents[1].funding.is_empty());
     assert_eq!(base.exchange.quote_ttl_ns, 2_000_000_000);

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::output::{Output, Stop};
+use crate::agents::KINDS;
 use crate::audit::Invariant;
 use crate::fault::Fault;
-use crate::scenario::{self, AGENT_KINDS};
+use crate::scenario;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -86,8 +87,8 @@ fn write(what: What, out: &mut Output) -> Result<(), Stop> {
             }
         }
         What::Agents => {
-            for (kind, about) in AGENT_KINDS {
-                out.line(&format!("{kind:<18} {about}"))?;
+            for kind in KINDS {
+                out.line(&format!("{:<18} {}", kind.about.name, kind.about.about))?;
             }
         }
     }

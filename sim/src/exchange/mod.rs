@@ -49,6 +49,9 @@ pub use applied::{Applied, Intent};
 pub use command::{Ack, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Quote, QuoteId, TradingCommand};
 pub use reject::Reject;
 
+/// An exchange's answer to a command.
+pub type Outcome = Result<Ack, Reject>;
+
 use std::collections::BTreeMap;
 
 use thiserror::Error;

@@ -19,15 +19,17 @@ use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::*;
 use super::model::{ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
-use super::tree::{hint, join, list_names, Node, Table};
-use super::values::{array, check_name, decimal, duration, format_ns, shared_string, string, uint, uint32, Fields};
+use super::tree::{hint, join, Node, Table};
+use super::values::{
+    array, asset_id, check_name, decimal, duration, format_ns, lookup, shared_string, string, uint, uint32, Fields,
+};
 use crate::audit::Invariant;
 use crate::fault::{Fault, FaultError, FaultSet};
 use crate::shown::shown;
 use crate::units::asset::DECIMALS_MAX;
 use crate::units::decimal::{exact_ratio, exact_scaled, minor_unit, whole_steps, Inexact};
 use crate::units::market::BPS_ONE;
-use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketId, MarketSpec, Minor, Price, AMOUNT_MAX};
+use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketSpec, Minor, Price, AMOUNT_MAX};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -164,26 +166,6 @@ fn faults(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<FaultSet> {
         set.insert(fault);
     }
     Ok(set)
-}
-
-/// The index of the entry of `names` that `node` names, or an error listing them.
-pub(crate) fn lookup(ctx: &Ctx<'_>, node: &Node, path: &str, names: &[&str], what: &str) -> Result<usize> {
-    let name = string(ctx, node, path)?;
-    names.iter().position(|n| *n == name).ok_or_else(|| {
-        let hint = hint(name, names.iter().copied());
-        let message = format!("unknown {what} `{}`{hint}; defined: {}", shown(name), list_names(names.iter().copied()));
-        ctx.error(node.origin, path, message)
-    })
-}
-
-/// `AssetId` of an index below [`MAX_ASSETS`].
-pub(crate) fn asset_id(index: usize) -> AssetId {
-    AssetId(u16::try_from(index).unwrap_or(u16::MAX))
-}
-
-/// `MarketId` of an index below [`MAX_MARKETS`].
-pub(crate) fn market_id(index: usize) -> MarketId {
-    MarketId(u16::try_from(index).unwrap_or(u16::MAX))
 }
 
 fn assets(ctx: &Ctx<'_>, node: &Node) -> Result<Vec<Asset>> {

@@ -28,17 +28,17 @@
 
 mod agents;
 mod build;
-mod context;
-mod error;
-pub mod limits;
 mod model;
-mod nesting;
-mod tree;
-mod values;
 
-pub use error::{Override, ScenarioError};
+// The located-value toolkit the parser is built on lives in `crate::input`, below both the
+// parser and the agent kinds that parse their own fields.
+pub use crate::input::limits;
+use crate::input::{context, error, kind_fields, tree, values};
+
+pub use crate::input::format_ns;
+pub use crate::input::KindFields;
+pub use crate::input::{Override, ScenarioError};
 pub use model::*;
-pub use values::format_ns;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
+pub use crate::agents::Behaviour;
 use crate::audit::Invariant;
 use crate::fault::FaultSet;
-use crate::units::{Asset, AssetId, MarketId, MarketSpec, Minor, Price};
+use crate::units::{Asset, AssetId, MarketSpec, Minor, Price};
 
 /// Probability in parts per million (0..=1_000_000).
 pub type Ppm = u32;
@@ -32,7 +33,7 @@ pub struct Scenario {
     pub duration_ns: u64,
     /// Assets, indexed by [`AssetId`].
     pub assets: Vec<Asset>,
-    /// Markets, indexed by [`MarketId`].
+    /// Markets, indexed by [`MarketId`](crate::units::MarketId).
     pub markets: Vec<MarketSetup>,
     /// The exchange's own settings.
     pub exchange: ExchangeSettings,
@@ -118,98 +119,9 @@ pub struct AgentGroup {
     pub stop_ns: u64,
     /// Deposited into each agent's account at time zero.
     pub funding: Vec<(AssetId, Minor)>,
-    /// The behaviour and its parameters.
+    /// The behaviour and its parameters (each kind's `Params`, in its file under `sim/agents/`).
     pub behaviour: Behaviour,
 }
-
-/// What an agent group does. Each variant is documented where it is implemented
-/// (`sim::agents`); these are its parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Behaviour {
-    /// Quotes a ladder around the fair value, skewed against its inventory.
-    MarketMaker {
-        market: MarketId,
-        /// Distance from fair value to the first bid and ask.
-        half_spread_ticks: u64,
-        /// Levels a side.
-        levels: u32,
-        /// Distance between levels.
-        level_step_ticks: u64,
-        /// Size of each quote.
-        size_lots: u64,
-        /// Time between re-quotes.
-        refresh_ns: u64,
-        /// Quotes shift by one tick against the position for every this many lots held.
-        skew_lots_per_tick: u64,
-        /// Beyond this position (long or short) it stops quoting the side that adds to it.
-        max_inventory_lots: u64,
-    },
-    /// Poisson arrivals of every order type, cancels and replaces, around the fair value.
-    NoiseTrader {
-        market: MarketId,
-        /// Mean time between actions (exponential).
-        mean_interval_ns: u64,
-        /// Sizes are uniform in 1..=this.
-        size_lots_max: u64,
-        /// Limit prices are uniform within this distance of fair value.
-        price_band_ticks: u64,
-    },
-    /// Buys after the last trade rose by a threshold over a lookback window, sells after it fell.
-    MomentumTrader {
-        market: MarketId,
-        /// Time between looks at the market.
-        interval_ns: u64,
-        /// How many looks back it compares.
-        lookback: u32,
-        /// Move that triggers a trade.
-        threshold_ticks: u64,
-        /// Size of each trade.
-        size_lots: u64,
-    },
-    /// Requests a quote, waits a human delay, then accepts.
-    RfqTaker {
-        market: MarketId,
-        /// Mean time between requests (exponential).
-        mean_interval_ns: u64,
-        /// Sizes are uniform in 1..=this.
-        size_lots_max: u64,
-        /// Human delay before accepting: uniform in min..=max.
-        think_min_ns: u64,
-        think_max_ns: u64,
-    },
-    /// Deposits and withdraws one asset (plain ledger operations until custody exists).
-    Depositor {
-        asset: AssetId,
-        /// Mean time between actions (exponential).
-        mean_interval_ns: u64,
-        /// Amounts are uniform in 1..=this.
-        amount_max: Minor,
-        /// Share of actions that are withdrawals, in percent.
-        withdraw_percent: u8,
-    },
-}
-
-impl Behaviour {
-    /// The `kind` string used in scenario files.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Behaviour::MarketMaker { .. } => "market_maker",
-            Behaviour::NoiseTrader { .. } => "noise_trader",
-            Behaviour::MomentumTrader { .. } => "momentum_trader",
-            Behaviour::RfqTaker { .. } => "rfq_taker",
-            Behaviour::Depositor { .. } => "depositor",
-        }
-    }
-}
-
-/// Agent kinds, with one line each (`exsim list agents`).
-pub const AGENT_KINDS: [(&str, &str); 5] = [
-    ("market_maker", "quotes a ladder around a fair-value random walk, skewed against its inventory"),
-    ("noise_trader", "Poisson arrivals of every order type, with cancels and replaces, near fair value"),
-    ("momentum_trader", "buys after the last trade rose past a threshold, sells after it fell"),
-    ("rfq_taker", "requests a quote, waits a human delay, then accepts it"),
-    ("depositor", "deposits and withdraws one asset at random (ledger only until custody exists)"),
-];
 
 /// What a run must show.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

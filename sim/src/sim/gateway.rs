@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig, Reject};
+use crate::exchange::{Applied, Command, ConfigError, Exchange, ExchangeConfig};
 use crate::fault::Fault;
 
 /// Who sent a request: an agent's index, or [`SYSTEM`] for the simulator's own set-up.
@@ -42,8 +42,7 @@ pub type ClientId = u32;
 /// The simulator itself (accounts and funding at time zero).
 pub const SYSTEM: ClientId = u32::MAX;
 
-/// An exchange's answer.
-pub type Outcome = Result<Ack, Reject>;
+pub use crate::exchange::Outcome;
 
 /// A checkpoint is taken at the first flush after this many new log entries.
 pub const CHECKPOINT_EVERY: usize = 4096;

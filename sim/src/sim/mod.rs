@@ -1,10 +1,8 @@
 //! The simulator (SPEC §3): a seeded discrete-event kernel around the pure exchange.
 //!
-//! - [`rng`]: named `rand_chacha` streams derived from the seed;
 //! - [`queue`]: the event queue ordered by (time in ns, sequence);
 //! - [`network`]: latency, loss, duplication and reordering as pure verdicts;
 //! - [`gateway`]: the exchange node — idempotency, durable journal, group commit, crash, recovery;
-//! - [`agents`]: market agents that only emit commands;
 //! - [`record`]: the canonical event stream, its digest and its JSON Lines trace;
 //! - [`run`](mod@run): the kernel loop of one run;
 //! - [`report`]: a run's summary, expectations, and its table and JSON renderings;
@@ -13,13 +11,11 @@
 //! **Architecture invariant:** nothing here reads a clock or draws unseeded randomness, and no
 //! unordered collection is iterated; a run is a pure function of (scenario, seed, exsim version).
 
-pub mod agents;
 pub mod gateway;
 pub mod network;
 pub mod queue;
 pub mod record;
 pub mod report;
-pub mod rng;
 pub mod run;
 pub mod sweep;
 

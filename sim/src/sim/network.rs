@@ -9,7 +9,7 @@
 //! Invariants: the verdict depends only on the network stream and the settings (never on the
 //! message), so the same seed gives the same network; every delivery time is ≥ the send time.
 
-use super::rng::Stream;
+use crate::rng::Stream;
 use crate::scenario::NetworkSettings;
 
 /// What happens to one message.

@@ -41,12 +41,12 @@ use crate::ledger::UserId;
 use crate::scenario::Scenario;
 use crate::units::{MarketId, Price};
 
-use super::agents::{Agent, View, Wake};
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
 use super::network::{NetStats, Network, Verdict};
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
-use super::rng::Stream;
+use crate::agents::{AccountState, Agent, GroundTruth, MarketData, View, Wake};
+use crate::rng::Stream;
 
 /// A kernel event.
 #[derive(Clone, Copy, Debug)]
@@ -170,7 +170,10 @@ struct World<'w> {
     slots: Vec<Slot>,
     fair: Vec<Price>,
     fair_streams: Vec<Stream>,
-    last_trade: Vec<Option<Price>>,
+    /// Public market data per market, as the agents see it.
+    market_data: Vec<MarketData>,
+    /// The waking agent's balances, read into this buffer at each wake.
+    account: AccountState,
     markets: Vec<MarketStats>,
     rec: Recorder<'w>,
     answers: Vec<Answer>,
@@ -208,6 +211,13 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let mut gateway = Gateway::new(&config, agents as usize)?;
     let mut auditor = Auditor::new(gateway.exchange());
     let mut slots = Vec::with_capacity(agents as usize);
+    // The instruments as the exchange publishes them; the kernel keeps their last trades.
+    let market_data = (0..scenario.markets.len())
+        .map(|m| MarketData {
+            instrument: gateway.exchange().market(MarketId(u16::try_from(m).expect("at most MAX_MARKETS"))).clone(),
+            last_trade: None,
+        })
+        .collect::<Vec<_>>();
     let setup = |gateway: &mut Gateway, auditor: &mut Auditor, command: Command| {
         gateway.setup(&command, |applied| {
             auditor.observe_at(&command, applied, Stamp::default());
@@ -228,7 +238,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
             }
             slots.push(Slot {
-                agent: Agent::new(group, scenario),
+                agent: Agent::new(&group.behaviour, &group.funding, &market_data),
                 user,
                 rng: Stream::new(seed, &format!("agent/{}/{i}", group.name)),
                 stop_ns: group.stop_ns,
@@ -248,7 +258,8 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         slots,
         fair: scenario.markets.iter().map(|m| m.initial_price).collect(),
         fair_streams: scenario.markets.iter().map(|m| Stream::new(seed, &format!("fair_value/{}", m.name))).collect(),
-        last_trade: vec![None; scenario.markets.len()],
+        market_data,
+        account: AccountState::default(),
         markets: scenario
             .markets
             .iter()
@@ -533,11 +544,14 @@ impl World<'_> {
         let mut commands = std::mem::take(&mut self.commands);
         let mut next = None;
         if now < slot.stop_ns {
+            // What a client could know now: its own balances (an account API answers from the
+            // exchange's state at this instant), the public market data, and the ground truth.
+            self.account.read(self.gateway.exchange().ledger(), slot.user, self.scenario.assets.len());
             let view = View {
-                fair: &self.fair,
-                last_trade: &self.last_trade,
-                exchange: self.gateway.exchange(),
                 user: slot.user,
+                account: &self.account,
+                markets: &self.market_data,
+                ground_truth: GroundTruth::new(&self.fair),
             };
             next = slot.agent.wake(why, &view, &mut slot.rng, &mut commands);
         }
@@ -590,7 +604,7 @@ impl World<'_> {
                     self.counts.rejected += 1;
                 }
                 self.auditor.observe_at(&command, &applied, at);
-                market_stats(&mut self.markets, &mut self.last_trade, &applied);
+                market_stats(&mut self.markets, &mut self.market_data, &applied);
                 if !self.flush_scheduled {
                     self.flush_scheduled = true;
                     let t = at.time_ns + self.scenario.exchange.flush_interval_ns;
@@ -749,14 +763,14 @@ impl World<'_> {
 
 /// Trading statistics from a command's effects: its fills (count, volume, last price, also the
 /// market's last trade) and, for an honored quote, the quote count.
-fn market_stats(markets: &mut [MarketStats], last_trade: &mut [Option<Price>], applied: &Applied<'_>) {
+fn market_stats(markets: &mut [MarketStats], market_data: &mut [MarketData], applied: &Applied<'_>) {
     for &(market, event) in applied.events {
         if let Event::Fill { price, qty, .. } = event {
             let m = &mut markets[usize::from(market.0)];
             m.fills += 1;
             m.volume_lots += u128::from(qty.0);
             m.last_price = Some(price);
-            last_trade[usize::from(market.0)] = Some(price);
+            market_data[usize::from(market.0)].last_trade = Some(price);
         }
     }
     if let Ok(Ack::QuoteFilled(q)) = applied.result {

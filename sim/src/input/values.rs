@@ -17,9 +17,10 @@ use rust_decimal::Decimal;
 use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::{MAX_DURATION_NS, MAX_NAME_LEN};
-use super::tree::{hint, join, Node, Origin, Table, Value};
+use super::tree::{hint, join, list_names, Node, Origin, Table, Value};
 use crate::shown::shown;
 use crate::suggest::did_you_mean;
+use crate::units::{AssetId, MarketId};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -334,6 +335,26 @@ pub(crate) fn check_name(text: &str, upper: bool) -> std::result::Result<(), Str
         return Err(format!("name \"{text}\" must be 1 to {MAX_NAME_LEN} characters of {letters}, 0-9, `_` and `-`"));
     }
     Ok(())
+}
+
+/// The index of the entry of `names` that `node` names, or an error listing them.
+pub(crate) fn lookup(ctx: &Ctx<'_>, node: &Node, path: &str, names: &[&str], what: &str) -> Result<usize> {
+    let name = string(ctx, node, path)?;
+    names.iter().position(|n| *n == name).ok_or_else(|| {
+        let hint = hint(name, names.iter().copied());
+        let message = format!("unknown {what} `{}`{hint}; defined: {}", shown(name), list_names(names.iter().copied()));
+        ctx.error(node.origin, path, message)
+    })
+}
+
+/// `AssetId` of an index below [`MAX_ASSETS`](super::limits::MAX_ASSETS).
+pub(crate) fn asset_id(index: usize) -> AssetId {
+    AssetId(u16::try_from(index).unwrap_or(u16::MAX))
+}
+
+/// `MarketId` of an index below [`MAX_MARKETS`](super::limits::MAX_MARKETS).
+pub(crate) fn market_id(index: usize) -> MarketId {
+    MarketId(u16::try_from(index).unwrap_or(u16::MAX))
 }
 
 #[cfg(test)]
