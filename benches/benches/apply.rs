@@ -33,6 +33,7 @@ fn config() -> ExchangeConfig {
         quote_ttl_ns: 1_000_000,
         quote_spread_bps: 10,
         faults: FaultSet::NONE,
+        custody: Default::default(),
     }
 }
 

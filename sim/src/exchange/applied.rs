@@ -15,16 +15,20 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::{Ack, Exchange, Reject};
+use super::{Ack, Address, Exchange, Payment, Reject, TxId, WithdrawalId};
 use crate::engine::{Book, Event, MatchingEngine};
 use crate::ledger::Entry;
-use crate::units::MarketId;
+use crate::units::{AssetId, MarketId, Minor};
 
 /// Something the exchange asks the outside world to do as the effect of a command, for the
-/// simulator to carry out (never done by the exchange itself, which does no I/O). There are none
-/// yet: custody adds a chain transaction to broadcast, communications a message to send.
+/// simulator to carry out (never done by the exchange itself, which does no I/O). Communications
+/// will add a message to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Intent {}
+pub enum Intent {
+    /// Broadcast, from the hot wallet of `asset`, transaction `txid` paying `amount` to `to` by
+    /// spending `payment`, for `withdrawal`.
+    Pay { withdrawal: WithdrawalId, asset: AssetId, to: Address, amount: Minor, txid: TxId, payment: Payment },
+}
 
 /// One command as applied: its result, its effects, and a read-only view of the exchange after it.
 pub struct Applied<'a, E: MatchingEngine = Book> {

@@ -57,14 +57,95 @@ pub enum IdentityCommand {
     OpenAccount,
 }
 
-/// The funds area's commands.
+/// The funds area's commands: custody (SPEC §2.5). Customer requests, then the system inputs
+/// that move them on (the withdrawal worker's step, a chain's confirmations, an operator's review).
+///
+/// A withdrawal: `Withdraw` (policy checks, then the amount moves from available to the user's
+/// pending withdrawal: a hold) → `ProcessWithdrawal` (the worker: re-checks what must be checked
+/// at send time and emits an [`Intent::Pay`](super::Intent::Pay) from the hot wallet) →
+/// `PaymentConfirmed` (the chain confirmed the payment, under whatever transaction id) → settled
+/// (the hold leaves to the world). A refusal at review refunds the hold. The correct exchange
+/// reconciles by [`Payment`] (the outpoint a transaction spends), never by [`TxId`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FundsCommand {
-    /// Credits `amount` from the outside world.
+    /// Credits `amount` from the outside world at once: set-up funding (mirrored by the simulator
+    /// in the genesis of the asset's chain), and flows without a chain (tests, `exsim book`).
     Deposit { user: UserId, asset: AssetId, amount: Minor },
-    /// Debits `amount` of available funds to the outside world (a plain ledger operation until
-    /// custody exists).
-    Withdraw { user: UserId, asset: AssetId, amount: Minor },
+    /// Asks to withdraw `amount` of available funds to `to`; answers [`Ack::Withdrawal`].
+    Withdraw { user: UserId, asset: AssetId, amount: Minor, to: Address },
+    /// Asks to move `amount` of available funds to another user; answers [`Ack::Transfer`].
+    Transfer { from: UserId, to: UserId, asset: AssetId, amount: Minor },
+    /// Adds a withdrawal address to the user's whitelist (usable after the policy's delay).
+    WhitelistAddress { user: UserId, address: Address },
+    /// System (a chain watcher): a deposit of `amount` to `user`'s deposit address, paid by
+    /// `payment`, now has `confirmations` confirmations. Credits once per payment, once the
+    /// asset's required confirmations are reached; before that it is `pending_confirmations`.
+    DepositSeen { user: UserId, asset: AssetId, amount: Minor, payment: Payment, confirmations: u32 },
+    /// System (the withdrawal worker): sends a requested withdrawal, emitting its payment.
+    ProcessWithdrawal { id: WithdrawalId },
+    /// System (an operator): the outcome of a withdrawal's manual review; a refusal refunds it.
+    ReviewWithdrawal { id: WithdrawalId, approve: bool },
+    /// System (a chain watcher): a transaction of the exchange's, paying `payment`, confirmed
+    /// under id `txid` (not necessarily the id the exchange gave it: malleability).
+    PaymentConfirmed { asset: AssetId, txid: TxId, payment: Payment },
+    /// A customer says a withdrawal never arrived and asks for it to be sent again.
+    ClaimNotReceived { user: UserId, id: WithdrawalId },
+    /// System (the transfer worker): credits a requested transfer to its recipient.
+    ProcessTransfer { id: TransferId },
+    /// An operator edits a balance directly (the correct exchange has no such path: refused).
+    AdminAdjust { user: UserId, asset: AssetId, delta: Minor },
+    /// An operator marks an account privileged (an affiliated market maker). The correct exchange
+    /// gives a privileged account no exemption from any check.
+    GrantPrivilege { user: UserId },
+}
+
+/// A withdrawal request, numbered by the exchange from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WithdrawalId(pub u64);
+
+/// A transfer request, numbered by the exchange from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransferId(pub u64);
+
+/// A transaction id as a chain names it. Malleable: while a transaction waits in the mempool,
+/// anyone can re-publish it under another id, and the payment confirms under either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TxId(pub u64);
+
+impl TxId {
+    /// Ids the exchange gives its own transactions are below this; the chain names malleated
+    /// copies at or above it, so the two never collide.
+    pub const MALLEATED: u64 = 1 << 63;
+}
+
+/// A payment: the outpoint a transaction spends. It never changes when the transaction's id
+/// does, and it can be spent once: the correct exchange reconciles by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Payment(pub u64);
+
+impl Payment {
+    /// Payments the exchange makes (withdrawals) are numbered below this; the chain numbers the
+    /// payments made to the exchange (deposits) at or above it.
+    pub const INBOUND: u64 = 1 << 63;
+}
+
+/// An address on a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address(pub u64);
+
+impl Address {
+    /// Addresses of no customer (an attacker's, an outsider's) are at or above this.
+    pub const OUTSIDE: u64 = 1 << 32;
+
+    /// A customer's own address (deposits come from it; it is on the whitelist from the start).
+    pub const fn of(user: UserId) -> Address {
+        Address(user.0 as u64)
+    }
+
+    /// The `n`th address that belongs to no customer.
+    pub const fn outside(n: u32) -> Address {
+        Address(Address::OUTSIDE + n as u64)
+    }
 }
 
 /// The trading area's commands.
@@ -123,9 +204,31 @@ impl Command {
         Command::Funds(FundsCommand::Deposit { user, asset, amount })
     }
 
-    /// [`FundsCommand::Withdraw`].
+    /// [`FundsCommand::Withdraw`] to the user's own address.
     pub const fn withdraw(user: UserId, asset: AssetId, amount: Minor) -> Command {
-        Command::Funds(FundsCommand::Withdraw { user, asset, amount })
+        Command::Funds(FundsCommand::Withdraw { user, asset, amount, to: Address::of(user) })
+    }
+
+    /// [`FundsCommand::Transfer`].
+    pub const fn transfer(from: UserId, to: UserId, asset: AssetId, amount: Minor) -> Command {
+        Command::Funds(FundsCommand::Transfer { from, to, asset, amount })
+    }
+
+    /// Whether only the simulator sends it (a worker, a chain watcher, an operator), as opposed to
+    /// a customer's request.
+    pub const fn is_system(&self) -> bool {
+        matches!(
+            self,
+            Command::Funds(
+                FundsCommand::DepositSeen { .. }
+                    | FundsCommand::ProcessWithdrawal { .. }
+                    | FundsCommand::ReviewWithdrawal { .. }
+                    | FundsCommand::PaymentConfirmed { .. }
+                    | FundsCommand::ProcessTransfer { .. }
+                    | FundsCommand::AdminAdjust { .. }
+                    | FundsCommand::GrantPrivilege { .. }
+            )
+        )
     }
 
     /// [`TradingCommand::Place`].
@@ -158,11 +261,27 @@ impl Command {
         Command::Trading(TradingCommand::AcceptQuote { user, quote })
     }
 
-    /// The user the command acts for; `None` for opening an account (it has no user yet).
+    /// The user the command acts for; `None` for opening an account (it has no user yet) and for
+    /// the system inputs that act on a request rather than for a user.
     pub fn user(&self) -> Option<UserId> {
         match *self {
             Command::Identity(IdentityCommand::OpenAccount) => None,
-            Command::Funds(FundsCommand::Deposit { user, .. } | FundsCommand::Withdraw { user, .. }) => Some(user),
+            Command::Funds(
+                FundsCommand::Deposit { user, .. }
+                | FundsCommand::Withdraw { user, .. }
+                | FundsCommand::WhitelistAddress { user, .. }
+                | FundsCommand::DepositSeen { user, .. }
+                | FundsCommand::ClaimNotReceived { user, .. }
+                | FundsCommand::AdminAdjust { user, .. }
+                | FundsCommand::GrantPrivilege { user },
+            ) => Some(user),
+            Command::Funds(FundsCommand::Transfer { from, .. }) => Some(from),
+            Command::Funds(
+                FundsCommand::ProcessWithdrawal { .. }
+                | FundsCommand::ReviewWithdrawal { .. }
+                | FundsCommand::PaymentConfirmed { .. }
+                | FundsCommand::ProcessTransfer { .. },
+            ) => None,
             Command::Trading(TradingCommand::Place(order)) => Some(order.user),
             Command::Trading(
                 TradingCommand::Cancel { user, .. }
@@ -194,8 +313,12 @@ pub struct Quote {
 pub enum Ack {
     /// A new account.
     Account(UserId),
-    /// A deposit or withdrawal was posted.
+    /// A deposit was credited, or a system input was applied.
     Posted,
+    /// A withdrawal was requested and its amount held; it is paid by later steps.
+    Withdrawal(WithdrawalId),
+    /// A transfer was requested and its amount debited; it is credited by a later step.
+    Transfer(TransferId),
     /// An order was accepted: `filled` lots traded at once, `open` lots rest on the book.
     Order { id: OrderId, filled: Qty, open: Qty },
     /// Orders were cancelled: how many.

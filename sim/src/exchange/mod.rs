@@ -42,11 +42,16 @@
 mod applied;
 mod command;
 mod orders;
+mod policy;
 mod quotes;
 mod reject;
 
 pub use applied::{Applied, Intent};
-pub use command::{Ack, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Quote, QuoteId, TradingCommand};
+pub use command::{
+    Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Payment, Quote, QuoteId, TradingCommand,
+    TransferId, TxId, WithdrawalId,
+};
+pub use policy::{AssetPolicy, CustodyPolicy};
 pub use reject::Reject;
 
 /// An exchange's answer to a command.
@@ -76,6 +81,8 @@ pub struct ExchangeConfig {
     pub quote_spread_bps: u32,
     /// Fault switches (SPEC §5); [`FaultSet::NONE`] for the correct exchange.
     pub faults: FaultSet,
+    /// Custody policy (SPEC §6): confirmations, limits, caps, review, whitelist.
+    pub custody: CustodyPolicy,
 }
 
 /// A configuration the exchange cannot run.
@@ -227,7 +234,18 @@ impl<E: MatchingEngine> Exchange<E> {
             Command::Identity(IdentityCommand::OpenAccount) => Ok(Ack::Account(self.ledger.open_user())),
             Command::Funds(c) => match c {
                 FundsCommand::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
-                FundsCommand::Withdraw { user, asset, amount } => self.withdraw(user, asset, amount),
+                // Until the custody sub-machine: a plain debit, ignoring the address.
+                FundsCommand::Withdraw { user, asset, amount, to: _ } => self.withdraw(user, asset, amount),
+                FundsCommand::Transfer { .. }
+                | FundsCommand::WhitelistAddress { .. }
+                | FundsCommand::DepositSeen { .. }
+                | FundsCommand::ProcessWithdrawal { .. }
+                | FundsCommand::ReviewWithdrawal { .. }
+                | FundsCommand::PaymentConfirmed { .. }
+                | FundsCommand::ClaimNotReceived { .. }
+                | FundsCommand::ProcessTransfer { .. }
+                | FundsCommand::AdminAdjust { .. }
+                | FundsCommand::GrantPrivilege { .. } => Err(Reject::NotPermitted),
             },
             Command::Trading(c) => match c {
                 TradingCommand::Place(order) => self.place(&order),

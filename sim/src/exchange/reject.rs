@@ -31,11 +31,29 @@ pub enum Reject {
     TimeRegressed,
     /// A price above the market's highest ([`crate::units::Market::max_price`]).
     PriceTooHigh,
+    /// A withdrawal or transfer id the exchange never issued.
+    UnknownWithdrawal,
+    /// A withdrawal to an address not on the user's whitelist, or added less than the policy's delay ago.
+    NotWhitelisted,
+    /// Over the per-account daily withdrawal limit.
+    DailyLimit,
+    /// Over the aggregate outflow cap of the window.
+    OutflowCap,
+    /// The withdrawal waits for its manual review.
+    PendingReview,
+    /// A deposit with fewer confirmations than its asset requires.
+    PendingConfirmations,
+    /// A step already taken (a payment already credited or settled, a withdrawal already sent or refunded, a transfer already credited).
+    AlreadyDone,
+    /// An operation the exchange does not allow (a direct balance edit).
+    NotPermitted,
+    /// A confirmation of a payment the exchange never made.
+    UnknownPayment,
 }
 
 impl Reject {
     /// Every rejection, for catalogues and tests.
-    pub const ALL: [Reject; 19] = [
+    pub const ALL: [Reject; 28] = [
         Reject::UnknownUser,
         Reject::UnknownAsset,
         Reject::UnknownMarket,
@@ -55,6 +73,15 @@ impl Reject {
         Reject::HouseAccount,
         Reject::TimeRegressed,
         Reject::PriceTooHigh,
+        Reject::UnknownWithdrawal,
+        Reject::NotWhitelisted,
+        Reject::DailyLimit,
+        Reject::OutflowCap,
+        Reject::PendingReview,
+        Reject::PendingConfirmations,
+        Reject::AlreadyDone,
+        Reject::NotPermitted,
+        Reject::UnknownPayment,
     ];
 
     /// The stable snake_case code.
@@ -79,6 +106,15 @@ impl Reject {
             Reject::HouseAccount => "house_account",
             Reject::TimeRegressed => "time_regressed",
             Reject::PriceTooHigh => "price_too_high",
+            Reject::UnknownWithdrawal => "unknown_withdrawal",
+            Reject::NotWhitelisted => "not_whitelisted",
+            Reject::DailyLimit => "daily_limit",
+            Reject::OutflowCap => "outflow_cap",
+            Reject::PendingReview => "pending_review",
+            Reject::PendingConfirmations => "pending_confirmations",
+            Reject::AlreadyDone => "already_done",
+            Reject::NotPermitted => "not_permitted",
+            Reject::UnknownPayment => "unknown_payment",
         }
     }
 }

@@ -28,6 +28,7 @@ fn config() -> ExchangeConfig {
         quote_ttl_ns: 1_000,
         quote_spread_bps: 50,
         faults: FaultSet::NONE,
+        custody: Default::default(),
     }
 }
 

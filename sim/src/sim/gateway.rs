@@ -369,6 +369,7 @@ mod tests {
             quote_ttl_ns: 1,
             quote_spread_bps: 0,
             faults,
+            custody: Default::default(),
         }
     }
 
@@ -438,6 +439,7 @@ mod checkpoint_tests {
             quote_ttl_ns: 1,
             quote_spread_bps: 0,
             faults: FaultSet::NONE,
+            custody: Default::default(),
         };
         let mut g = Gateway::new(&config, 1).unwrap();
         g.setup(&Command::open_account(), |_| {}).unwrap();

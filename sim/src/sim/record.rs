@@ -65,11 +65,67 @@ impl<'w> Recorder<'w> {
                 b.extend_from_slice(&asset.0.to_le_bytes());
                 b.extend_from_slice(&amount.to_le_bytes());
             }
-            Command::Funds(FundsCommand::Withdraw { user, asset, amount }) => {
+            Command::Funds(FundsCommand::Withdraw { user, asset, amount, to }) => {
                 b.push(2);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.extend_from_slice(&asset.0.to_le_bytes());
                 b.extend_from_slice(&amount.to_le_bytes());
+                b.extend_from_slice(&to.0.to_le_bytes());
+            }
+            // Custody's commands: tags 9.. (appended; existing tags never change).
+            Command::Funds(FundsCommand::Transfer { from, to, asset, amount }) => {
+                b.push(9);
+                b.extend_from_slice(&from.0.to_le_bytes());
+                b.extend_from_slice(&to.0.to_le_bytes());
+                b.extend_from_slice(&asset.0.to_le_bytes());
+                b.extend_from_slice(&amount.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::WhitelistAddress { user, address }) => {
+                b.push(10);
+                b.extend_from_slice(&user.0.to_le_bytes());
+                b.extend_from_slice(&address.0.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::DepositSeen { user, asset, amount, payment, confirmations }) => {
+                b.push(11);
+                b.extend_from_slice(&user.0.to_le_bytes());
+                b.extend_from_slice(&asset.0.to_le_bytes());
+                b.extend_from_slice(&amount.to_le_bytes());
+                b.extend_from_slice(&payment.0.to_le_bytes());
+                b.extend_from_slice(&confirmations.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::ProcessWithdrawal { id }) => {
+                b.push(12);
+                b.extend_from_slice(&id.0.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::ReviewWithdrawal { id, approve }) => {
+                b.push(13);
+                b.extend_from_slice(&id.0.to_le_bytes());
+                b.push(u8::from(approve));
+            }
+            Command::Funds(FundsCommand::PaymentConfirmed { asset, txid, payment }) => {
+                b.push(14);
+                b.extend_from_slice(&asset.0.to_le_bytes());
+                b.extend_from_slice(&txid.0.to_le_bytes());
+                b.extend_from_slice(&payment.0.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::ClaimNotReceived { user, id }) => {
+                b.push(15);
+                b.extend_from_slice(&user.0.to_le_bytes());
+                b.extend_from_slice(&id.0.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::ProcessTransfer { id }) => {
+                b.push(16);
+                b.extend_from_slice(&id.0.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::AdminAdjust { user, asset, delta }) => {
+                b.push(17);
+                b.extend_from_slice(&user.0.to_le_bytes());
+                b.extend_from_slice(&asset.0.to_le_bytes());
+                b.extend_from_slice(&delta.to_le_bytes());
+            }
+            Command::Funds(FundsCommand::GrantPrivilege { user }) => {
+                b.push(18);
+                b.extend_from_slice(&user.0.to_le_bytes());
             }
             Command::Trading(TradingCommand::Place(o)) => {
                 b.push(3);
@@ -161,6 +217,14 @@ impl<'w> Recorder<'w> {
                 b.extend_from_slice(&q.qty.0.to_le_bytes());
                 b.extend_from_slice(&q.price.0.to_le_bytes());
                 b.extend_from_slice(&q.expires_at_ns.to_le_bytes());
+            }
+            Ok(Ack::Withdrawal(id)) => {
+                b.push(8);
+                b.extend_from_slice(&id.0.to_le_bytes());
+            }
+            Ok(Ack::Transfer(id)) => {
+                b.push(9);
+                b.extend_from_slice(&id.0.to_le_bytes());
             }
         }
     }

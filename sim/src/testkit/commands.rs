@@ -42,6 +42,7 @@ pub fn config(faults: FaultSet) -> ExchangeConfig {
         quote_ttl_ns: 400,
         quote_spread_bps: 30,
         faults,
+        custody: Default::default(),
     }
 }
 
