@@ -2,6 +2,7 @@
 //!
 //! - [`queue`]: the event queue ordered by (time in ns, sequence);
 //! - [`network`]: latency, loss, duplication and reordering as pure verdicts;
+//! - [`breach`]: breach metrics from ground truth (stolen, shortfall, detection);
 //! - [`gateway`]: the exchange node — idempotency, durable journal, group commit, crash, recovery;
 //! - [`record`]: the canonical event stream, its digest and its JSON Lines trace;
 //! - [`run`](mod@run): the kernel loop of one run;
@@ -11,6 +12,7 @@
 //! **Architecture invariant:** nothing here reads a clock or draws unseeded randomness, and no
 //! unordered collection is iterated; a run is a pure function of (scenario, seed, exsim version).
 
+pub mod breach;
 pub mod gateway;
 pub mod network;
 pub mod queue;

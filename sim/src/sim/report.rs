@@ -16,9 +16,10 @@ use serde_json::{json, Map, Value};
 
 use crate::audit::{Findings, Invariant};
 use crate::scenario::{MarketSetup, Scenario};
-use crate::units::decimal::scaled;
-use crate::units::Price;
+use crate::units::decimal::{minor_to_decimal, scaled};
+use crate::units::{Asset, AssetId, Minor, Price};
 
+use super::breach::Breach;
 use super::run::RunResult;
 
 /// An invariant's status in a run.
@@ -132,7 +133,7 @@ impl Report {
             "invariants": invariants,
             "expectations_met": self.met(),
             "failures": self.failures,
-            "breach": {},
+            "breach": breach_json(&r.breach, scenario),
             "market": market,
             "exchange": {
                 "commands": r.counts.commands,
@@ -209,6 +210,7 @@ impl Report {
                 stats.quotes_filled
             );
         }
+        breach_lines(&mut out, &r.breach, scenario);
         let _ = writeln!(
             out,
             "  exchange: {} commands ({} rejected), {} retries answered from the dedup table, {} crash(es) losing {} unacknowledged",
@@ -234,6 +236,60 @@ impl Report {
             let _ = writeln!(out, "reproduce: {}", self.reproduce);
         }
         out
+    }
+}
+
+/// The SPEC §9 `breach` object: per asset the value stolen and the end-of-run shortfall (exact
+/// decimals in the asset's units), the first attack, the detection and the delay between them.
+fn breach_json(b: &Breach, scenario: &Scenario) -> Value {
+    let per_asset = |f: &dyn Fn(AssetId) -> Minor| {
+        let mut m = Map::new();
+        for (i, asset) in scenario.assets.iter().enumerate() {
+            let id = AssetId(u16::try_from(i).expect("asset ids fit u16"));
+            m.insert(asset.symbol().to_owned(), amount(f(id), asset));
+        }
+        Value::Object(m)
+    };
+    json!({
+        "stolen": per_asset(&|a| b.stolen(a)),
+        "shortfall": per_asset(&|a| b.shortfall(a)),
+        "first_attack_ns": b.first_attack_ns,
+        "detected_ns": b.detected_ns,
+        "detection_delay_ns": b.detection_delay_ns(),
+    })
+}
+
+/// An amount in minor units as an exact decimal string in the asset's units (every ledger amount
+/// is at most `AMOUNT_MAX`, so it renders; a larger one is shown in minor units).
+fn amount(minor: Minor, asset: &Asset) -> Value {
+    match minor_to_decimal(asset, minor) {
+        Some(d) => Value::String(d.normalize().to_string()),
+        None => Value::String(format!("{minor} minor units")),
+    }
+}
+
+/// The breach lines of the table: only assets with something stolen or short, and the detection.
+fn breach_lines(out: &mut String, b: &Breach, scenario: &Scenario) {
+    for (i, asset) in scenario.assets.iter().enumerate() {
+        let id = AssetId(u16::try_from(i).expect("asset ids fit u16"));
+        let (stolen, short) = (b.stolen(id), b.shortfall(id));
+        if stolen > 0 || short > 0 {
+            let show = |m| amount(m, asset).as_str().map(str::to_owned).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  breach {}: {} stolen, shortfall {} at the end",
+                asset.symbol(),
+                show(stolen),
+                show(short)
+            );
+        }
+    }
+    if let Some(first) = b.first_attack_ns {
+        let detected = match (b.detected_ns, b.detection_delay_ns()) {
+            (Some(t), Some(d)) => format!("detected at {} ({} after)", duration(t), duration(d)),
+            _ => "never detected".to_owned(),
+        };
+        let _ = writeln!(out, "  breach: first attack at {}, {detected}", duration(first));
     }
 }
 

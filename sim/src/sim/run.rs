@@ -41,6 +41,7 @@ use crate::ledger::UserId;
 use crate::scenario::Scenario;
 use crate::units::{MarketId, Price};
 
+use super::breach::Breach;
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
 use super::network::{NetStats, Network, Verdict};
 use super::queue::{Queue, Reserved};
@@ -159,6 +160,8 @@ pub struct RunResult {
     pub trace_error: Option<String>,
     /// The most records held at once (never part of the digest or the outputs).
     pub retained: Retained,
+    /// What the run's attacks cost (SPEC §9 `breach`).
+    pub breach: Breach,
 }
 
 /// Everything a run's handlers share.
@@ -316,6 +319,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         counts,
         trace_error: trace_error.map(|e| e.to_string()),
         retained,
+        breach: Breach::new(scenario.assets.len()),
     })
 }
 
