@@ -7,6 +7,7 @@
 //! - [`engine`]: the matching engine contract and the reference [`engine::Book`];
 //! - [`ledger`]: the double-entry journal, the only way to change a balance;
 //! - [`exchange`]: the pure state machine `apply(now, command) -> outcome` over all of the above;
+//! - [`chain`]: the simulated chains of the world (wallets, mempool, blocks, malleability);
 //! - [`audit`]: independent checks of every invariant, from a shadow model;
 //! - [`rng`]: named `rand_chacha` streams derived from the seed;
 //! - [`input`]: located values, bounds and errors that scenario files are parsed with;
@@ -27,6 +28,7 @@ pub mod agents;
 pub mod audit;
 pub mod bookfile;
 pub mod catalog;
+pub mod chain;
 pub mod cli;
 pub mod engine;
 pub mod exchange;
