@@ -16,6 +16,7 @@ pub const KIND: Catalogue = Catalogue {
     name: "depositor",
     about: "deposits and withdraws one asset at random (ledger only until custody exists)",
     fields: &["asset", "interval", "max_amount", "withdraw_percent"],
+    attacker: false,
 };
 
 /// A depositor's parameters.

@@ -32,6 +32,7 @@ pub const KIND: Catalogue = Catalogue {
         "skew_lots_per_tick",
         "max_inventory",
     ],
+    attacker: false,
 };
 
 /// A market maker's parameters.

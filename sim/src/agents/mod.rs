@@ -51,6 +51,8 @@ pub struct Catalogue {
     pub name: &'static str,
     pub about: &'static str,
     pub fields: &'static [&'static str],
+    /// Ground truth: the kind is an attacker's (breach metrics count what its agents take).
+    pub attacker: bool,
 }
 
 /// One entry of the registry: a kind's catalogue entry and its parser.

@@ -16,6 +16,7 @@ pub const KIND: Catalogue = Catalogue {
     name: "momentum_trader",
     about: "buys after the last trade rose past a threshold, sells after it fell",
     fields: &["market", "interval", "lookback", "threshold_ticks", "size"],
+    attacker: false,
 };
 
 /// A momentum trader's parameters.

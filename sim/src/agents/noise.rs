@@ -23,6 +23,7 @@ pub const KIND: Catalogue = Catalogue {
     name: "noise_trader",
     about: "Poisson arrivals of every order type, with cancels and replaces, near fair value",
     fields: &["market", "interval", "max_size", "price_band_ticks"],
+    attacker: false,
 };
 
 /// A noise trader's parameters.

@@ -17,6 +17,7 @@ pub const KIND: Catalogue = Catalogue {
     name: "rfq_taker",
     about: "requests a quote, waits a human delay, then accepts it",
     fields: &["market", "interval", "max_size", "think_min", "think_max"],
+    attacker: false,
 };
 
 /// An RFQ taker's parameters.

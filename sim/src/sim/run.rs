@@ -200,7 +200,7 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
         quote_ttl_ns: s.exchange.quote_ttl_ns,
         quote_spread_bps: s.exchange.quote_spread_bps,
         faults: s.faults,
-        custody: Default::default(),
+        custody: s.custody.policy.clone(),
     }
 }
 
