@@ -10,12 +10,13 @@ use crate::input::limits::{MAX_ACTION_AMOUNT, MAX_DURATION_NS};
 use crate::input::{KindFields, ScenarioError};
 use crate::units::{AssetId, Minor};
 
-use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
+use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "depositor",
     about: "deposits and withdraws one asset at random (ledger only until custody exists)",
     fields: &["asset", "interval", "max_amount", "withdraw_percent"],
+    attacker: false,
 };
 
 /// A depositor's parameters.
@@ -55,16 +56,16 @@ impl Behave for Depositor {
         Depositor { params }
     }
 
-    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
         // amount_max is positive and at most MAX_ACTION_AMOUNT, so both conversions are exact.
         let max = u128::try_from(self.params.amount_max.max(1)).unwrap_or(1);
         let amount = Minor::try_from(rng.uniform_u128(1, max)).unwrap_or(1);
         let (user, asset) = (view.user, self.params.asset);
-        out.push(if rng.percent(u32::from(self.params.withdraw_percent)) {
+        out.push(Action::Command(if rng.percent(u32::from(self.params.withdraw_percent)) {
             Command::withdraw(user, asset, amount)
         } else {
             Command::deposit(user, asset, amount)
-        });
+        }));
         (why == Wake::Tick).then(|| rng.exponential_ns(self.params.mean_interval_ns))
     }
 }

@@ -17,7 +17,7 @@ use crate::input::limits::{MAX_DURATION_NS, MAX_LEVELS, MAX_LOTS, MAX_OFFSET_TIC
 use crate::input::{KindFields, ScenarioError};
 use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
-use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
+use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "market_maker",
@@ -32,6 +32,7 @@ pub const KIND: Catalogue = Catalogue {
         "skew_lots_per_tick",
         "max_inventory",
     ],
+    attacker: false,
 };
 
 /// A market maker's parameters.
@@ -96,7 +97,7 @@ impl Behave for MarketMaker {
         MarketMaker { params, base_start }
     }
 
-    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
         let market = &view.market(self.params.market).instrument;
         let per_lot = market.base_amount(Qty(1)).unwrap_or(1).max(1);
         let inventory_lots = (view.account.owned(market.base()) - self.base_start) / per_lot;
@@ -110,7 +111,7 @@ impl Behave for MarketMaker {
         // At most PRICE_MAX_TICKS = i64::MAX, so it converts.
         let highest = i64::try_from(market.max_price().0).unwrap_or(i64::MAX);
         let user = view.user;
-        out.push(Command::mass_cancel(user, Some(self.params.market)));
+        out.push(Action::Command(Command::mass_cancel(user, Some(self.params.market))));
         let order = |side, price: i64| {
             Command::place(NewOrder {
                 user,
@@ -127,10 +128,10 @@ impl Behave for MarketMaker {
             let bid = centre.saturating_sub(offset);
             let ask = centre.saturating_add(offset);
             if inventory_lots < max_inv && bid >= 1 && bid <= highest {
-                out.push(order(Side::Buy, bid));
+                out.push(Action::Command(order(Side::Buy, bid)));
             }
             if inventory_lots > -max_inv && ask >= 1 && ask <= highest {
-                out.push(order(Side::Sell, ask));
+                out.push(Action::Command(order(Side::Sell, ask)));
             }
         }
         // Refreshes jitter by up to a tenth so makers do not move in lock-step.

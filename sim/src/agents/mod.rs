@@ -18,6 +18,7 @@
 //! Invariant: an agent's decisions depend only on its own stream, its view and the answers it got,
 //! so adding an agent never changes what another draws.
 
+mod action;
 pub mod depositor;
 pub mod market_maker;
 pub mod momentum;
@@ -31,6 +32,7 @@ use crate::input::{KindFields, ScenarioError};
 use crate::rng::Stream;
 use crate::units::{AssetId, Minor};
 
+pub use action::{Action, ChainAction};
 pub use view::{AccountState, GroundTruth, MarketData, View};
 
 /// Why an agent is woken.
@@ -49,6 +51,8 @@ pub struct Catalogue {
     pub name: &'static str,
     pub about: &'static str,
     pub fields: &'static [&'static str],
+    /// Ground truth: the kind is an attacker's (breach metrics count what its agents take).
+    pub attacker: bool,
 }
 
 /// One entry of the registry: a kind's catalogue entry and its parser.
@@ -64,8 +68,8 @@ pub trait Behave: Sized {
     type Params;
     /// A fresh agent with `params`, given its funding at start and the markets' public data.
     fn new(params: Self::Params, funding: &[(AssetId, Minor)], markets: &[MarketData]) -> Self;
-    /// Acts: pushes commands to `out`; on a [`Wake::Tick`] returns the delay to its next tick.
-    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64>;
+    /// Acts: pushes actions (exchange commands, chain actions) to `out`; on a [`Wake::Tick`] returns the delay to its next tick.
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64>;
     /// Learns the outcome of one of its commands; may ask for a follow-up wake after a delay.
     fn answered(&mut self, _command: &Command, _outcome: &Outcome, _rng: &mut Stream) -> Option<u64> {
         None
@@ -111,9 +115,9 @@ macro_rules! kinds {
                 }
             }
 
-            /// Acts: pushes commands to `out`; on a [`Wake::Tick`] returns the delay to its next
+            /// Acts: pushes actions (exchange commands, chain actions) to `out`; on a [`Wake::Tick`] returns the delay to its next
             /// tick.
-            pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+            pub fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
                 match self {
                     $(Agent::$variant(a) => a.wake(why, view, rng, out),)*
                 }

@@ -10,12 +10,13 @@ use crate::input::limits::{MAX_DURATION_NS, MAX_LOOKBACK, MAX_OFFSET_TICKS};
 use crate::input::{KindFields, ScenarioError};
 use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
-use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
+use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "momentum_trader",
     about: "buys after the last trade rose past a threshold, sells after it fell",
     fields: &["market", "interval", "lookback", "threshold_ticks", "size"],
+    attacker: false,
 };
 
 /// A momentum trader's parameters.
@@ -60,7 +61,7 @@ impl Behave for MomentumTrader {
         MomentumTrader { params, lookback, samples: Vec::new() }
     }
 
-    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
         if let Some(last) = view.market(self.params.market).last_trade {
             self.samples.push(last);
             if self.samples.len() > self.lookback + 1 {
@@ -75,14 +76,14 @@ impl Behave for MomentumTrader {
                 None
             };
             if let (Some(side), true) = (side, self.samples.len() > self.lookback) {
-                out.push(Command::place(NewOrder {
+                out.push(Action::Command(Command::place(NewOrder {
                     user: view.user,
                     market: self.params.market,
                     side,
                     qty: Qty(self.params.size_lots),
                     kind: OrderKind::Market,
                     stp: Stp::CancelNewest,
-                }));
+                })));
                 self.samples.clear();
             }
         }

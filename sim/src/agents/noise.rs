@@ -16,13 +16,14 @@ use crate::input::limits::{MAX_DURATION_NS, MAX_OFFSET_TICKS};
 use crate::input::{KindFields, ScenarioError};
 use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
-use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
+use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
 use crate::exchange::Outcome;
 
 pub const KIND: Catalogue = Catalogue {
     name: "noise_trader",
     about: "Poisson arrivals of every order type, with cancels and replaces, near fair value",
     fields: &["market", "interval", "max_size", "price_band_ticks"],
+    attacker: false,
 };
 
 /// A noise trader's parameters.
@@ -63,10 +64,10 @@ impl Behave for NoiseTrader {
         NoiseTrader { params, open: Vec::new() }
     }
 
-    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
         let user = view.user;
         if self.open.len() >= REMEMBER {
-            out.push(Command::cancel(user, self.open.remove(0)));
+            out.push(Action::Command(Command::cancel(user, self.open.remove(0))));
             return (why == Wake::Tick).then(|| rng.exponential_ns(self.params.mean_interval_ns));
         }
         let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
@@ -106,7 +107,7 @@ impl Behave for NoiseTrader {
             98..=99 => Command::mass_cancel(user, Some(self.params.market)),
             _ => place(OrderKind::Limit { price, tif: Tif::Gtc }),
         };
-        out.push(command);
+        out.push(Action::Command(command));
         (why == Wake::Tick).then(|| rng.exponential_ns(self.params.mean_interval_ns))
     }
 

@@ -10,13 +10,14 @@ use crate::input::limits::MAX_DURATION_NS;
 use crate::input::{format_ns, KindFields, ScenarioError};
 use crate::units::{AssetId, MarketId, Minor, Qty, Side};
 
-use super::{Behave, Catalogue, MarketData, Stream, View, Wake};
+use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
 use crate::exchange::Outcome;
 
 pub const KIND: Catalogue = Catalogue {
     name: "rfq_taker",
     about: "requests a quote, waits a human delay, then accepts it",
     fields: &["market", "interval", "max_size", "think_min", "think_max"],
+    attacker: false,
 };
 
 /// An RFQ taker's parameters.
@@ -67,19 +68,19 @@ impl Behave for RfqTaker {
         RfqTaker { params, to_accept: Vec::new() }
     }
 
-    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Command>) -> Option<u64> {
+    fn wake(&mut self, why: Wake, view: &View<'_>, rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
         match why {
             Wake::Followup => {
                 if !self.to_accept.is_empty() {
                     let quote = self.to_accept.remove(0);
-                    out.push(Command::accept_quote(view.user, quote));
+                    out.push(Action::Command(Command::accept_quote(view.user, quote)));
                 }
                 None
             }
             Wake::Tick => {
                 let side = if rng.percent(50) { Side::Buy } else { Side::Sell };
                 let qty = Qty(rng.uniform(1, self.params.size_lots_max.max(1)));
-                out.push(Command::request_quote(view.user, self.params.market, side, qty));
+                out.push(Action::Command(Command::request_quote(view.user, self.params.market, side, qty)));
                 Some(rng.exponential_ns(self.params.mean_interval_ns))
             }
         }

@@ -91,3 +91,19 @@ pub const MAX_TOKENS: usize = 1_000_000;
 /// Most scenarios one `exsim run` takes: each is loaded and checked before the first runs, so
 /// this (with [`MAX_FILE_BYTES`]) bounds what is held at once.
 pub const MAX_SCENARIOS_PER_RUN: usize = 64;
+
+/// Most confirmations a deposit may be made to wait for.
+pub const MAX_CONFIRMATIONS: u32 = 10_000;
+
+/// Shortest block interval of a chain, and shortest interval of the reserves monitor: 1 ms.
+pub const MIN_BLOCK_INTERVAL_NS: u64 = 1_000_000;
+
+/// Most blocks one chain may make in a run (duration plus healing, over its block interval), and
+/// most reserves checks: each costs the kernel an event, so this bounds a run's work.
+pub const MAX_BLOCKS: u64 = 1_000_000;
+
+/// Most requests an agent sends at one instant (a withdrawal racer's burst).
+pub const MAX_BURST: u32 = 1_000;
+
+/// Most thefts one hot-wallet thief makes (a slow drain).
+pub const MAX_THEFTS: u32 = 10_000;

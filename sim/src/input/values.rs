@@ -229,6 +229,63 @@ pub(crate) fn decimal(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Decimal>
     }
 }
 
+/// A boolean, `true` or `false` (a quoted one is refused with how to write it).
+pub(crate) fn boolean(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<bool> {
+    match &node.value {
+        Value::Bool(b) => Ok(*b),
+        Value::Str(s) if s.as_ref() == "true" || s.as_ref() == "false" => Err(ctx.error(
+            node.origin,
+            path,
+            format!(
+                "expected a boolean, found the string \"{s}\"; write it without quotes: `{} = {s}`",
+                last_key(path)
+            ),
+        )),
+        other => Err(ctx.error(node.origin, path, format!("expected true or false, found {}", found(other)))),
+    }
+}
+
+/// A share written as a percentage string, `"10%"` or `"0.25%"`, as whole basis points in
+/// `min_bps..=max_bps` (at most two decimal places; exact, never rounded).
+pub(crate) fn share_bps(ctx: &Ctx<'_>, node: &Node, path: &str, min_bps: u32, max_bps: u32) -> Result<u32> {
+    let range = || {
+        format!(
+            "{}% to {}%",
+            Decimal::new(i64::from(min_bps), 2).normalize(),
+            Decimal::new(i64::from(max_bps), 2).normalize()
+        )
+    };
+    let text = match &node.value {
+        Value::Str(s) => s,
+        other => {
+            return Err(ctx.error(
+                node.origin,
+                path,
+                format!("expected a percentage string such as \"10%\" ({}), found {}", range(), found(other)),
+            ))
+        }
+    };
+    let Some(number) = text.strip_suffix('%') else {
+        return Err(ctx.error(
+            node.origin,
+            path,
+            format!("\"{}\" has no `%`; write a percentage such as \"10%\" ({})", shown(text), range()),
+        ));
+    };
+    let value = parse_decimal(number).map_err(|m| ctx.error(node.origin, path, m))?;
+    let Ok(bps) = crate::units::decimal::exact_ratio(value, Decimal::new(1, 2)) else {
+        return Err(ctx.error(
+            node.origin,
+            path,
+            format!("\"{}\" is not a whole number of basis points (at most 2 decimal places)", shown(text)),
+        ));
+    };
+    match u32::try_from(bps) {
+        Ok(b) if (min_bps..=max_bps).contains(&b) => Ok(b),
+        _ => Err(ctx.error(node.origin, path, format!("\"{}\" is out of range: {}", shown(text), range()))),
+    }
+}
+
 /// Unit suffixes and their length in nanoseconds.
 const UNITS: [(&str, u128); 7] = [
     ("ns", 1),

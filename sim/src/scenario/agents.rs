@@ -17,7 +17,7 @@ use super::kind_fields::{Env, KindFields};
 use super::limits::*;
 use super::model::{AgentGroup, MarketSetup};
 use super::tree::{hint, join, Node};
-use super::values::{asset_id, duration, format_ns, string, uint32, unknown_field, Fields};
+use super::values::{asset_id, boolean, duration, format_ns, string, uint32, unknown_field, Fields};
 use crate::agents::{Kind, KINDS};
 use crate::shown::shown;
 use crate::units::{Asset, Market, Minor};
@@ -25,7 +25,7 @@ use crate::units::{Asset, Market, Minor};
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Fields every group has.
-pub(crate) const COMMON_FIELDS: [&str; 5] = ["kind", "count", "start", "stop", "funding"];
+pub(crate) const COMMON_FIELDS: [&str; 6] = ["kind", "count", "start", "stop", "funding", "privileged"];
 
 /// All groups of `[agents]`, in file order.
 pub(crate) fn groups(
@@ -93,7 +93,18 @@ pub(crate) fn groups(
         }
         let funding = f.opt("funding", Vec::new(), |n, p| funding(&env, n, p, count, &mut funded))?;
         let behaviour = (kind.parse)(&KindFields::new(&env, &f))?;
-        groups.push(AgentGroup { name: entry.key.clone(), count, start_ns, stop_ns, funding, behaviour });
+        let privileged = f.opt("privileged", false, |n, p| boolean(ctx, n, p))?;
+        let attacker = kind.about.attacker;
+        groups.push(AgentGroup {
+            name: entry.key.clone(),
+            count,
+            start_ns,
+            stop_ns,
+            funding,
+            behaviour,
+            privileged,
+            attacker,
+        });
     }
     Ok(groups)
 }

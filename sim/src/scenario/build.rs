@@ -1,6 +1,6 @@
 //! From the (overridden) document tree to one validated [`Scenario`]: the top-level fields,
 //! assets, markets, the exchange, the network and the expectations. Agents are in
-//! [`super::agents`].
+//! [`super::agents`], custody fields (per asset, `[policy]`, `[custody]`) in [`super::custody`].
 //!
 //! Invariants kept here (the contract of [`super::model`]):
 //! - assets are valid [`Asset`]s; every market passes [`Market::new`] against its own assets, so
@@ -16,9 +16,10 @@ use rust_decimal::Decimal;
 
 use super::agents;
 use super::context::Ctx;
+use super::custody;
 use super::error::ScenarioError;
 use super::limits::*;
-use super::model::{ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
+use super::model::{CustodySettings, ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
 use super::tree::{hint, join, Node, Table};
 use super::values::{
     array, asset_id, check_name, decimal, duration, format_ns, lookup, shared_string, string, uint, uint32, Fields,
@@ -34,7 +35,7 @@ use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketSpec, Minor, Price
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Top-level fields, in documentation order.
-pub(crate) const TOP_FIELDS: [&str; 13] = [
+pub(crate) const TOP_FIELDS: [&str; 15] = [
     "name",
     "description",
     "sources",
@@ -44,13 +45,24 @@ pub(crate) const TOP_FIELDS: [&str; 13] = [
     "assets",
     "markets",
     "exchange",
+    "policy",
+    "custody",
     "network",
     "agents",
     "expect",
     "variants",
 ];
 
-const ASSET_FIELDS: [&str; 1] = ["decimals"];
+const ASSET_FIELDS: [&str; 8] = [
+    "decimals",
+    custody::ASSET_CUSTODY_FIELDS[0],
+    custody::ASSET_CUSTODY_FIELDS[1],
+    custody::ASSET_CUSTODY_FIELDS[2],
+    custody::ASSET_CUSTODY_FIELDS[3],
+    custody::ASSET_CUSTODY_FIELDS[4],
+    custody::ASSET_CUSTODY_FIELDS[5],
+    custody::ASSET_CUSTODY_FIELDS[6],
+];
 
 const MARKET_FIELDS: [&str; 9] =
     ["base", "quote", "tick", "lot", "maker_fee_bps", "taker_fee_bps", "initial_price", "volatility_ticks", "step"];
@@ -125,7 +137,13 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
     let duration_ns =
         duration(ctx, top.require(ctx, "duration", "duration = \"2s\"")?, "duration", 1, MAX_DURATION_NS)?;
     let faults = top.opt("faults", FaultSet::NONE, |n, p| faults(ctx, n, p))?;
-    let assets = assets(ctx, top.require(ctx, "assets", "[assets.BTC] decimals = 8")?)?;
+    let mut custody =
+        top.opt("custody", custody::default_custody(), |n, p| custody::timings(ctx, n, p, duration_ns))?;
+    let run_ns = duration_ns.saturating_add(custody.healing_ns);
+    let assets = assets(ctx, top.require(ctx, "assets", "[assets.BTC] decimals = 8")?, run_ns, &mut custody)?;
+    if let Some(node) = top.get("policy") {
+        custody::policy(ctx, node, "policy", &mut custody)?;
+    }
     let (markets, built) = markets(ctx, top.require(ctx, "markets", "[markets.BTC-USD] base = \"BTC\" …")?, &assets)?;
     let exchange = top.opt("exchange", default_exchange(), |n, p| exchange(ctx, n, p, duration_ns, &assets))?;
     let network = top.opt("network", default_network(), |n, p| network(ctx, n, p))?;
@@ -142,6 +160,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
         markets,
         exchange,
         network,
+        custody,
         faults,
         agents,
         expect,
@@ -168,7 +187,7 @@ fn faults(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<FaultSet> {
     Ok(set)
 }
 
-fn assets(ctx: &Ctx<'_>, node: &Node) -> Result<Vec<Asset>> {
+fn assets(ctx: &Ctx<'_>, node: &Node, run_ns: u64, custody: &mut CustodySettings) -> Result<Vec<Asset>> {
     let table = Fields::any(ctx, node, "assets")?;
     if table.table.entries().is_empty() {
         return Err(ctx.error(
@@ -195,6 +214,7 @@ fn assets(ctx: &Ctx<'_>, node: &Node) -> Result<Vec<Asset>> {
             };
             ctx.error(entry.key_origin, &path, message)
         })?;
+        custody::asset(ctx, &fields, &asset, run_ns, custody)?;
         assets.push(asset);
     }
     Ok(assets)

@@ -28,7 +28,9 @@
 
 mod agents;
 mod build;
+mod custody;
 mod model;
+pub mod policies;
 
 // The located-value toolkit the parser is built on lives in `crate::input`, below both the
 // parser and the agent kinds that parse their own fields.

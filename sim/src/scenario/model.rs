@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub use crate::agents::Behaviour;
 use crate::audit::Invariant;
+use crate::exchange::CustodyPolicy;
 use crate::fault::FaultSet;
 use crate::units::{Asset, AssetId, MarketSpec, Minor, Price};
 
@@ -39,6 +40,9 @@ pub struct Scenario {
     pub exchange: ExchangeSettings,
     /// The network between clients and the exchange.
     pub network: NetworkSettings,
+    /// Custody: the policy the exchange enforces, each asset's chain, and the simulator's timings
+    /// (workers, operators, the reserves monitor, the healing phase).
+    pub custody: CustodySettings,
     /// Faults switched on (SPEC §5).
     pub faults: FaultSet,
     /// Agent groups, in file order.
@@ -85,6 +89,38 @@ pub struct ExchangeSettings {
     pub house_funding: Vec<(AssetId, Minor)>,
 }
 
+/// Custody as a scenario sets it (SPEC §2.5, §6): `[assets.SYMBOL]` custody fields, `[policy]`
+/// and `[custody]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustodySettings {
+    /// What the exchange enforces, ready for `ExchangeConfig::custody`: one entry per asset, by
+    /// [`AssetId`].
+    pub policy: CustodyPolicy,
+    /// Each asset's simulated chain, by [`AssetId`].
+    pub chains: Vec<ChainSettings>,
+    /// Time from a withdrawal request to the worker's `ProcessWithdrawal` (and from a transfer
+    /// request to its `ProcessTransfer`).
+    pub withdrawal_delay_ns: u64,
+    /// Time an operator takes to review a withdrawal held for manual review.
+    pub review_delay_ns: u64,
+    /// Time a cold-to-hot sweep takes once the hot wallet is below its target share.
+    pub sweep_delay_ns: u64,
+    /// How often the monitor compares on-chain reserves with what customers are owed; 0: never.
+    pub reserves_check_ns: u64,
+    /// Time from a failed reserves check to the alarm.
+    pub alarm_delay_ns: u64,
+    /// The healing phase after `duration`: faults and attackers stop, and the run goes on until
+    /// every withdrawal settles or this long has passed; 0: no healing phase.
+    pub healing_ns: u64,
+}
+
+/// One asset's simulated chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainSettings {
+    /// Time between blocks.
+    pub block_interval_ns: u64,
+}
+
 /// The client–exchange network: each message independently.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkSettings {
@@ -121,6 +157,12 @@ pub struct AgentGroup {
     pub funding: Vec<(AssetId, Minor)>,
     /// The behaviour and its parameters (each kind's `Params`, in its file under `sim/agents/`).
     pub behaviour: Behaviour,
+    /// The exchange marks these accounts privileged at set-up (`GrantPrivilege`): an affiliated
+    /// market maker (FTX). The correct exchange exempts them from nothing.
+    pub privileged: bool,
+    /// Ground truth: the group's kind is an attacker's (its catalogue entry says), for breach
+    /// metrics. The exchange never sees it.
+    pub attacker: bool,
 }
 
 /// What a run must show.

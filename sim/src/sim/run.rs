@@ -46,7 +46,7 @@ use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
 use super::network::{NetStats, Network, Verdict};
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
-use crate::agents::{AccountState, Agent, GroundTruth, MarketData, View, Wake};
+use crate::agents::{AccountState, Action, Agent, GroundTruth, MarketData, View, Wake};
 use crate::rng::Stream;
 
 /// A kernel event.
@@ -186,7 +186,7 @@ struct World<'w> {
     retained: Retained,
     /// The auditor's shadow at the gateway's checkpoint, to rebuild from after a crash.
     auditor_checkpoint: Auditor,
-    commands: Vec<Command>,
+    commands: Vec<Action>,
     flush_scheduled: bool,
     /// The crashes still to come, and the sequence numbers set aside for them.
     crashes: CrashSchedule,
@@ -203,7 +203,7 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
         quote_ttl_ns: s.exchange.quote_ttl_ns,
         quote_spread_bps: s.exchange.quote_spread_bps,
         faults: s.faults,
-        custody: Default::default(),
+        custody: s.custody.policy.clone(),
     }
 }
 
@@ -562,7 +562,12 @@ impl World<'_> {
         }
         let retry_ns = self.network.settings().retry_timeout_ns;
         let sent = commands.len();
-        for command in commands.drain(..) {
+        for action in commands.drain(..) {
+            let command = match action {
+                Action::Command(command) => command,
+                // wired with the chain
+                Action::Chain(_) => continue,
+            };
             let slot = &mut self.slots[agent as usize];
             let key = slot.next_key;
             slot.next_key += 1;

@@ -1,0 +1,60 @@
+//! What an agent asks for when it acts: a command to the exchange, or an action on an asset's
+//! simulated chain, which only the world (the kernel's chains) can carry out.
+//!
+//! An agent never touches a chain either: it pushes an [`Action`], and the kernel sends an
+//! [`Action::Command`] to the exchange over the network (under a fresh idempotency key) and hands
+//! an [`Action::Chain`] to the chain of its asset. What happens on chain reaches the exchange only
+//! through the chain's watchers (`DepositSeen`, `PaymentConfirmed`), never from the agent.
+//!
+//! Invariant: a chain action names only what its agent could know or hold — its own deposit
+//! address (implied: the agent's user), a withdrawal id an answer gave it, or, for a thief, a
+//! stolen key (the hot wallet's, as ground truth) — never another customer's state.
+
+use crate::exchange::{Address, Command, WithdrawalId};
+use crate::units::{AssetId, Minor};
+
+/// One thing an agent asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A request to the exchange, sent over the network.
+    Command(Command),
+    /// An action on a chain, carried out by the world.
+    Chain(ChainAction),
+}
+
+impl From<Command> for Action {
+    fn from(c: Command) -> Action {
+        Action::Command(c)
+    }
+}
+
+impl From<ChainAction> for Action {
+    fn from(c: ChainAction) -> Action {
+        Action::Chain(c)
+    }
+}
+
+/// An action on the chain of an asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainAction {
+    /// Pays `amount` from the agent's outside wallet to its deposit address at the exchange; the
+    /// chain confirms it block by block and its watcher tells the exchange (`DepositSeen`).
+    Deposit { asset: AssetId, amount: Minor },
+    /// Re-publishes the mempool transaction of `withdrawal` (one of the agent's own, learned from
+    /// an [`Ack::Withdrawal`](crate::exchange::Ack::Withdrawal)) under a new transaction id: the
+    /// same payment may then confirm under either id. Nothing happens once it has confirmed.
+    Malleate { withdrawal: WithdrawalId },
+    /// A thief holding the hot wallet's key signs away `share_bps` (of 10,000) of the hot
+    /// wallet's balance of `asset` to `to`. With a multisig hot wallet one key cannot sign.
+    StealHot { asset: AssetId, share_bps: u32, to: Address },
+}
+
+impl Action {
+    /// The exchange command, if it is one.
+    pub fn command(&self) -> Option<&Command> {
+        match self {
+            Action::Command(c) => Some(c),
+            Action::Chain(_) => None,
+        }
+    }
+}
