@@ -54,6 +54,12 @@ impl<'w> Recorder<'w> {
     }
 
     /// Appends a command (the same bytes whatever the area nesting: one tag per command kind).
+    /// Appends an amount (`Minor`, 16 bytes).
+    #[inline]
+    pub fn i128(&mut self, v: i128) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
     pub fn command(&mut self, c: &Command) {
         let b = &mut self.buf;
         match *c {

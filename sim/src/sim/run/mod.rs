@@ -34,12 +34,13 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::audit::{Auditor, Findings, Invariant, Stamp};
+use crate::chain::Chain;
 use crate::engine::{Book, Event};
-use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig};
+use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig, FundsCommand};
 use crate::fault::{FaultArea, FaultSet};
 use crate::ledger::UserId;
 use crate::scenario::Scenario;
-use crate::units::{MarketId, Price};
+use crate::units::{AssetId, MarketId, Minor, Price};
 
 use super::breach::Breach;
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
@@ -49,17 +50,54 @@ use super::record::Recorder;
 use crate::agents::{AccountState, Action, Agent, GroundTruth, MarketData, View, Wake};
 use crate::rng::Stream;
 
+mod custody;
+
+use custody::Custody;
+
 /// A kernel event.
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    Wake { agent: u32, why: Wake },
-    ToExchange { client: ClientId, key: u64, floor: u64, command: Command },
-    ToClient { client: ClientId, key: u64, outcome: Outcome },
-    Retry { client: ClientId, key: u64 },
+    Wake {
+        agent: u32,
+        why: Wake,
+    },
+    ToExchange {
+        client: ClientId,
+        key: u64,
+        floor: u64,
+        command: Command,
+    },
+    ToClient {
+        client: ClientId,
+        key: u64,
+        outcome: Outcome,
+    },
+    Retry {
+        client: ClientId,
+        key: u64,
+    },
     Flush,
     Crash,
     Recover,
-    FairValue { market: u16 },
+    FairValue {
+        market: u16,
+    },
+    /// A block on the chain of an asset.
+    Block {
+        asset: u16,
+    },
+    /// A back-office step (worker, operator, watcher) reaches the exchange: the outstanding
+    /// system request under `key`.
+    System {
+        key: u64,
+    },
+    /// A cold → hot sweep, signed offline after its delay, reaches the chain.
+    Sweep {
+        asset: u16,
+        amount: Minor,
+    },
+    /// The exchange's reserves monitor checks.
+    Monitor,
 }
 
 /// A request a client still waits on.
@@ -192,6 +230,8 @@ struct World<'w> {
     crashes: CrashSchedule,
     crash_seqs: Reserved,
     counts: Counts,
+    /// The chains and the exchange's back office.
+    custody: Custody,
     scenario: &'w Scenario,
 }
 
@@ -227,9 +267,20 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
             auditor.observe_at(&command, applied, Stamp::default());
         })
     };
+    // What set-up credits, per asset: the chains' genesis holds it in the exchange's wallets.
+    let mut funded: Vec<Minor> = vec![0; scenario.assets.len()];
+    let symbols: Vec<&str> = scenario.assets.iter().map(|a| a.symbol()).collect();
+    let chains = (0..scenario.assets.len())
+        .map(|a| {
+            let asset = AssetId(u16::try_from(a).expect("asset ids fit u16"));
+            Chain::new(asset, &config.custody.asset(a), config.custody.hot_multisig)
+        })
+        .collect();
+    let mut custody = Custody::new(chains, seed, &symbols);
     for &(asset, amount) in &scenario.exchange.house_funding {
         let outcome = setup(&mut gateway, &mut auditor, Command::deposit(UserId::HOUSE, asset, amount));
         assert!(outcome.is_ok(), "house funding at set-up answered {outcome:?} (the scenario caps amounts)");
+        funded[usize::from(asset.0)] += amount;
     }
     for group in &scenario.agents {
         for i in 0..group.count {
@@ -240,6 +291,16 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
             for &(asset, amount) in &group.funding {
                 let outcome = setup(&mut gateway, &mut auditor, Command::deposit(user, asset, amount));
                 assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
+                // The ledger's total of an asset is at most AMOUNT_MAX, so this cannot overflow.
+                funded[usize::from(asset.0)] += amount;
+                if group.attacker {
+                    custody.breach.brought(asset, amount);
+                }
+            }
+            custody.set_attacker(user, group.attacker);
+            if group.privileged {
+                let outcome = setup(&mut gateway, &mut auditor, Command::Funds(FundsCommand::GrantPrivilege { user }));
+                assert!(outcome.is_ok(), "granting a privilege at set-up answered {outcome:?}");
             }
             slots.push(Slot {
                 agent: Agent::new(&group.behaviour, &group.funding, &market_data),
@@ -250,6 +311,10 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 outstanding: BTreeMap::new(),
             });
         }
+    }
+    for (asset, &amount) in funded.iter().enumerate() {
+        let fact = custody.chains[asset].genesis(amount);
+        auditor.observe_chain(&fact, Stamp::default());
     }
     let auditor_checkpoint = auditor.clone();
     gateway.take_checkpoint();
@@ -285,24 +350,38 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         crashes: CrashSchedule::new(scenario),
         crash_seqs: Reserved::default(),
         counts: Counts::default(),
+        custody,
         scenario,
     };
     world.schedule_start();
     let duration = scenario.duration_ns;
+    // The healing phase (if any) follows: agents, attackers, crashes and the fair value stop; the
+    // network, the back office and the chains go on, so every withdrawal can settle.
+    let run_end = duration.saturating_add(scenario.custody.healing_ns);
     while let Some((time_ns, seq, ev)) = world.queue.pop() {
-        if time_ns > duration {
+        if time_ns > run_end {
             break;
+        }
+        if time_ns > duration {
+            world.custody.healing = true;
+            if matches!(ev, Ev::Wake { .. } | Ev::Crash | Ev::FairValue { .. }) {
+                continue;
+            }
         }
         world.handle(Stamp { seq, time_ns }, ev);
     }
-    let end = Stamp { seq: world.rec.events(), time_ns: duration };
+    let end = Stamp { seq: world.rec.events(), time_ns: run_end };
     world.note_retained();
+    world.custody_end();
+    if scenario.custody.healing_ns > 0 {
+        world.auditor.check_settled(end);
+    }
     world.auditor.finish(world.gateway.exchange(), end);
     check_books(world.gateway.exchange(), scenario.faults, &mut world.auditor, end);
     for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
         stats.fair_value_end = *fair;
     }
-    let World { rec, auditor, markets, network, mut counts, gateway, retained, .. } = world;
+    let World { rec, auditor, markets, network, mut counts, gateway, retained, custody, .. } = world;
     counts.crashes = u64::from(gateway.crashes());
     let events = rec.events();
     let (digest, trace_error) = rec.finish();
@@ -312,14 +391,14 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         seed,
         digest,
         events,
-        sim_time_ns: duration,
+        sim_time_ns: run_end,
         findings: auditor.findings().clone(),
         markets,
         net: network.stats(),
         counts,
         trace_error: trace_error.map(|e| e.to_string()),
         retained,
-        breach: Breach::new(scenario.assets.len()),
+        breach: custody.breach,
     })
 }
 
@@ -460,6 +539,10 @@ const FLUSH: u8 = 5;
 const CRASH: u8 = 6;
 const RECOVER: u8 = 7;
 const FAIR_VALUE: u8 = 8;
+const BLOCK: u8 = 9;
+const SYSTEM_STEP: u8 = 10;
+const SWEEP: u8 = 11;
+const MONITOR: u8 = 12;
 
 impl World<'_> {
     fn schedule_start(&mut self) {
@@ -485,6 +568,7 @@ impl World<'_> {
         // scheduled here, but are drawn one at a time: the next when the previous one fires.
         self.crash_seqs = self.queue.reserve(self.crashes.clone().count() as u64);
         self.schedule_next_crash();
+        self.custody_start();
     }
 
     fn schedule_next_crash(&mut self) {
@@ -503,6 +587,10 @@ impl World<'_> {
             Ev::Crash => self.crash(at),
             Ev::Recover => self.recover(at),
             Ev::FairValue { market } => self.fair_value(at, market),
+            Ev::Block { asset } => self.block(at, asset),
+            Ev::System { key } => self.system_step(at, key),
+            Ev::Sweep { asset, amount } => self.sweep(at, asset, amount),
+            Ev::Monitor => self.monitor(at),
         }
     }
 
@@ -526,9 +614,11 @@ impl World<'_> {
 
     /// Sends the answers the gateway released, remembering as acknowledged each one whose command
     /// a checkpoint does not cover yet (a checkpointed command survives every crash).
-    fn send_answers(&mut self, now: u64) {
+    fn send_answers(&mut self, at: Stamp) {
+        let now = at.time_ns;
         let mut answers = std::mem::take(&mut self.answers);
         for a in answers.drain(..) {
+            self.released(at, &a);
             if a.client == SYSTEM {
                 continue;
             }
@@ -562,11 +652,17 @@ impl World<'_> {
         }
         let retry_ns = self.network.settings().retry_timeout_ns;
         let sent = commands.len();
+        let user = self.slots[agent as usize].user;
+        if sent > 0 && self.custody.is_attacker(user) {
+            self.custody.breach.attack(now);
+        }
         for action in commands.drain(..) {
             let command = match action {
                 Action::Command(command) => command,
-                // wired with the chain
-                Action::Chain(_) => continue,
+                Action::Chain(chain) => {
+                    self.chain_action(at, user, chain);
+                    continue;
+                }
             };
             let slot = &mut self.slots[agent as usize];
             let key = slot.next_key;
@@ -627,7 +723,7 @@ impl World<'_> {
         if let Some(outcome) = &outcome {
             self.rec.outcome(outcome);
         }
-        self.send_answers(at.time_ns);
+        self.send_answers(at);
         self.rec.end(|| {
             let received = ["down", "stale", "duplicate", "applied"][code as usize];
             let outcome = outcome.map_or_else(String::new, |o| format!("{o:?}"));
@@ -693,7 +789,7 @@ impl World<'_> {
         self.flush_scheduled = false;
         let flushed = self.gateway.flush(&mut self.answers);
         let released = self.answers.len();
-        self.send_answers(at.time_ns);
+        self.send_answers(at);
         if self.gateway.checkpoint_due() {
             // Everything is durable and about to be covered by the checkpoint: check every answer
             // that left against the log while it still holds them, then forget them.
@@ -713,6 +809,7 @@ impl World<'_> {
         let mut lost = 0;
         if up {
             lost = self.gateway.crash();
+            self.custody.crashed(self.gateway.log_len().1);
             self.counts.lost_entries += lost as u64;
             self.queue.schedule(at.time_ns + self.scenario.exchange.recovery_ns, Ev::Recover);
         }
@@ -730,6 +827,12 @@ impl World<'_> {
             auditor.observe_at(command, applied, at);
         });
         auditor.unmute();
+        // The back office re-sends every request whose answer never left (lost, or sent while
+        // down), under the same key: one that survived is answered from the dedup table.
+        let keys: Vec<u64> = self.custody.outstanding.keys().copied().collect();
+        for key in keys {
+            self.queue.schedule(at.time_ns, Ev::System { key });
+        }
         auditor.exercise(Invariant::JournalComplete);
         let lost = check_acked(&mut self.acked, &self.gateway, &mut auditor, at, "after crash recovery");
         self.auditor = auditor;
