@@ -1,5 +1,5 @@
-//! Market agents: small, documented behaviour models that only emit commands, and the registry
-//! of their kinds.
+//! Agents: small, documented behaviour models that only emit actions — exchange commands, or
+//! chain actions the world carries out ([`Action`]) — and the registry of their kinds.
 //!
 //! An agent never touches the exchange's state. It is woken by the kernel (its own timer, or a
 //! follow-up it asked for), looks at a [`View`] — what a client could know: public market data,
@@ -19,12 +19,20 @@
 //! so adding an agent never changes what another draws.
 
 mod action;
+pub mod bank_run;
 pub mod depositor;
+pub mod hot_wallet_thief;
+pub mod insider;
+pub mod malleability_claimant;
 pub mod market_maker;
 pub mod momentum;
 pub mod noise;
 pub mod rfq;
+#[cfg(test)]
+mod testing;
 mod view;
+pub mod withdrawal_racer;
+pub mod withdrawer;
 
 use crate::exchange::Command;
 use crate::exchange::Outcome;
@@ -44,8 +52,9 @@ pub enum Wake {
     Followup,
 }
 
-/// What a kind's file says about it: its `kind` string, its `exsim list agents` line, and its own
-/// fields in documentation order (besides the fields every group has).
+/// What a kind's file says about it: its `kind` string, its `exsim list agents` line, its own
+/// fields in documentation order (besides the fields every group has), and whether it is an
+/// attacker (ground truth, never shown to the exchange).
 #[derive(Clone, Copy, Debug)]
 pub struct Catalogue {
     pub name: &'static str,
@@ -140,4 +149,10 @@ kinds! {
     MomentumTrader(momentum::MomentumTrader),
     RfqTaker(rfq::RfqTaker),
     Depositor(depositor::Depositor),
+    Withdrawer(withdrawer::Withdrawer),
+    BankRun(bank_run::BankRun),
+    MalleabilityClaimant(malleability_claimant::MalleabilityClaimant),
+    WithdrawalRacer(withdrawal_racer::WithdrawalRacer),
+    HotWalletThief(hot_wallet_thief::HotWalletThief),
+    Insider(insider::Insider),
 }

@@ -6,6 +6,7 @@
 //! - **its own account** ([`AccountState`]): the available and held balance of each asset, as an
 //!   account API answers at the moment it wakes (orders it has open it remembers itself, from the
 //!   answers it got);
+//! - **the time** ([`View::now_ns`]): simulated time, which any client's clock shows;
 //! - **ground truth** ([`GroundTruth`]): the fair value per market, which the simulator knows and a
 //!   real client does not; the agents' shared signal, named so nobody mistakes it for market data.
 //!
@@ -47,6 +48,13 @@ impl AccountState {
         }
     }
 
+    /// An account state with these available balances (by asset id) and nothing held: for the
+    /// kinds' unit tests.
+    #[cfg(test)]
+    pub(crate) fn with_available(available: &[Minor]) -> AccountState {
+        AccountState { available: available.to_vec(), held: vec![0; available.len()] }
+    }
+
     /// Free to trade or withdraw (0 for an asset it never held).
     pub fn available(&self, asset: AssetId) -> Minor {
         self.available.get(usize::from(asset.0)).copied().unwrap_or(0)
@@ -85,6 +93,8 @@ impl<'a> GroundTruth<'a> {
 pub struct View<'a> {
     /// The agent's own account id.
     pub user: UserId,
+    /// Simulated time now, in nanoseconds: the agent's own clock (a client knows the time).
+    pub now_ns: u64,
     /// Its balances, read when it woke.
     pub account: &'a AccountState,
     /// Public market data, by market id.

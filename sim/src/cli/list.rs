@@ -10,6 +10,7 @@ use crate::agents::KINDS;
 use crate::audit::Invariant;
 use crate::fault::Fault;
 use crate::scenario;
+use crate::scenario::policies::{NOT_MODELLED, POLICIES};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -25,24 +26,6 @@ enum What {
     Policies,
     Agents,
 }
-
-/// SPEC §6 policies: none is modelled yet; listed so users see what is planned.
-const POLICIES: [&str; 14] = [
-    "login_2fa",
-    "withdrawal_2fa",
-    "password_reset_requires_2fa",
-    "api_keys_may_withdraw",
-    "api_key_ip_allowlist",
-    "address_whitelist_delay",
-    "daily_withdrawal_limit",
-    "aggregate_outflow_cap",
-    "manual_review_threshold",
-    "hot_wallet_share",
-    "hot_wallet_multisig",
-    "operator_mailbox_2fa",
-    "circuit_breaker",
-    "freeze_trading_on_alert",
-];
 
 pub fn run(args: &ListArgs) -> ExitCode {
     let mut out = Output::stdout();
@@ -83,7 +66,8 @@ fn write(what: What, out: &mut Output) -> Result<(), Stop> {
         }
         What::Policies => {
             for p in POLICIES {
-                out.line(&format!("{p:<30} [not modelled yet: needs custody and identity]"))?;
+                let note = if p.modelled { String::new() } else { format!("  [{NOT_MODELLED}]") };
+                out.line(&format!("{:<26} {:<34} default {:<6} {}{note}", p.name, p.field, p.default, p.about))?;
             }
         }
         What::Agents => {

@@ -11,8 +11,12 @@
 use super::context::Ctx;
 use super::error::ScenarioError;
 use super::limits::MAX_LOTS;
+use super::tree::hint;
 use super::tree::Node;
-use super::values::{asset_id, decimal, duration, last_key, lookup, market_id, uint, uint32, Fields};
+use super::values::{
+    asset_id, boolean, decimal, duration, last_key, lookup, market_id, share_bps, string, uint, uint32, Fields,
+};
+use crate::shown::shown;
 use crate::units::decimal::{amount_to_minor, whole_steps};
 use crate::units::{Asset, AssetId, Market, MarketId, Minor};
 
@@ -133,6 +137,51 @@ impl<'a> KindFields<'a> {
     pub fn uint32(&self, key: &str, default: u32, min: u32, max: u32) -> Result<u32> {
         let ctx = self.env.ctx;
         self.f.opt(key, default, |n, p| uint32(ctx, n, p, min, max))
+    }
+
+    /// The optional `market`, by name (`None` when the group does not name one).
+    pub fn optional_market(&self) -> Result<Option<MarketId>> {
+        match self.f.get("market") {
+            Some(_) => self.market().map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the group sets `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.f.get(key).is_some()
+    }
+
+    /// The optional share `key`, a percentage string such as `"10%"`, in basis points in
+    /// `min..=max`.
+    pub fn share_bps(&self, key: &str, default: u32, min: u32, max: u32) -> Result<u32> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, default, |n, p| share_bps(ctx, n, p, min, max))
+    }
+
+    /// The optional boolean `key`.
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, default, |n, p| boolean(ctx, n, p))
+    }
+
+    /// The optional string `key`, one of `options` (with a "did you mean"), as its index;
+    /// `options[0]` when absent.
+    pub fn choice(&self, key: &str, options: &[&str]) -> Result<usize> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, 0, |n, p| {
+            let text = string(ctx, n, p)?;
+            options.iter().position(|o| *o == text).ok_or_else(|| {
+                let hint = hint(text, options.iter().copied());
+                ctx.error(n.origin, p, format!("unknown {key} `{}`{hint}; one of: {}", shown(text), options.join(", ")))
+            })
+        })
+    }
+
+    /// The required positive amount `key` of `asset`, in minor units, at most `max`.
+    pub fn required_amount(&self, key: &str, example: &str, asset: AssetId, max: Minor) -> Result<Minor> {
+        let node = self.require(key, example)?;
+        self.amount(node, key, asset, max)
     }
 
     /// The required field `key`, read later (so its presence is checked where the caller says).

@@ -644,6 +644,7 @@ impl World<'_> {
             self.account.read(self.gateway.exchange().ledger(), slot.user, self.scenario.assets.len());
             let view = View {
                 user: slot.user,
+                now_ns: now,
                 account: &self.account,
                 markets: &self.market_data,
                 ground_truth: GroundTruth::new(&self.fair),
