@@ -72,7 +72,7 @@ fn write(what: What, out: &mut Output) -> Result<(), Stop> {
         }
         What::Agents => {
             for kind in KINDS {
-                out.line(&format!("{:<18} {}", kind.about.name, kind.about.about))?;
+                out.line(&format!("{:<22} {}", kind.about.name, kind.about.about))?;
             }
         }
     }
