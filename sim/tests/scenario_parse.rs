@@ -1183,5 +1183,5 @@ fn bad_custody_fields_are_located_with_what_would_be_valid() {
         1,
     );
     let e = err(&bad, &[]);
-    assert_located(&e, &bad, "\"1ms\"", "assets.BTC.block_interval", "more than the maximum of 1000000");
+    assert_located(&e, &bad, "\"1ms\"", "assets.BTC.block_interval", "more than the maximum of 10000000");
 }

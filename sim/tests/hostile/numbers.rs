@@ -495,17 +495,17 @@ fn custody_at_their_bounds() {
     cases.push(bad(
         "a million blocks and one",
         &["duration=\"30d\"", "assets.BTC.block_interval=\"1ms\""],
-        &["assets.BTC.block_interval", "more than the maximum of 1000000", "use at least 2592ms"],
+        &["assets.BTC.block_interval", "more than the maximum of 10000000", "use at least 260ms"],
     ));
     cases.push(bad(
         "the healing phase counts toward the blocks",
         &["custody.healing=\"30d\"", "assets.BTC.block_interval=\"3s\"", "assets.USD.block_interval=\"2ms\""],
-        &["assets.USD.block_interval", "more than the maximum of 1000000"],
+        &["assets.USD.block_interval", "more than the maximum of 10000000"],
     ));
     cases.push(bad(
-        "the default block interval is held to the budget too",
-        &["custody.healing=\"30d\""],
-        &["assets.BTC.block_interval", "(the default block_interval)"],
+        "reserves checks are held to the budget too",
+        &["custody.healing=\"30d\"", "custody.reserves_check=\"1ms\""],
+        &["custody.reserves_check", "more than the maximum of 10000000"],
     ));
     cases.push(bad("a healing phase past the bound", &["custody.healing=\"31d\""], &["custody.healing", "30d"]));
     cases.push(bad(
