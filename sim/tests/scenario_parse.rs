@@ -1185,3 +1185,33 @@ fn bad_custody_fields_are_located_with_what_would_be_valid() {
     let e = err(&bad, &[]);
     assert_located(&e, &bad, "\"1ms\"", "assets.BTC.block_interval", "more than the maximum of 10000000");
 }
+
+#[test]
+fn the_readme_documents_every_kind_and_custody_field() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md")).unwrap();
+    let row = |field: &str| format!("| `{field}` |");
+    for kind in exsim::agents::KINDS {
+        assert!(readme.contains(&format!("`{}`", kind.about.name)), "{} undocumented", kind.about.name);
+        for field in kind.about.fields {
+            assert!(readme.contains(&row(field)), "{}.{field} undocumented", kind.about.name);
+        }
+    }
+    for p in exsim::scenario::policies::POLICIES.iter().filter(|p| p.modelled) {
+        let field = p.field.rsplit('.').next().unwrap();
+        assert!(readme.contains(&row(field)), "{} undocumented", p.field);
+    }
+    for field in [
+        "confirmations",
+        "block_interval",
+        "outflow_window",
+        "withdrawal_delay",
+        "review_delay",
+        "sweep_delay",
+        "reserves_check",
+        "alarm_delay",
+        "healing",
+        "privileged",
+    ] {
+        assert!(readme.contains(&row(field)), "{field} undocumented");
+    }
+}
