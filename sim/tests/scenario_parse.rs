@@ -864,6 +864,7 @@ hot_wallet_multisig = true
 [custody]
 withdrawal_delay = "1s"
 review_delay = "2h"
+review_approves = false
 sweep_delay = "30m"
 reserves_check = "10m"
 alarm_delay = "5m"
@@ -925,6 +926,7 @@ fn custody_defaults_leave_the_exchange_as_it_was() {
         (100_000_000, 3_600 * S, 600 * S, 60 * S, 0)
     );
     assert_eq!(c.healing_ns, 0);
+    assert!(c.review_approves);
     assert!(run.agents.iter().all(|g| !g.privileged && !g.attacker));
     assert_eq!(exsim::sim::run::exchange_config(run).custody, c.policy);
 }
@@ -956,6 +958,7 @@ fn custody_fields_parse_exactly_into_minor_units() {
         (S, 7_200 * S, 1_800 * S, 600 * S, 300 * S)
     );
     assert_eq!(c.healing_ns, 86_400 * S);
+    assert!(!c.review_approves);
     assert_eq!(exsim::sim::run::exchange_config(run).custody, c.policy);
     let group = |name: &str| run.agents.iter().find(|g| g.name == name).unwrap();
     assert!(group("makers").privileged && !group("noise").privileged);
@@ -1210,6 +1213,7 @@ fn the_readme_documents_every_kind_and_custody_field() {
         "reserves_check",
         "alarm_delay",
         "healing",
+        "review_approves",
         "privileged",
     ] {
         assert!(readme.contains(&row(field)), "{field} undocumented");
