@@ -178,6 +178,16 @@ fn the_catalogues_list_one_line_each() {
 }
 
 #[test]
+fn agents_list_which_kinds_are_attackers() {
+    let listing = text(&exsim(&["list", "agents"]).stdout);
+    for line in listing.lines() {
+        let kind = line.split_whitespace().next().unwrap();
+        let attacker = ["malleability_claimant", "withdrawal_racer", "hot_wallet_thief", "insider"].contains(&kind);
+        assert_eq!(line.ends_with("[attacker]"), attacker, "{line}");
+    }
+}
+
+#[test]
 fn policies_list_their_field_default_and_whether_they_are_modelled() {
     let out = exsim(&["list", "policies"]);
     assert_eq!(out.status.code(), Some(0));

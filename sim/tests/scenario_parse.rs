@@ -839,3 +839,383 @@ fn fuzz_corpus_replays_clean() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Custody: per-asset policy and chain, `[policy]`, `[custody]`, and the custody agent kinds
+
+/// MINIMAL's BTC asset with every custody field set, `[policy]` and `[custody]`, and a group of
+/// each custody agent kind.
+fn custody_file() -> String {
+    let custody = r#"[assets.BTC]
+decimals = 8
+confirmations = 3
+block_interval = "600s"
+daily_limit = "10"
+outflow_cap = "100.5"
+outflow_window = "12h"
+review_above = "50"
+hot_share = "12.5%"
+
+[policy]
+withdrawal_whitelist = true
+whitelist_delay = "48h"
+hot_wallet_multisig = true
+
+[custody]
+withdrawal_delay = "1s"
+review_delay = "2h"
+review_approves = false
+sweep_delay = "30m"
+reserves_check = "10m"
+alarm_delay = "5m"
+healing = "1d"
+"#;
+    let agents = r#"
+[agents.savers]
+kind = "withdrawer"
+asset = "BTC"
+max_deposit = "0.5"
+withdraw_share = "25%"
+
+[agents.run]
+kind = "bank_run"
+count = 4
+asset = "USD"
+market = "BTC-USD"
+drop = "20%"
+spread = "2s"
+
+[agents.gox]
+kind = "malleability_claimant"
+asset = "BTC"
+max_amount = "1"
+claim_after = "1h"
+
+[agents.racer]
+kind = "withdrawal_racer"
+asset = "USD"
+mode = "transfer"
+burst = 7
+
+[agents.thief]
+kind = "hot_wallet_thief"
+asset = "BTC"
+share = "0.5%"
+thefts = 100
+interval = "1h"
+
+[agents.quadriga]
+kind = "insider"
+asset = "USD"
+amount = "1000"
+
+[[variants]]"#;
+    let src = MINIMAL.replacen("[assets.BTC]\ndecimals = 8\n", custody, 1).replacen("\n[[variants]]", agents, 1);
+    src.replacen("max_inventory = \"1\"\n", "max_inventory = \"1\"\nprivileged = true\n", 1)
+}
+
+#[test]
+fn custody_defaults_leave_the_exchange_as_it_was() {
+    let run = &ok(MINIMAL, &[]).runs[0];
+    let c = &run.custody;
+    assert_eq!(c.policy.assets, vec![exsim::exchange::AssetPolicy::default(); 2]);
+    assert_eq!((c.policy.whitelist, c.policy.whitelist_delay_ns, c.policy.hot_multisig), (false, 86_400 * S, false));
+    assert!(c.chains.iter().all(|chain| chain.block_interval_ns == S) && c.chains.len() == 2);
+    assert_eq!(
+        (c.withdrawal_delay_ns, c.review_delay_ns, c.sweep_delay_ns, c.reserves_check_ns, c.alarm_delay_ns),
+        (100_000_000, 3_600 * S, 600 * S, 60 * S, 0)
+    );
+    assert_eq!(c.healing_ns, 0);
+    assert!(c.review_approves);
+    assert!(run.agents.iter().all(|g| !g.privileged && !g.attacker));
+    assert_eq!(exsim::sim::run::exchange_config(run).custody, c.policy);
+}
+
+const S: u64 = 1_000_000_000;
+
+#[test]
+fn custody_fields_parse_exactly_into_minor_units() {
+    let src = custody_file();
+    let run = &ok(&src, &[]).runs[0];
+    let c = &run.custody;
+    let btc = c.policy.asset(0);
+    assert_eq!(
+        btc,
+        exsim::exchange::AssetPolicy {
+            confirmations: 3,
+            daily_limit: Some(1_000_000_000),
+            outflow_cap: Some(10_050_000_000),
+            outflow_window_ns: 12 * 3_600 * S,
+            review_above: Some(5_000_000_000),
+            hot_share_bps: 1_250,
+        }
+    );
+    assert_eq!(c.policy.asset(1), exsim::exchange::AssetPolicy::default(), "USD says nothing");
+    assert_eq!((c.chains[0].block_interval_ns, c.chains[1].block_interval_ns), (600 * S, S));
+    assert_eq!((c.policy.whitelist, c.policy.whitelist_delay_ns, c.policy.hot_multisig), (true, 48 * 3_600 * S, true));
+    assert_eq!(
+        (c.withdrawal_delay_ns, c.review_delay_ns, c.sweep_delay_ns, c.reserves_check_ns, c.alarm_delay_ns),
+        (S, 7_200 * S, 1_800 * S, 600 * S, 300 * S)
+    );
+    assert_eq!(c.healing_ns, 86_400 * S);
+    assert!(!c.review_approves);
+    assert_eq!(exsim::sim::run::exchange_config(run).custody, c.policy);
+    let group = |name: &str| run.agents.iter().find(|g| g.name == name).unwrap();
+    assert!(group("makers").privileged && !group("noise").privileged);
+    for (name, attacker) in
+        [("savers", false), ("run", false), ("gox", true), ("racer", true), ("thief", true), ("quadriga", true)]
+    {
+        assert_eq!(group(name).attacker, attacker, "{name}");
+    }
+    use exsim::agents::{bank_run, hot_wallet_thief, insider, malleability_claimant, withdrawal_racer, withdrawer};
+    assert_eq!(
+        group("savers").behaviour,
+        Behaviour::Withdrawer(withdrawer::Params {
+            asset: AssetId(0),
+            mean_interval_ns: S,
+            deposit_max: 50_000_000,
+            withdraw_percent: 50,
+            withdraw_share_bps: 2_500,
+        })
+    );
+    assert_eq!(
+        group("run").behaviour,
+        Behaviour::BankRun(bank_run::Params {
+            asset: AssetId(1),
+            drop: Some((MarketId(0), 2_000)),
+            poll_ns: S,
+            spread_ns: 2 * S
+        })
+    );
+    assert_eq!(
+        group("gox").behaviour,
+        Behaviour::MalleabilityClaimant(malleability_claimant::Params {
+            asset: AssetId(0),
+            mean_interval_ns: 10 * S,
+            amount_max: 100_000_000,
+            malleate_after_ns: 200_000_000,
+            claim_after_ns: 3_600 * S,
+        })
+    );
+    assert_eq!(
+        group("racer").behaviour,
+        Behaviour::WithdrawalRacer(withdrawal_racer::Params {
+            asset: AssetId(1),
+            burst: 7,
+            mode: withdrawal_racer::Mode::Transfer,
+            interval_ns: None
+        })
+    );
+    assert_eq!(
+        group("thief").behaviour,
+        Behaviour::HotWalletThief(hot_wallet_thief::Params {
+            asset: AssetId(0),
+            share_bps: 50,
+            thefts: 100,
+            interval_ns: 3_600 * S
+        })
+    );
+    assert_eq!(
+        group("quadriga").behaviour,
+        Behaviour::Insider(insider::Params {
+            asset: AssetId(1),
+            amount: 100_000,
+            withdraw_after_ns: S,
+            times: 1,
+            interval_ns: 3_600 * S
+        })
+    );
+}
+
+#[test]
+fn custody_overrides_go_through_the_same_tree() {
+    let run = &ok(
+        MINIMAL,
+        &[
+            "assets.BTC.daily_limit=\"2.5\"",
+            "assets.USD.hot_share=\"5%\"",
+            "policy.hot_wallet_multisig=true",
+            "custody.healing=2h",
+            "agents.makers.privileged=true",
+        ],
+    )
+    .runs[0];
+    assert_eq!(run.custody.policy.asset(0).daily_limit, Some(250_000_000));
+    assert_eq!(run.custody.policy.asset(1).hot_share_bps, 500);
+    assert!(run.custody.policy.hot_multisig);
+    assert_eq!(run.custody.healing_ns, 7_200 * S);
+    assert!(run.agents[1].privileged);
+    let src = custody_file();
+    let run = &ok(&src, &["assets.BTC.daily_limit=none"]).runs[0];
+    assert_eq!(run.custody.policy.asset(0).daily_limit, None, "\"none\" lifts a limit");
+    let e = err(MINIMAL, &["policy.withdrawal_2fa=true"]);
+    assert_eq!((e.origin.as_str(), e.field.as_str()), ("--set", "policy.withdrawal_2fa"), "{e}");
+    assert!(e.message.contains("not modelled yet (identity/communications)"), "{e}");
+}
+
+#[test]
+fn bad_custody_fields_are_located_with_what_would_be_valid() {
+    let src = custody_file();
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        // (from, to, needle, field, says)
+        (
+            "confirmations = 3",
+            "confirmation = 3",
+            "confirmation",
+            "assets.BTC.confirmation",
+            "did you mean `confirmations`",
+        ),
+        ("confirmations = 3", "confirmations = 0", "0\nblock", "assets.BTC.confirmations", "below the minimum, 1"),
+        ("confirmations = 3", "confirmations = 10001", "10001", "assets.BTC.confirmations", "the maximum, 10000"),
+        (
+            "block_interval = \"600s\"",
+            "block_interval = \"1us\"",
+            "\"1us\"",
+            "assets.BTC.block_interval",
+            "at least 1ms",
+        ),
+        (
+            "daily_limit = \"10\"",
+            "daily_limit = 10.5",
+            "10.5",
+            "assets.BTC.daily_limit",
+            "write `daily_limit = \"10.5\"`",
+        ),
+        ("daily_limit = \"10\"", "daily_limit = \"0\"", "\"0\"", "assets.BTC.daily_limit", "or \"none\" for no limit"),
+        (
+            "daily_limit = \"10\"",
+            "daily_limit = \"nope\"",
+            "\"nope\"",
+            "assets.BTC.daily_limit",
+            "or \"none\" for no limit",
+        ),
+        (
+            "outflow_cap = \"100.5\"",
+            "outflow_cap = \"0.000000001\"",
+            "\"0.000000001\"",
+            "assets.BTC.outflow_cap",
+            "BTC",
+        ),
+        ("hot_share = \"12.5%\"", "hot_share = \"12.5\"", "\"12.5\"", "assets.BTC.hot_share", "has no `%`"),
+        ("hot_share = \"12.5%\"", "hot_share = \"100.01%\"", "\"100.01%\"", "assets.BTC.hot_share", "0% to 100%"),
+        (
+            "hot_share = \"12.5%\"",
+            "hot_share = \"0.001%\"",
+            "\"0.001%\"",
+            "assets.BTC.hot_share",
+            "whole number of basis points",
+        ),
+        (
+            "withdrawal_whitelist = true",
+            "withdrawl_whitelist = true",
+            "withdrawl_whitelist",
+            "policy.withdrawl_whitelist",
+            "did you mean `withdrawal_whitelist`",
+        ),
+        (
+            "withdrawal_whitelist = true",
+            "withdrawal_whitelist = \"true\"",
+            "\"true\"",
+            "policy.withdrawal_whitelist",
+            "without quotes",
+        ),
+        (
+            "withdrawal_whitelist = true",
+            "login_2fa = true",
+            "login_2fa",
+            "policy.login_2fa",
+            "not modelled yet (identity/communications)",
+        ),
+        ("healing = \"1d\"", "heal = \"1d\"", "heal =", "custody.heal", "did you mean `healing`"),
+        (
+            "reserves_check = \"10m\"",
+            "reserves_check = \"10us\"",
+            "\"10us\"",
+            "custody.reserves_check",
+            "0s (no monitor) or at least 1ms",
+        ),
+        (
+            "kind = \"withdrawal_racer\"",
+            "kind = \"withdrawl_racer\"",
+            "\"withdrawl_racer\"",
+            "agents.racer.kind",
+            "did you mean `withdrawal_racer`",
+        ),
+        (
+            "mode = \"transfer\"",
+            "mode = \"transfers\"",
+            "\"transfers\"",
+            "agents.racer.mode",
+            "did you mean `transfer`",
+        ),
+        ("burst = 7", "burst = 1001", "1001", "agents.racer.burst", "the maximum, 1000"),
+        ("thefts = 100", "thefts = 10001", "10001", "agents.thief.thefts", "the maximum, 10000"),
+        ("share = \"0.5%\"", "share = \"0%\"", "\"0%\"", "agents.thief.share", "0.01% to 100%"),
+        ("drop = \"20%\"", "drop = \"100%\"", "\"100%\"", "agents.run.drop", "0.01% to 99.99%"),
+        ("privileged = true", "privileged = 1", "1\n", "agents.makers.privileged", "expected true or false"),
+        (
+            "claim_after = \"1h\"",
+            "claim_afer = \"1h\"",
+            "claim_afer",
+            "agents.gox.claim_afer",
+            "did you mean `claim_after`",
+        ),
+        (
+            "max_deposit = \"0.5\"",
+            "max_deposit = \"0\"",
+            "\"0\"\nwithdraw_share",
+            "agents.savers.max_deposit",
+            "must be positive",
+        ),
+    ];
+    for (from, to, needle, field, says) in cases {
+        assert!(src.contains(from), "{from:?}");
+        let bad = src.replacen(from, to, 1);
+        let e = err(&bad, &[]);
+        assert_located(&e, &bad, needle, field, says);
+    }
+    // `drop` needs its market.
+    let bad = src.replacen("market = \"BTC-USD\"\ndrop", "drop", 1);
+    let e = err(&bad, &[]);
+    assert_eq!(e.field, "agents.run.market", "{e}");
+    assert!(e.message.contains("needs the `market`"), "{e}");
+    // Blocks over the run and its healing phase are bounded.
+    let bad = src.replacen("block_interval = \"600s\"", "block_interval = \"1ms\"", 1).replacen(
+        "duration = \"1s\"",
+        "duration = \"30d\"",
+        1,
+    );
+    let e = err(&bad, &[]);
+    assert_located(&e, &bad, "\"1ms\"", "assets.BTC.block_interval", "more than the maximum of 10000000");
+}
+
+#[test]
+fn the_readme_documents_every_kind_and_custody_field() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md")).unwrap();
+    let row = |field: &str| format!("| `{field}` |");
+    for kind in exsim::agents::KINDS {
+        assert!(readme.contains(&format!("`{}`", kind.about.name)), "{} undocumented", kind.about.name);
+        for field in kind.about.fields {
+            assert!(readme.contains(&row(field)), "{}.{field} undocumented", kind.about.name);
+        }
+    }
+    for p in exsim::scenario::policies::POLICIES.iter().filter(|p| p.modelled) {
+        let field = p.field.rsplit('.').next().unwrap();
+        assert!(readme.contains(&row(field)), "{} undocumented", p.field);
+    }
+    for field in [
+        "confirmations",
+        "block_interval",
+        "outflow_window",
+        "withdrawal_delay",
+        "review_delay",
+        "sweep_delay",
+        "reserves_check",
+        "alarm_delay",
+        "healing",
+        "review_approves",
+        "privileged",
+    ] {
+        assert!(readme.contains(&row(field)), "{field} undocumented");
+    }
+}

@@ -72,7 +72,8 @@ fn write(what: What, out: &mut Output) -> Result<(), Stop> {
         }
         What::Agents => {
             for kind in KINDS {
-                out.line(&format!("{:<18} {}", kind.about.name, kind.about.about))?;
+                let note = if kind.about.attacker { "  [attacker]" } else { "" };
+                out.line(&format!("{:<22} {}{note}", kind.about.name, kind.about.about))?;
             }
         }
     }

@@ -99,8 +99,10 @@ pub const MAX_CONFIRMATIONS: u32 = 10_000;
 pub const MIN_BLOCK_INTERVAL_NS: u64 = 1_000_000;
 
 /// Most blocks one chain may make in a run (duration plus healing, over its block interval), and
-/// most reserves checks: each costs the kernel an event, so this bounds a run's work.
-pub const MAX_BLOCKS: u64 = 1_000_000;
+/// most reserves checks: each costs the kernel an event, so this bounds a run's work. The default
+/// block interval (1 s) stays within it for the longest run and the longest healing phase
+/// together (60 days: 5.2 million blocks).
+pub const MAX_BLOCKS: u64 = 10_000_000;
 
 /// Most requests an agent sends at one instant (a withdrawal racer's burst).
 pub const MAX_BURST: u32 = 1_000;

@@ -34,8 +34,8 @@ pub(crate) const ASSET_CUSTODY_FIELDS: [&str; 7] =
 const POLICY_FIELDS: [&str; 3] = ["withdrawal_whitelist", "whitelist_delay", "hot_wallet_multisig"];
 
 /// `[custody]` fields, in documentation order.
-const CUSTODY_FIELDS: [&str; 6] =
-    ["withdrawal_delay", "review_delay", "sweep_delay", "reserves_check", "alarm_delay", "healing"];
+const CUSTODY_FIELDS: [&str; 7] =
+    ["withdrawal_delay", "review_delay", "review_approves", "sweep_delay", "reserves_check", "alarm_delay", "healing"];
 
 const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
@@ -51,6 +51,7 @@ pub(crate) fn default_custody() -> CustodySettings {
         chains: Vec::new(),
         withdrawal_delay_ns: 100 * MS,
         review_delay_ns: H,
+        review_approves: true,
         sweep_delay_ns: 10 * 60 * S,
         reserves_check_ns: 60 * S,
         alarm_delay_ns: 0,
@@ -83,6 +84,7 @@ pub(crate) fn timings(ctx: &Ctx<'_>, node: &Node, path: &str, duration_ns: u64) 
     Ok(CustodySettings {
         withdrawal_delay_ns: time("withdrawal_delay", d.withdrawal_delay_ns)?,
         review_delay_ns: time("review_delay", d.review_delay_ns)?,
+        review_approves: f.opt("review_approves", d.review_approves, |n, p| boolean(ctx, n, p))?,
         sweep_delay_ns: time("sweep_delay", d.sweep_delay_ns)?,
         reserves_check_ns,
         alarm_delay_ns: time("alarm_delay", d.alarm_delay_ns)?,
@@ -132,9 +134,16 @@ pub(crate) fn asset(
     let d = AssetPolicy::default();
     let amount = |key: &str| f.opt(key, None, |n, p| limit(ctx, n, p, asset));
     let block_interval_ns = f.opt("block_interval", DEFAULT_CHAIN.block_interval_ns, |n, p| {
-        let every = duration(ctx, n, p, MIN_BLOCK_INTERVAL_NS, MAX_DURATION_NS)?;
-        within_budget(run_ns, every, "blocks").map_err(|m| ctx.error(n.origin, p, m))?;
-        Ok(every)
+        duration(ctx, n, p, MIN_BLOCK_INTERVAL_NS, MAX_DURATION_NS)
+    })?;
+    // The default interval is held to the same budget: a long run or healing phase can need a
+    // longer one.
+    within_budget(run_ns, block_interval_ns, "blocks").map_err(|m| {
+        let (at, default) = match f.get("block_interval") {
+            Some(n) => (n.origin, ""),
+            None => (f.origin, " (the default block_interval)"),
+        };
+        ctx.error(at, &f.path("block_interval"), format!("{m}{default}"))
     })?;
     let policy = AssetPolicy {
         confirmations: f.opt("confirmations", d.confirmations, |n, p| uint32(ctx, n, p, 1, MAX_CONFIRMATIONS))?,

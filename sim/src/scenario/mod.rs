@@ -12,7 +12,8 @@
 //! 2. for a variant: its `expect` table (if any) replaces the base's, then its `set` entries
 //!    apply in file order;
 //! 3. the command-line overrides (`--set FIELD=VALUE`) apply, in order, to every run;
-//! 4. the tree is validated and converted (`build.rs`, `agents.rs`).
+//! 4. the tree is validated and converted (`build.rs`, `custody.rs`, `agents.rs`); the SPEC §6
+//!    policies, with their fields and defaults, are catalogued in [`policies`].
 //!
 //! Invariants kept here:
 //! - [`parse`] never panics, whatever its input (the `scenario_parse` fuzz target checks it);

@@ -103,6 +103,8 @@ pub struct CustodySettings {
     pub withdrawal_delay_ns: u64,
     /// Time an operator takes to review a withdrawal held for manual review.
     pub review_delay_ns: u64,
+    /// What the operator decides at review: approve (send it) or refuse (refund it).
+    pub review_approves: bool,
     /// Time a cold-to-hot sweep takes once the hot wallet is below its target share.
     pub sweep_delay_ns: u64,
     /// How often the monitor compares on-chain reserves with what customers are owed; 0: never.

@@ -440,3 +440,88 @@ fn decimals_and_overrides() {
     ));
     run_table(&cases);
 }
+
+#[test]
+fn custody_at_their_bounds() {
+    let mut cases = Vec::new();
+    let case = |name: &'static str, sets: &[&'static str], expect: Expect| {
+        let mut args = vec!["run", "hostile.toml"];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        Case::new(name, &args, expect).file("hostile.toml", MINIMAL)
+    };
+    let bad = |name: &'static str, sets: &[&'static str], fragments: &'static [&'static str]| {
+        case(name, sets, Expect::BadInput(fragments))
+    };
+    cases.push(case(
+        "every custody field at its bound, with the custody agents",
+        &[
+            "assets.BTC.confirmations=10000",
+            "assets.BTC.block_interval=\"3s\"",
+            "assets.USD.block_interval=\"3s\"",
+            "assets.BTC.daily_limit=\"100000000000000000000\"",
+            "assets.BTC.outflow_cap=\"0.00000001\"",
+            "assets.BTC.outflow_window=\"30d\"",
+            "assets.BTC.review_above=\"100000000000000000000\"",
+            "assets.BTC.hot_share=\"0%\"",
+            "assets.USD.hot_share=\"100%\"",
+            "policy.withdrawal_whitelist=true",
+            "policy.whitelist_delay=\"30d\"",
+            "custody.healing=\"30d\"",
+            "custody.reserves_check=\"0s\"",
+            "agents.r={ kind = \"withdrawal_racer\", asset = \"BTC\", burst = 1000, funding = { BTC = \"1\" } }",
+            "agents.t={ kind = \"hot_wallet_thief\", asset = \"BTC\", thefts = 10000, interval = \"1ms\" }",
+            "agents.i={ kind = \"insider\", asset = \"USD\", amount = \"1\", times = 10000, withdraw_after = \"1ms\", interval = \"2ms\" }",
+        ],
+        Expect::Runs(0, &["hostile / base", "expectations met"]),
+    ));
+    cases.push(bad("no confirmations", &["assets.BTC.confirmations=0"], &["assets.BTC.confirmations", "minimum, 1"]));
+    cases.push(bad(
+        "confirmations past the bound",
+        &["assets.BTC.confirmations=99999999999999999999"],
+        &["assets.BTC.confirmations"],
+    ));
+    cases.push(bad(
+        "a limit past the largest amount",
+        &["assets.BTC.daily_limit=\"100000000000000000001\""],
+        &["assets.BTC.daily_limit", "BTC"],
+    ));
+    cases.push(bad(
+        "a limit finer than a minor unit",
+        &["assets.USD.review_above=\"0.001\""],
+        &["assets.USD.review_above", "USD"],
+    ));
+    cases.push(bad(
+        "a million blocks and one",
+        &["duration=\"30d\"", "assets.BTC.block_interval=\"1ms\""],
+        &["assets.BTC.block_interval", "more than the maximum of 10000000", "use at least 260ms"],
+    ));
+    cases.push(bad(
+        "the healing phase counts toward the blocks",
+        &["custody.healing=\"30d\"", "assets.BTC.block_interval=\"3s\"", "assets.USD.block_interval=\"2ms\""],
+        &["assets.USD.block_interval", "more than the maximum of 10000000"],
+    ));
+    cases.push(bad(
+        "reserves checks are held to the budget too",
+        &["custody.healing=\"30d\"", "custody.reserves_check=\"1ms\""],
+        &["custody.reserves_check", "more than the maximum of 10000000"],
+    ));
+    cases.push(bad("a healing phase past the bound", &["custody.healing=\"31d\""], &["custody.healing", "30d"]));
+    cases.push(bad(
+        "a share past 100%",
+        &["assets.BTC.hot_share=\"100.01%\""],
+        &["assets.BTC.hot_share", "0% to 100%"],
+    ));
+    cases.push(bad(
+        "a burst past the bound",
+        &["agents.r={ kind = \"withdrawal_racer\", asset = \"BTC\", burst = 1001 }"],
+        &["agents.r.burst", "the maximum, 1000"],
+    ));
+    cases.push(bad(
+        "thefts past the bound",
+        &["agents.t={ kind = \"hot_wallet_thief\", asset = \"BTC\", thefts = 10001 }"],
+        &["agents.t.thefts", "the maximum, 10000"],
+    ));
+    run_table(&cases);
+}
