@@ -41,17 +41,22 @@
 
 mod applied;
 mod command;
-mod orders;
+mod core;
+mod custody;
+mod identity;
 mod policy;
-mod quotes;
 mod reject;
+mod trading;
 
 pub use applied::{Applied, Intent};
 pub use command::{
     Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Payment, Quote, QuoteId, TradingCommand,
     TransferId, TxId, WithdrawalId,
 };
-pub use policy::{AssetPolicy, CustodyPolicy};
+pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState};
+pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
+
+use core::Draft;
 pub use reject::Reject;
 
 /// An exchange's answer to a command.
@@ -62,11 +67,11 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::engine::{Book, Event, MatchingEngine, OrderId};
-use crate::fault::{FaultArea, FaultSet};
-use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
+use crate::fault::FaultSet;
+use crate::ledger::{Ledger, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::UnitError;
-use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side, AMOUNT_MAX};
+use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side};
 
 /// How an exchange is set up.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,6 +148,8 @@ pub struct Exchange<E: MatchingEngine = Book> {
     fault_postings: Draft,
     /// Fault switches (SPEC §5).
     faults: FaultSet,
+    /// The custody sub-machine's state.
+    custody: custody::Custody,
 }
 
 impl Exchange<Book> {
@@ -205,6 +212,7 @@ impl<E: MatchingEngine> Exchange<E> {
             postings: Draft::with_capacity(32),
             fault_postings: Draft::with_capacity(0),
             faults: config.faults,
+            custody: custody::Custody::new(&config.custody, config.assets.len()),
         })
     }
 
@@ -231,122 +239,10 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         self.now_ns = now_ns;
         match *command {
-            Command::Identity(IdentityCommand::OpenAccount) => Ok(Ack::Account(self.ledger.open_user())),
-            Command::Funds(c) => match c {
-                FundsCommand::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
-                // Until the custody sub-machine: a plain debit, ignoring the address.
-                FundsCommand::Withdraw { user, asset, amount, to: _ } => self.withdraw(user, asset, amount),
-                FundsCommand::Transfer { .. }
-                | FundsCommand::WhitelistAddress { .. }
-                | FundsCommand::DepositSeen { .. }
-                | FundsCommand::ProcessWithdrawal { .. }
-                | FundsCommand::ReviewWithdrawal { .. }
-                | FundsCommand::PaymentConfirmed { .. }
-                | FundsCommand::ClaimNotReceived { .. }
-                | FundsCommand::ProcessTransfer { .. }
-                | FundsCommand::AdminAdjust { .. }
-                | FundsCommand::GrantPrivilege { .. } => Err(Reject::NotPermitted),
-            },
-            Command::Trading(c) => match c {
-                TradingCommand::Place(order) => self.place(&order),
-                TradingCommand::Cancel { user, order } => self.cancel(user, order),
-                TradingCommand::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
-                TradingCommand::MassCancel { user, market } => self.mass_cancel(user, market),
-                TradingCommand::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
-                TradingCommand::AcceptQuote { user, quote } => self.accept_quote(user, quote),
-            },
+            Command::Identity(c) => self.identity(c),
+            Command::Funds(c) => self.funds(c),
+            Command::Trading(c) => self.trading(c),
         }
-    }
-
-    fn check_user(&self, user: UserId) -> Result<(), Reject> {
-        if (user.0 as usize) < self.ledger.users() {
-            Ok(())
-        } else {
-            Err(Reject::UnknownUser)
-        }
-    }
-
-    fn check_asset(&self, asset: AssetId) -> Result<(), Reject> {
-        if usize::from(asset.0) < self.assets.len() {
-            Ok(())
-        } else {
-            Err(Reject::UnknownAsset)
-        }
-    }
-
-    fn market_index(&self, market: MarketId) -> Result<usize, Reject> {
-        let i = usize::from(market.0);
-        if i < self.markets.len() {
-            Ok(i)
-        } else {
-            Err(Reject::UnknownMarket)
-        }
-    }
-
-    fn cause(&self, kind: CauseKind) -> Cause {
-        Cause { seq: self.seq, kind }
-    }
-
-    fn deposit(&mut self, user: UserId, asset: AssetId, amount: Minor) -> Result<Ack, Reject> {
-        self.check_user(user)?;
-        self.check_asset(asset)?;
-        if amount <= 0 {
-            return Err(Reject::InvalidAmount);
-        }
-        // Keep every asset's total ≤ AMOUNT_MAX, so that no balance can pass it (the ledger would
-        // refuse too; this makes it a rejection, not a refused commit).
-        let world = self.ledger.balance(Account::World, asset);
-        if amount > AMOUNT_MAX || world.checked_sub(amount).is_none_or(|w| w < -AMOUNT_MAX) {
-            return Err(Reject::Overflow);
-        }
-        let postings = [
-            Posting { account: Account::World, asset, delta: -amount },
-            Posting { account: Account::Available(user), asset, delta: amount },
-        ];
-        let cause = self.cause(CauseKind::Deposit);
-        self.commit_checked(cause, &postings)?;
-        Ok(Ack::Posted)
-    }
-
-    fn withdraw(&mut self, user: UserId, asset: AssetId, amount: Minor) -> Result<Ack, Reject> {
-        self.check_user(user)?;
-        self.check_asset(asset)?;
-        if amount <= 0 {
-            return Err(Reject::InvalidAmount);
-        }
-        if self.ledger.balance(Account::Available(user), asset) < amount {
-            return Err(Reject::InsufficientFunds);
-        }
-        let postings = [
-            Posting { account: Account::Available(user), asset, delta: -amount },
-            Posting { account: Account::World, asset, delta: amount },
-        ];
-        let cause = self.cause(CauseKind::Withdrawal);
-        self.commit_checked(cause, &postings)?;
-        Ok(Ack::Posted)
-    }
-
-    /// Commits an entry whose checks already ran. Unless a ledger fault is on it cannot be refused
-    /// (a refusal panics: a bug); once a ledger fault has corrupted balances it can (an overflow
-    /// past a minted total), and the command is then rejected with nothing changed.
-    fn commit_checked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), Reject> {
-        match self.ledger.commit(cause, postings) {
-            Ok(()) => Ok(()),
-            Err(e) if !self.ledger_faults_on() => {
-                panic!("command {} was checked but the ledger refused it: {e}", self.seq)
-            }
-            Err(_) => Err(Reject::Overflow),
-        }
-    }
-
-    /// Whether a ledger fault (`hold_double_release`, `fee_rounding_mints`) is on: only then may
-    /// an entry be committed through [`Ledger::commit_unchecked`], or a refused one become a
-    /// rejection. Every other fault (the engine's, `quote_reprice`, `ack_before_durable`) leaves
-    /// the ledger sound, so under it an unbalanced or overdrawing entry is still refused and a
-    /// refusal is still a bug.
-    #[inline]
-    fn ledger_faults_on(&self) -> bool {
-        self.faults.first_in(FaultArea::Ledger).is_some()
     }
 
     /// The ledger.
@@ -411,47 +307,6 @@ impl<E: MatchingEngine> Exchange<E> {
         match side {
             Side::Buy => Some((market.quote(), market.notional(price, qty)?)),
             Side::Sell => Some((market.base(), market.base_amount(qty)?)),
-        }
-    }
-}
-
-/// An entry being built: postings merged per (account, asset).
-#[derive(Clone, Debug, Default)]
-struct Draft {
-    postings: Vec<Posting>,
-    /// Whether a merge overflowed `i128`. Impossible while the ledger is sound (every asset's total
-    /// is at most `AMOUNT_MAX`); possible only after a ledger fault minted money.
-    overflowed: bool,
-}
-
-impl Draft {
-    fn with_capacity(n: usize) -> Draft {
-        Draft { postings: Vec::with_capacity(n), overflowed: false }
-    }
-
-    #[inline]
-    fn clear(&mut self) {
-        self.postings.clear();
-        self.overflowed = false;
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.postings.is_empty()
-    }
-
-    /// Adds `delta` to the posting for (account, asset), merging with an existing one.
-    #[inline]
-    fn post(&mut self, account: Account, asset: AssetId, delta: Minor) {
-        if delta == 0 {
-            return;
-        }
-        match self.postings.iter_mut().find(|p| p.account == account && p.asset == asset) {
-            Some(p) => match p.delta.checked_add(delta) {
-                Some(sum) => p.delta = sum,
-                None => self.overflowed = true,
-            },
-            None => self.postings.push(Posting { account, asset, delta }),
         }
     }
 }

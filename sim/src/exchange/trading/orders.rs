@@ -27,10 +27,10 @@
 //! these two faults reach that path: with any other fault on (or none) the entry goes through
 //! the checked `Ledger::commit`, and a refusal panics (a bug).
 
-use super::{Ack, Draft, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
 use crate::engine::{CancelReason, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId};
+use crate::exchange::{Ack, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
 use crate::fault::Fault;
-use crate::ledger::{Account, Cause, CauseKind, Posting, UserId};
+use crate::ledger::{Account, CauseKind, UserId};
 use crate::units::market::fee_ceil;
 use crate::units::{AssetId, Market, MarketId, Minor, Price, Qty, Side};
 
@@ -70,13 +70,13 @@ fn fee_floor(amount: Minor, bps: u32) -> Minor {
 }
 
 impl<E: MatchingEngine> Exchange<E> {
-    pub(super) fn place(&mut self, order: &NewOrder) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn place(&mut self, order: &NewOrder) -> Result<Ack, Reject> {
         self.place_as(order, CauseKind::Order)
     }
 
     /// Places `order`, naming `kind` as the cause of its ledger entry (an order, or a quote
     /// acceptance executed as a market order under the `quote_reprice` fault).
-    pub(super) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
         self.check_user(order.user)?;
         let m = self.market_index(order.market)?;
         let market = &self.markets[m].market;
@@ -169,7 +169,7 @@ impl<E: MatchingEngine> Exchange<E> {
         Ok(*order)
     }
 
-    pub(super) fn cancel(&mut self, user: UserId, id: OrderId) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn cancel(&mut self, user: UserId, id: OrderId) -> Result<Ack, Reject> {
         let order = self.owned(user, id)?;
         self.events.clear();
         self.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.events)?;
@@ -179,7 +179,13 @@ impl<E: MatchingEngine> Exchange<E> {
         Ok(Ack::Cancelled { orders: 1 })
     }
 
-    pub(super) fn replace(&mut self, user: UserId, id: OrderId, price: Price, qty: Qty) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn replace(
+        &mut self,
+        user: UserId,
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Ack, Reject> {
         let order = self.owned(user, id)?;
         if qty.0 == 0 {
             return Err(Reject::InvalidQuantity);
@@ -210,7 +216,7 @@ impl<E: MatchingEngine> Exchange<E> {
         Ok(Ack::Replaced { id, filled: taker.filled, open })
     }
 
-    pub(super) fn mass_cancel(&mut self, user: UserId, market: Option<MarketId>) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn mass_cancel(&mut self, user: UserId, market: Option<MarketId>) -> Result<Ack, Reject> {
         self.check_user(user)?;
         let range = match market {
             Some(m) => {
@@ -234,11 +240,6 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// Starts the entry of a command: no postings, honest or faulty.
     #[inline]
-    pub(super) fn begin_entry(&mut self) {
-        self.postings.clear();
-        self.fault_postings.clear();
-    }
-
     fn take_reservation(&mut self, taker: &mut Taker, amount: Minor) {
         self.postings.post(Account::Available(taker.user), taker.asset, -amount);
         self.postings.post(Account::Held(taker.user), taker.asset, amount);
@@ -397,50 +398,6 @@ impl<E: MatchingEngine> Exchange<E> {
         // Both fit: the first is part of the maker's reservation, the second is below it.
         if let (Some(reserved), Some(paid)) = (market.notional(resting.price, qty), market.notional(price, qty)) {
             self.release(resting.owner, market.quote(), reserved.saturating_sub(paid).max(0));
-        }
-    }
-
-    /// Commits the command's entry, if it has postings (see the module docs for the fault paths).
-    pub(super) fn commit(&mut self, kind: CauseKind) {
-        if self.postings.is_empty() && self.fault_postings.is_empty() {
-            return;
-        }
-        let cause = self.cause(kind);
-        if !self.ledger_faults_on() {
-            if self.postings.overflowed {
-                panic!("settlement of command {} overflowed a posting", self.seq);
-            }
-            if let Err(e) = self.ledger.commit(cause, &self.postings.postings) {
-                panic!("settlement of command {} produced an entry the ledger refused: {e}", self.seq);
-            }
-            return;
-        }
-        self.commit_with_faults(cause);
-    }
-
-    /// Commits the command's entry with a ledger fault on: the honest postings merged with the fault
-    /// paths' ones, unchecked if any fault fired; if that cannot be applied (a merge or a balance
-    /// would overflow), the honest entry alone; if the ledger refuses that too (balances already
-    /// corrupted by an earlier fault), the honest entry unchecked; if even that would overflow,
-    /// nothing. The ledger itself never ends up inconsistent, and nothing panics.
-    #[cold]
-    fn commit_with_faults(&mut self, cause: Cause) {
-        if !self.fault_postings.is_empty() && !self.postings.overflowed && !self.fault_postings.overflowed {
-            let mut merged = Draft { postings: self.postings.postings.clone(), overflowed: false };
-            for p in &self.fault_postings.postings {
-                merged.post(p.account, p.asset, p.delta);
-            }
-            if !merged.overflowed && self.ledger.commit_unchecked(cause, &merged.postings).is_ok() {
-                return;
-            }
-        }
-        if self.postings.overflowed || self.postings.is_empty() {
-            return;
-        }
-        let honest: &[Posting] = &self.postings.postings;
-        if self.ledger.commit(cause, honest).is_err() {
-            // Either commits or changes nothing; dropping the entry is all that is left.
-            let _ = self.ledger.commit_unchecked(cause, honest);
         }
     }
 }

@@ -20,14 +20,14 @@
 //! less than the quoted quantity if the book is thin, or nothing at all if the market order is
 //! refused.
 
-use super::{Ack, Exchange, NewOrder, OrderKind, Quote, QuoteId, Reject};
 use crate::engine::{MatchingEngine, Stp};
+use crate::exchange::{Ack, Exchange, NewOrder, OrderKind, Quote, QuoteId, Reject};
 use crate::fault::Fault;
 use crate::ledger::{Account, CauseKind, Posting, UserId};
 use crate::units::{MarketId, Price, Qty, Side};
 
 impl<E: MatchingEngine> Exchange<E> {
-    pub(super) fn request_quote(
+    pub(in crate::exchange) fn request_quote(
         &mut self,
         user: UserId,
         market: MarketId,
@@ -92,7 +92,7 @@ impl<E: MatchingEngine> Exchange<E> {
         Ok(Ack::Quote(quote))
     }
 
-    pub(super) fn accept_quote(&mut self, user: UserId, id: QuoteId) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn accept_quote(&mut self, user: UserId, id: QuoteId) -> Result<Ack, Reject> {
         self.check_user(user)?;
         let quote = *self.quotes.get(&id).filter(|q| q.user == user).ok_or(Reject::UnknownQuote)?;
         if self.now_ns >= quote.expires_at_ns {
