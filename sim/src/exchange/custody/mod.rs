@@ -191,3 +191,6 @@ impl<E: MatchingEngine> Exchange<E> {
         self.custody.requested.len() + self.custody.settled.len()
     }
 }
+
+#[cfg(test)]
+mod tests;
