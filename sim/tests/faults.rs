@@ -28,7 +28,7 @@ use exsim::exchange::{
 };
 use exsim::fault::{Fault, FaultSet};
 use exsim::ledger::{Account, UserId};
-use exsim::testkit::commands::{config, decode as command, USERS};
+use exsim::testkit::commands::{config, custody_policy, decode as command, decode_any, Ids, USERS};
 use exsim::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 use rand::{Rng, SeedableRng};
 
@@ -738,4 +738,31 @@ fn each_custody_fault_does_exactly_its_damage_and_nothing_with_it_off() {
             _ => unreachable!(),
         }
     }
+}
+
+/// Every exchange and custody fault at once, random flows with custody's commands under a tight
+/// policy: nothing panics, the books stay sound, and the journal replays to every balance unless
+/// an insider edited one past it.
+#[test]
+fn all_exchange_and_custody_faults_at_once_never_panic() {
+    let all: FaultSet = EXCHANGE_FAULTS.into_iter().chain(CUSTODY_FAULTS).collect();
+    let (mut negative, mut edited, mut repaid) = (0, 0, 0);
+    for seed in 0..200 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5_000 + seed);
+        let mut run = Audited::with_policy(all, custody_policy());
+        let mut ids = Ids::default();
+        for _ in 0..300 {
+            run.now += rng.gen_range(0..40);
+            let cmd = decode_any(rng.gen(), rng.gen(), rng.gen(), rng.gen(), &ids);
+            let before = run.pays.len();
+            let result = run.apply(cmd);
+            ids.observe(&result, &run.pays[before..]);
+        }
+        run.finish();
+        run.assert_sound_or_edited();
+        negative += usize::from(run.broken().contains(&Invariant::NoNegativeBalance));
+        edited += usize::from(run.x.ledger().edited_unjournaled());
+        repaid += usize::from(run.x.withdrawals().any(|w| w.payments > 1));
+    }
+    assert!(negative > 10 && edited > 10 && repaid > 0, "{negative} negative, {edited} edited, {repaid} re-sent");
 }

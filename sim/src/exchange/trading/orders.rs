@@ -109,7 +109,8 @@ impl<E: MatchingEngine> Exchange<E> {
                         // Spend at most what is available, in whole tick·lots.
                         let unit = market.quote_minor_per_tick_lot();
                         let budget = available(market.quote()) / unit;
-                        if budget == 0 {
+                        // Below zero only once a custody fault overdrew the account.
+                        if budget <= 0 {
                             return Err(Reject::InsufficientFunds);
                         }
                         (market.quote(), budget * unit, Some(budget as u128))
