@@ -16,7 +16,7 @@ use super::{Exchange, Reject};
 use crate::engine::MatchingEngine;
 use crate::fault::FaultArea;
 use crate::ledger::{Account, Cause, CauseKind, Posting, UserId};
-use crate::units::{AssetId, MarketId, Minor};
+use crate::units::{AssetId, Minor};
 
 impl<E: MatchingEngine> Exchange<E> {
     pub(in crate::exchange) fn check_user(&self, user: UserId) -> Result<(), Reject> {
@@ -32,15 +32,6 @@ impl<E: MatchingEngine> Exchange<E> {
             Ok(())
         } else {
             Err(Reject::UnknownAsset)
-        }
-    }
-
-    pub(in crate::exchange) fn market_index(&self, market: MarketId) -> Result<usize, Reject> {
-        let i = usize::from(market.0);
-        if i < self.markets.len() {
-            Ok(i)
-        } else {
-            Err(Reject::UnknownMarket)
         }
     }
 
@@ -61,11 +52,14 @@ impl<E: MatchingEngine> Exchange<E> {
         }
     }
 
-    /// Whether a ledger fault (`hold_double_release`, `fee_rounding_mints`) is on: only then may
-    /// an entry be committed through [`Ledger::commit_unchecked`], or a refused one become a
-    /// rejection. Every other fault (the engine's, `quote_reprice`, `ack_before_durable`) leaves
-    /// the ledger sound, so under it an unbalanced or overdrawing entry is still refused and a
-    /// refusal is still a bug.
+    /// Whether a ledger fault ([`FaultArea::Ledger`]: `hold_double_release`, `fee_rounding_mints`,
+    /// `withdraw_check_race`, `transfer_check_race`, `allow_negative`, `insider_balance_edit`) is
+    /// on: only then may an entry be committed through
+    /// [`Ledger::commit_unchecked`](crate::ledger::Ledger::commit_unchecked) (or a balance be
+    /// edited past the journal), or a refused one become a rejection. Every other fault (the
+    /// engine's, `quote_reprice`, `txid_reconcile`, `limits_in_hot_path`, `ack_before_durable`)
+    /// leaves the ledger sound, so under it an unbalanced or overdrawing entry is still refused and
+    /// a refusal is still a bug.
     #[inline]
     pub(in crate::exchange) fn ledger_faults_on(&self) -> bool {
         self.faults.first_in(FaultArea::Ledger).is_some()

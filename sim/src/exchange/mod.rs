@@ -2,7 +2,16 @@
 //! every effect of the command, [`Applied`]).
 //!
 //! It reads no clock (time is an argument), draws no random number and does no I/O. It owns one
-//! matching engine per market, the ledger, the open orders' reservations and the RFQ quotes.
+//! matching engine per market, the ledger, the open orders' reservations, the RFQ quotes and
+//! custody's requests.
+//!
+//! `Exchange` composes sub-machines, one per area of [`Command`], each in its own file(s) that
+//! state the invariants they keep: `identity.rs` (accounts), `trading/` (`orders.rs`, `quotes.rs`)
+//! and `custody/` (deposits, withdrawals, transfers, the withdrawal policy, privileges), over a
+//! shared core (`core.rs`: the shared checks, the entry being built, the commit paths) and the
+//! ledger. Each sub-machine's state is its own struct (`trading::Trading`: markets, open orders,
+//! quotes; `custody::Custody`: requests, payments, whitelist, limit windows); the sub-machines'
+//! code is `impl Exchange` blocks in their own files, so each reaches the core directly.
 //!
 //! Invariants kept here (each also re-checked independently by [`crate::audit`]):
 //! - a rejected command changes nothing: every check runs before the engine or the ledger is
@@ -11,7 +20,7 @@
 //!   reserve — a buy reserves `notional(limit, open)` of quote, a sell `open` lots of base — because
 //!   reservations are linear in quantity and every engine event releases exactly its share;
 //! - fees are taken from what each side *receives* (the seller's quote, the buyer's base), rounded
-//!   up, and posted to [`Account::Fees`]: rounding moves money, never creates it;
+//!   up, and posted to [`Account::Fees`](crate::ledger::Account::Fees): rounding moves money, never creates it;
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
 //! - time never goes backwards (`time_regressed`);
@@ -25,18 +34,25 @@
 //!   [`Book::with_faults`], which [`Exchange::new`] builds; the exchange settles whatever the
 //!   engine reports (for `taker_price`, at the reported fill price, releasing a buy maker's
 //!   reservation above it);
-//! - `quote_reprice` (`quotes.rs`): an accepted quote executes as a market order walking the book;
-//! - `hold_double_release` and `fee_rounding_mints` (`orders.rs`): extra postings collected apart
-//!   from the honest entry and committed with it through [`Ledger::commit_unchecked`].
+//! - `quote_reprice` (`trading/quotes.rs`): an accepted quote executes as a market order walking
+//!   the book;
+//! - `hold_double_release` and `fee_rounding_mints` (`trading/orders.rs`): extra postings
+//!   collected apart from the honest entry and committed with it through
+//!   [`Ledger::commit_unchecked`];
+//! - the six custody faults (`custody/`, see its docs): `withdraw_check_race`,
+//!   `transfer_check_race` and `allow_negative` commit debits unchecked, `insider_balance_edit`
+//!   edits a balance past the journal ([`Ledger::edit_unjournaled`]), `txid_reconcile` and
+//!   `limits_in_hot_path` change which withdrawals are paid, not how the ledger is written.
 //!
-//! Once a ledger fault has corrupted balances, an honest entry may no longer pass the ledger's
+//! Once a ledger fault ([`FaultArea::Ledger`](crate::fault::FaultArea::Ledger)) has corrupted balances, an honest entry may no longer pass the ledger's
 //! checks (a held balance already short, a total past `AMOUNT_MAX`). With a ledger fault on, the
 //! exchange then commits a settlement unchecked, or drops it if even that would overflow, and
 //! rejects (`overflow`) a deposit, withdrawal or quote acceptance the ledger refuses: a fault
 //! breaks invariants for the auditor to find, but never panics the exchange nor breaks the
-//! ledger's own state (balances == journal replay). With no ledger fault on — none at all, or
-//! only the engine's, `quote_reprice` or `ack_before_durable`, none of which touches the ledger's
-//! checks — every entry goes through the checked [`Ledger::commit`], and a refusal is a bug and
+//! ledger's own state (balances == journal replay; `insider_balance_edit` excepted, which breaks
+//! exactly that on purpose). With no ledger fault on — none at all, or only the engine's,
+//! `quote_reprice`, `txid_reconcile`, `limits_in_hot_path` or `ack_before_durable`, none of which
+//! touches the ledger's checks — every entry goes through the checked [`Ledger::commit`], and a refusal is a bug and
 //! panics.
 
 mod applied;
@@ -103,13 +119,6 @@ pub enum ConfigError {
     Spread(u32),
 }
 
-/// One market: its rules and its engine.
-#[derive(Clone, Debug)]
-struct MarketState<E> {
-    market: Market,
-    engine: E,
-}
-
 /// What the exchange remembers of an open order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenOrder {
@@ -124,20 +133,17 @@ pub struct OpenOrder {
 
 /// The reference exchange. `E` is the matching engine of every market.
 #[derive(Clone, Debug)]
+///
+/// The shared core is its own fields (assets, ledger, command number and time, the command's
+/// effects, the entry drafts, the faults); each sub-machine's state is one field (`trading`,
+/// `custody`; identity's is the ledger's list of users).
 pub struct Exchange<E: MatchingEngine = Book> {
     assets: Vec<Asset>,
-    markets: Vec<MarketState<E>>,
     ledger: Ledger,
-    orders: LookupMap<OpenOrder>,
-    quotes: BTreeMap<QuoteId, Quote>,
-    quote_ttl_ns: u64,
-    quote_spread_bps: u32,
-    next_order: u64,
-    next_quote: u64,
     seq: u64,
     now_ns: u64,
-    /// Scratch: one engine call's events.
-    events: Vec<Event>,
+    /// The trading sub-machine's state.
+    trading: trading::Trading<E>,
     /// The current command's engine events, with their market (an effect, see [`Applied`]).
     command_events: Vec<(MarketId, Event)>,
     /// The current command's outbound intents (an effect, see [`Applied`]).
@@ -189,24 +195,26 @@ impl<E: MatchingEngine> Exchange<E> {
             };
             let market = Market::new(spec, asset(spec.base)?, asset(spec.quote)?)
                 .map_err(|source| ConfigError::Market { index, source })?;
-            markets.push(MarketState { market, engine: make_engine() });
+            markets.push(trading::MarketState { market, engine: make_engine() });
         }
         let mut ledger = Ledger::new(config.assets.len());
         let house = ledger.open_user();
         assert_eq!(house, UserId::HOUSE);
         Ok(Exchange {
             assets: config.assets.clone(),
-            markets,
             ledger,
-            orders: LookupMap::default(),
-            quotes: BTreeMap::new(),
-            quote_ttl_ns: config.quote_ttl_ns,
-            quote_spread_bps: config.quote_spread_bps,
-            next_order: 1,
-            next_quote: 1,
             seq: 0,
             now_ns: 0,
-            events: Vec::with_capacity(64),
+            trading: trading::Trading {
+                markets,
+                orders: LookupMap::default(),
+                quotes: BTreeMap::new(),
+                quote_ttl_ns: config.quote_ttl_ns,
+                quote_spread_bps: config.quote_spread_bps,
+                next_order: 1,
+                next_quote: 1,
+                events: Vec::with_capacity(64),
+            },
             command_events: Vec::with_capacity(64),
             intents: Vec::new(),
             postings: Draft::with_capacity(32),
@@ -264,32 +272,32 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// Number of markets.
     pub fn market_count(&self) -> usize {
-        self.markets.len()
+        self.trading.markets.len()
     }
 
     /// A market's rules.
     pub fn market(&self, market: MarketId) -> &Market {
-        &self.markets[usize::from(market.0)].market
+        &self.trading.markets[usize::from(market.0)].market
     }
 
     /// A market's engine.
     pub fn engine(&self, market: MarketId) -> &E {
-        &self.markets[usize::from(market.0)].engine
+        &self.trading.markets[usize::from(market.0)].engine
     }
 
     /// What the exchange remembers of an open order.
     pub fn open_order(&self, id: OrderId) -> Option<OpenOrder> {
-        self.orders.get(id.0).copied()
+        self.trading.orders.get(id.0).copied()
     }
 
     /// Number of open orders.
     pub fn open_orders(&self) -> usize {
-        self.orders.len()
+        self.trading.orders.len()
     }
 
     /// An outstanding quote.
     pub fn quote(&self, id: QuoteId) -> Option<&Quote> {
-        self.quotes.get(&id)
+        self.trading.quotes.get(&id)
     }
 
     /// Commands applied so far (accepted or rejected).

@@ -79,9 +79,9 @@ impl<E: MatchingEngine> Exchange<E> {
     pub(in crate::exchange) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
         self.check_user(order.user)?;
         let m = self.market_index(order.market)?;
-        let market = &self.markets[m].market;
+        let market = &self.trading.markets[m].market;
         let available = |asset| self.ledger.balance(Account::Available(order.user), asset);
-        let id = OrderId(self.next_order);
+        let id = OrderId(self.trading.next_order);
         let stp = order.stp;
         let (asset, reserve, limit) = match order.kind {
             OrderKind::Limit { price, tif } => {
@@ -141,13 +141,13 @@ impl<E: MatchingEngine> Exchange<E> {
         if available(asset) < reserve {
             return Err(Reject::InsufficientFunds);
         }
-        self.events.clear();
-        let engine = &mut self.markets[m].engine;
+        self.trading.events.clear();
+        let engine = &mut self.trading.markets[m].engine;
         match limit {
-            Ok(o) => engine.limit(o, &mut self.events)?,
-            Err(o) => engine.market(o, &mut self.events)?,
+            Ok(o) => engine.limit(o, &mut self.trading.events)?,
+            Err(o) => engine.market(o, &mut self.trading.events)?,
         }
-        self.next_order += 1;
+        self.trading.next_order += 1;
         let price = match order.kind {
             OrderKind::Limit { price, .. } => Some(price),
             _ => None,
@@ -163,7 +163,7 @@ impl<E: MatchingEngine> Exchange<E> {
     /// The open order `id` if `user` owns it.
     fn owned(&self, user: UserId, id: OrderId) -> Result<OpenOrder, Reject> {
         self.check_user(user)?;
-        let order = self.orders.get(id.0).ok_or(Reject::UnknownOrder)?;
+        let order = self.trading.orders.get(id.0).ok_or(Reject::UnknownOrder)?;
         if order.owner != user {
             return Err(Reject::NotOwner);
         }
@@ -172,8 +172,8 @@ impl<E: MatchingEngine> Exchange<E> {
 
     pub(in crate::exchange) fn cancel(&mut self, user: UserId, id: OrderId) -> Result<Ack, Reject> {
         let order = self.owned(user, id)?;
-        self.events.clear();
-        self.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.events)?;
+        self.trading.events.clear();
+        self.trading.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.trading.events)?;
         self.begin_entry();
         self.settle(order.market, None);
         self.commit(CauseKind::Cancel);
@@ -195,7 +195,7 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::InvalidPrice);
         }
         let m = usize::from(order.market.0);
-        let market = &self.markets[m].market;
+        let market = &self.trading.markets[m].market;
         if price > market.max_price() {
             return Err(Reject::PriceTooHigh);
         }
@@ -206,14 +206,14 @@ impl<E: MatchingEngine> Exchange<E> {
         if available.checked_add(old).is_none_or(|funds| funds < new) {
             return Err(Reject::InsufficientFunds);
         }
-        self.events.clear();
-        self.markets[m].engine.replace(id, price, qty, &mut self.events)?;
+        self.trading.events.clear();
+        self.trading.markets[m].engine.replace(id, price, qty, &mut self.trading.events)?;
         // The replaced order becomes a taker only if it loses priority (`Requeue`).
         let mut taker = Taker::new(id, user, order.side, Some(price), asset);
         self.begin_entry();
         self.settle(order.market, Some(&mut taker));
         self.commit(CauseKind::Replace);
-        let open = self.orders.get(id.0).map_or(Qty(0), |o| o.open);
+        let open = self.trading.orders.get(id.0).map_or(Qty(0), |o| o.open);
         Ok(Ack::Replaced { id, filled: taker.filled, open })
     }
 
@@ -224,14 +224,14 @@ impl<E: MatchingEngine> Exchange<E> {
                 let i = self.market_index(m)?;
                 i..i + 1
             }
-            None => 0..self.markets.len(),
+            None => 0..self.trading.markets.len(),
         };
         self.begin_entry();
         let mut cancelled = 0u32;
         for i in range {
-            self.events.clear();
-            self.markets[i].engine.mass_cancel(owner(user), &mut self.events);
-            cancelled += self.events.len() as u32;
+            self.trading.events.clear();
+            self.trading.markets[i].engine.mass_cancel(owner(user), &mut self.trading.events);
+            cancelled += self.trading.events.len() as u32;
             let market_id = MarketId(u16::try_from(i).expect("market ids fit u16"));
             self.settle(market_id, None);
         }
@@ -258,12 +258,12 @@ impl<E: MatchingEngine> Exchange<E> {
     /// quantity; forgets it when nothing is open. `by_owner` marks a release the owner asked for
     /// (a cancel, mass cancel or replace), which the `hold_double_release` fault doubles.
     fn release_resting(&mut self, market: &Market, id: OrderId, qty: Qty, by_owner: bool) {
-        let order = self.orders.get_mut(id.0).expect("every resting order is known to the exchange");
+        let order = self.trading.orders.get_mut(id.0).expect("every resting order is known to the exchange");
         assert!(qty <= order.open, "order {} released {} of {} open", id.0, qty.0, order.open.0);
         order.open = Qty(order.open.0 - qty.0);
         let order = *order;
         if order.open.0 == 0 {
-            self.orders.remove(id.0);
+            self.trading.orders.remove(id.0);
         }
         let (asset, amount) =
             Self::reservation(market, order.side, order.price, qty).expect("part of a reservation fits");
@@ -275,12 +275,12 @@ impl<E: MatchingEngine> Exchange<E> {
         }
     }
 
-    /// Turns the engine events in `self.events` into postings (see the module docs).
+    /// Turns the engine events in `self.trading.events` into postings (see the module docs).
     fn settle(&mut self, market_id: MarketId, mut taker: Option<&mut Taker>) {
-        let market = self.markets[usize::from(market_id.0)].market.clone();
+        let market = self.trading.markets[usize::from(market_id.0)].market.clone();
         let fees = market.fees();
-        for i in 0..self.events.len() {
-            let event = self.events[i];
+        for i in 0..self.trading.events.len() {
+            let event = self.trading.events[i];
             self.command_events.push((market_id, event));
             match event {
                 Event::Fill { maker, taker: taker_id, price, qty } => {
@@ -295,7 +295,7 @@ impl<E: MatchingEngine> Exchange<E> {
                             limit.0
                         );
                     }
-                    let resting = *self.orders.get(maker.0).expect("every maker is known");
+                    let resting = *self.trading.orders.get(maker.0).expect("every maker is known");
                     if resting.price != price {
                         // Only the engine fault `taker_price` reports such a fill, always in the
                         // maker's favour; settle it at the reported price.
@@ -317,11 +317,11 @@ impl<E: MatchingEngine> Exchange<E> {
                     t.held -= if t.side == Side::Buy { notional } else { base };
                     assert!(t.held >= 0, "taker {} spent beyond its reservation", t.id.0);
                     t.filled = Qty(t.filled.0 + qty.0);
-                    let order = self.orders.get_mut(maker.0).expect("maker known");
+                    let order = self.trading.orders.get_mut(maker.0).expect("maker known");
                     order.open = Qty(order.open.0.checked_sub(qty.0).expect("a maker fills at most its open quantity"));
                     order.partially_filled = true;
                     if order.open.0 == 0 {
-                        self.orders.remove(maker.0);
+                        self.trading.orders.remove(maker.0);
                     }
                     let (quote_fee, base_fee) = (fee_ceil(notional, seller_bps), fee_ceil(base, buyer_bps));
                     let p = &mut self.postings;
@@ -340,7 +340,7 @@ impl<E: MatchingEngine> Exchange<E> {
                     }
                 }
                 Event::Cancel { id, qty, reason } => {
-                    if taker.as_deref().is_some_and(|t| t.id == id && self.orders.get(id.0).is_none()) {
+                    if taker.as_deref().is_some_and(|t| t.id == id && self.trading.orders.get(id.0).is_none()) {
                         // The incoming order's own remainder: released at the end.
                         continue;
                     }
@@ -353,14 +353,14 @@ impl<E: MatchingEngine> Exchange<E> {
                     t.rested = qty;
                     let (owner, partially_filled) = (t.user, t.filled.0 > 0);
                     let order = OpenOrder { owner, market: market_id, side, price, open: qty, partially_filled };
-                    self.orders.insert_new(id.0, order);
+                    self.trading.orders.insert_new(id.0, order);
                 }
                 Event::Reduce { id, qty } => {
-                    let open = self.orders.get(id.0).expect("a reduced order is open").open;
+                    let open = self.trading.orders.get(id.0).expect("a reduced order is open").open;
                     self.release_resting(&market, id, Qty(open.0 - qty.0), true);
                 }
                 Event::Requeue { id, price, qty, side } => {
-                    let open = self.orders.get(id.0).expect("a requeued order is open").open;
+                    let open = self.trading.orders.get(id.0).expect("a requeued order is open").open;
                     self.release_resting(&market, id, open, true);
                     let (_, reserve) =
                         Self::reservation(&market, side, price, qty).expect("checked before the engine ran");
