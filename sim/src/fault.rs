@@ -15,7 +15,7 @@ pub use crate::catalog::{Fault, FaultArea, FaultSet};
 pub enum FaultError {
     #[error("unknown fault `{name}`{hint}; `exsim list faults` lists them")]
     Unknown { name: String, hint: String },
-    #[error("fault `{0}` is catalogued but not modelled yet (it needs custody, identity or mail); modelled faults: {list}", list = modelled_list())]
+    #[error("fault `{0}` is catalogued but not modelled yet (it needs identity or mail); modelled faults: {list}", list = modelled_list())]
     NotModelled(Fault),
 }
 
@@ -52,6 +52,6 @@ mod tests {
         }
         let err = "ioc_rest".parse::<Fault>().unwrap_err();
         assert!(err.to_string().contains("did you mean `ioc_rests`"), "{err}");
-        assert!(matches!("allow_negative".parse::<Fault>(), Err(FaultError::NotModelled(Fault::AllowNegative))));
+        assert!(matches!("bulk_mail_to_field".parse::<Fault>(), Err(FaultError::NotModelled(Fault::BulkMailToField))));
     }
 }

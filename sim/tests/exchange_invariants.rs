@@ -2,7 +2,9 @@
 //! checking every invariant of SPEC §4 that exists so far after every command:
 //! `ledger_balanced`, `conservation`, `no_negative_balance`, `holds_match_open_orders`,
 //! `book_uncrossed`, `price_time_priority`, `limit_respected`, `tif_respected`, `quote_honored`,
-//! `journal_complete`. A second test shows each check can fail.
+//! `journal_complete`. Commands include custody's (withdrawals, transfers, reviews, the workers'
+//! steps, confirmations, deposits seen) under a tight [`custody_policy`]. A second test shows
+//! each check can fail.
 
 use exsim::audit::{Auditor, Invariant};
 use exsim::engine::{MatchingEngine, Stp, Tif};
@@ -13,7 +15,8 @@ use exsim::units::{AssetId, MarketId, Price, Qty, Side};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
-use exsim::testkit::commands::{config, decode as command, USERS};
+use exsim::exchange::{ExchangeConfig, FundsCommand};
+use exsim::testkit::commands::{config, custody_policy, decode_any, Ids, USERS};
 
 #[derive(Default, Debug)]
 struct Exercised {
@@ -21,30 +24,41 @@ struct Exercised {
     rests: usize,
     quotes_filled: usize,
     rejects: usize,
+    /// Custody: payments emitted, withdrawals settled, refunded at review, transfers credited,
+    /// deposits seen credited.
+    payments: usize,
+    settled: usize,
+    refunded: usize,
+    transfers: usize,
+    deposits_seen: usize,
 }
 
 /// Runs the commands through a fresh exchange under the auditor; panics on the first violation.
 fn run(script: &[(u8, u64, u64, u64, u8)]) -> Exercised {
-    let mut x = Exchange::new(&config(FaultSet::NONE)).unwrap();
+    let mut x = Exchange::new(&ExchangeConfig { custody: custody_policy(), ..config(FaultSet::NONE) }).unwrap();
     let mut auditor = Auditor::new(&x);
     let mut now = 0u64;
     let mut seen = Exercised::default();
+    let mut ids = Ids::default();
     for _ in 1..USERS {
         let c = Command::open_account();
         let applied = x.apply(now, &c);
         auditor.observe(&c, &applied);
     }
-    let (mut next_order, mut next_quote) = (1u64, 1u64);
     for (i, &(kind, a, b, c, dt)) in script.iter().enumerate() {
         now += u64::from(dt);
-        let cmd = command(kind, a, b, c, next_order, next_quote);
+        let cmd = decode_any(kind, a, b, c, &ids);
         let applied = x.apply(now, &cmd);
         let outcome = applied.result;
-        match outcome {
-            Ok(Ack::Order { id, .. }) => next_order = id.0 + 1,
-            Ok(Ack::Quote(q)) => next_quote = q.id.0 + 1,
-            Ok(Ack::QuoteFilled(_)) => seen.quotes_filled += 1,
-            Err(_) => seen.rejects += 1,
+        ids.observe(&outcome, applied.intents);
+        seen.payments += applied.intents.len();
+        match (outcome, cmd) {
+            (Ok(Ack::QuoteFilled(_)), _) => seen.quotes_filled += 1,
+            (Err(_), _) => seen.rejects += 1,
+            (Ok(_), Command::Funds(FundsCommand::PaymentConfirmed { .. })) => seen.settled += 1,
+            (Ok(_), Command::Funds(FundsCommand::ReviewWithdrawal { approve: false, .. })) => seen.refunded += 1,
+            (Ok(_), Command::Funds(FundsCommand::ProcessTransfer { .. })) => seen.transfers += 1,
+            (Ok(_), Command::Funds(FundsCommand::DepositSeen { .. })) => seen.deposits_seen += 1,
             _ => {}
         }
         for (_, e) in applied.events {
@@ -88,9 +102,13 @@ proptest! {
 fn a_long_run_exercises_fills_rests_quotes_and_rejections() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let script: Vec<_> =
-        (0..20_000).map(|_| (rng.gen(), rng.gen(), rng.gen(), rng.gen(), rng.gen_range(0..40))).collect();
+        (0..30_000).map(|_| (rng.gen(), rng.gen(), rng.gen(), rng.gen(), rng.gen_range(0..40))).collect();
     let seen = run(&script);
     assert!(seen.fills > 1_000 && seen.rests > 1_000 && seen.quotes_filled > 10 && seen.rejects > 100, "{seen:?}");
+    assert!(
+        seen.payments > 50 && seen.settled > 20 && seen.refunded > 5 && seen.transfers > 50 && seen.deposits_seen > 20,
+        "{seen:?}"
+    );
 }
 
 /// Each check can fail: feed the auditor outcomes that did not happen.

@@ -116,7 +116,11 @@ fault_tests! {
 #[test]
 fn every_modelled_fault_has_a_test_above() {
     let modelled: Vec<Fault> = Fault::ALL.into_iter().filter(|f| f.modelled()).collect();
-    assert_eq!(modelled.len(), 7, "a new modelled fault needs its own caught test: {modelled:?}");
+    // 7 caught above through the simulator; the 6 custody faults (withdraw_check_race,
+    // transfer_check_race, txid_reconcile, insider_balance_edit, allow_negative,
+    // limits_in_hot_path) are caught through the bare exchange in `faults.rs` until the kernel
+    // runs custody's workers and chain.
+    assert_eq!(modelled.len(), 13, "a new modelled fault needs its own caught test: {modelled:?}");
 }
 
 #[test]

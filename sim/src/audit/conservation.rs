@@ -2,8 +2,9 @@
 //! less what was withdrawn.
 //!
 //! Two independent tallies per asset: the sum of every non-world posting in the journal entries it
-//! is shown, and the net deposits counted from acknowledged `Deposit` and `Withdraw` *commands*
-//! (not from the ledger). After every command they must be equal: O(assets) per command. Part 2
+//! is shown, and the net deposits counted from acknowledged `Deposit` and `DepositSeen` *commands*
+//! (not from the ledger) less settled withdrawals (an acknowledged `PaymentConfirmed`: what its
+//! entry paid the world; a `Withdraw` request only holds funds inside the ledger). After every command they must be equal: O(assets) per command. Part 2
 //! extends the command side to pending withdrawals and on-chain funds.
 
 use super::checker::{Checker, Found};
@@ -50,9 +51,22 @@ impl Checker for Conservation {
                         *n += amount;
                     }
                 }
-                Command::Funds(FundsCommand::Withdraw { asset, amount, .. }) => {
+                Command::Funds(FundsCommand::DepositSeen { asset, amount, .. }) => {
                     if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
-                        *n -= amount;
+                        *n += amount;
+                    }
+                }
+                // A withdrawal leaves when its payment confirms (a request only holds it). The
+                // confirmation names no amount: what left is its entry's credit to the world.
+                Command::Funds(FundsCommand::PaymentConfirmed { asset, .. }) => {
+                    let paid: i128 = obs
+                        .entries()
+                        .flat_map(|e| e.postings())
+                        .filter(|p| p.account == Account::World && p.asset == asset)
+                        .map(|p| p.delta)
+                        .sum();
+                    if let Some(n) = self.net_deposits.get_mut(usize::from(asset.0)) {
+                        *n -= paid;
                     }
                 }
                 _ => {}

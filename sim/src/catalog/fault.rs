@@ -24,9 +24,10 @@ use super::Invariant;
 pub enum FaultArea {
     /// The matching engine (`engine/book.rs`).
     Engine,
-    /// The ledger's commit path (the exchange's settlement and fee postings).
+    /// The ledger's commit path: the exchange's settlement and fee postings, custody's debits
+    /// without a funds check, and balance edits past the journal.
     Ledger,
-    /// The exchange's own logic (quotes; custody, limits and insiders when modelled).
+    /// The exchange's own logic (quotes; custody's reconciliation and limits).
     Exchange,
     /// The simulator around the exchange (gateway durability; mail when modelled).
     Simulator,
@@ -153,24 +154,31 @@ impl Fault {
     pub const fn area(self) -> FaultArea {
         match self {
             Fault::IocRests | Fault::TakerPrice | Fault::PriorityLostOnPartial => FaultArea::Engine,
-            Fault::HoldDoubleRelease | Fault::FeeRoundingMints => FaultArea::Ledger,
-            Fault::QuoteReprice
+            // Each of these commits entries unchecked (or edits a balance past the journal), after
+            // which an honest entry may be refused: the exchange must then tolerate a refusal.
+            Fault::HoldDoubleRelease
+            | Fault::FeeRoundingMints
             | Fault::WithdrawCheckRace
             | Fault::TransferCheckRace
-            | Fault::TxidReconcile
             | Fault::InsiderBalanceEdit
-            | Fault::AllowNegative
-            | Fault::LimitsInHotPath => FaultArea::Exchange,
+            | Fault::AllowNegative => FaultArea::Ledger,
+            Fault::QuoteReprice | Fault::TxidReconcile | Fault::LimitsInHotPath => FaultArea::Exchange,
             Fault::BulkMailToField | Fault::AckBeforeDurable => FaultArea::Simulator,
         }
     }
 
-    /// Whether exsim can switch it on today. The others need custody, identity or communications,
-    /// which the reference exchange does not model yet.
+    /// Whether exsim can switch it on today. The others need identity or communications, which
+    /// the reference exchange does not model yet.
     pub fn modelled(self) -> bool {
         matches!(
             self,
             Fault::QuoteReprice
+                | Fault::WithdrawCheckRace
+                | Fault::TransferCheckRace
+                | Fault::TxidReconcile
+                | Fault::InsiderBalanceEdit
+                | Fault::AllowNegative
+                | Fault::LimitsInHotPath
                 | Fault::HoldDoubleRelease
                 | Fault::FeeRoundingMints
                 | Fault::IocRests

@@ -2,7 +2,16 @@
 //! every effect of the command, [`Applied`]).
 //!
 //! It reads no clock (time is an argument), draws no random number and does no I/O. It owns one
-//! matching engine per market, the ledger, the open orders' reservations and the RFQ quotes.
+//! matching engine per market, the ledger, the open orders' reservations, the RFQ quotes and
+//! custody's requests.
+//!
+//! `Exchange` composes sub-machines, one per area of [`Command`], each in its own file(s) that
+//! state the invariants they keep: `identity.rs` (accounts), `trading/` (`orders.rs`, `quotes.rs`)
+//! and `custody/` (deposits, withdrawals, transfers, the withdrawal policy, privileges), over a
+//! shared core (`core.rs`: the shared checks, the entry being built, the commit paths) and the
+//! ledger. Each sub-machine's state is its own struct (`trading::Trading`: markets, open orders,
+//! quotes; `custody::Custody`: requests, payments, whitelist, limit windows); the sub-machines'
+//! code is `impl Exchange` blocks in their own files, so each reaches the core directly.
 //!
 //! Invariants kept here (each also re-checked independently by [`crate::audit`]):
 //! - a rejected command changes nothing: every check runs before the engine or the ledger is
@@ -11,7 +20,7 @@
 //!   reserve — a buy reserves `notional(limit, open)` of quote, a sell `open` lots of base — because
 //!   reservations are linear in quantity and every engine event releases exactly its share;
 //! - fees are taken from what each side *receives* (the seller's quote, the buyer's base), rounded
-//!   up, and posted to [`Account::Fees`]: rounding moves money, never creates it;
+//!   up, and posted to [`Account::Fees`](crate::ledger::Account::Fees): rounding moves money, never creates it;
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
 //! - time never goes backwards (`time_regressed`);
@@ -25,33 +34,45 @@
 //!   [`Book::with_faults`], which [`Exchange::new`] builds; the exchange settles whatever the
 //!   engine reports (for `taker_price`, at the reported fill price, releasing a buy maker's
 //!   reservation above it);
-//! - `quote_reprice` (`quotes.rs`): an accepted quote executes as a market order walking the book;
-//! - `hold_double_release` and `fee_rounding_mints` (`orders.rs`): extra postings collected apart
-//!   from the honest entry and committed with it through [`Ledger::commit_unchecked`].
+//! - `quote_reprice` (`trading/quotes.rs`): an accepted quote executes as a market order walking
+//!   the book;
+//! - `hold_double_release` and `fee_rounding_mints` (`trading/orders.rs`): extra postings
+//!   collected apart from the honest entry and committed with it through
+//!   [`Ledger::commit_unchecked`];
+//! - the six custody faults (`custody/`, see its docs): `withdraw_check_race`,
+//!   `transfer_check_race` and `allow_negative` commit debits unchecked, `insider_balance_edit`
+//!   edits a balance past the journal ([`Ledger::edit_unjournaled`]), `txid_reconcile` and
+//!   `limits_in_hot_path` change which withdrawals are paid, not how the ledger is written.
 //!
-//! Once a ledger fault has corrupted balances, an honest entry may no longer pass the ledger's
+//! Once a ledger fault ([`FaultArea::Ledger`](crate::fault::FaultArea::Ledger)) has corrupted balances, an honest entry may no longer pass the ledger's
 //! checks (a held balance already short, a total past `AMOUNT_MAX`). With a ledger fault on, the
 //! exchange then commits a settlement unchecked, or drops it if even that would overflow, and
 //! rejects (`overflow`) a deposit, withdrawal or quote acceptance the ledger refuses: a fault
 //! breaks invariants for the auditor to find, but never panics the exchange nor breaks the
-//! ledger's own state (balances == journal replay). With no ledger fault on — none at all, or
-//! only the engine's, `quote_reprice` or `ack_before_durable`, none of which touches the ledger's
-//! checks — every entry goes through the checked [`Ledger::commit`], and a refusal is a bug and
+//! ledger's own state (balances == journal replay; `insider_balance_edit` excepted, which breaks
+//! exactly that on purpose). With no ledger fault on — none at all, or only the engine's,
+//! `quote_reprice`, `txid_reconcile`, `limits_in_hot_path` or `ack_before_durable`, none of which
+//! touches the ledger's checks — every entry goes through the checked [`Ledger::commit`], and a refusal is a bug and
 //! panics.
 
 mod applied;
 mod command;
-mod orders;
+mod core;
+mod custody;
+mod identity;
 mod policy;
-mod quotes;
 mod reject;
+mod trading;
 
 pub use applied::{Applied, Intent};
 pub use command::{
     Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Payment, Quote, QuoteId, TradingCommand,
     TransferId, TxId, WithdrawalId,
 };
-pub use policy::{AssetPolicy, CustodyPolicy};
+pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState};
+pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
+
+use core::Draft;
 pub use reject::Reject;
 
 /// An exchange's answer to a command.
@@ -62,11 +83,11 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::engine::{Book, Event, MatchingEngine, OrderId};
-use crate::fault::{FaultArea, FaultSet};
-use crate::ledger::{Account, Cause, CauseKind, Ledger, Posting, UserId};
+use crate::fault::FaultSet;
+use crate::ledger::{Ledger, UserId};
 use crate::lookup::LookupMap;
 use crate::units::decimal::UnitError;
-use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side, AMOUNT_MAX};
+use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side};
 
 /// How an exchange is set up.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,13 +119,6 @@ pub enum ConfigError {
     Spread(u32),
 }
 
-/// One market: its rules and its engine.
-#[derive(Clone, Debug)]
-struct MarketState<E> {
-    market: Market,
-    engine: E,
-}
-
 /// What the exchange remembers of an open order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenOrder {
@@ -119,20 +133,17 @@ pub struct OpenOrder {
 
 /// The reference exchange. `E` is the matching engine of every market.
 #[derive(Clone, Debug)]
+///
+/// The shared core is its own fields (assets, ledger, command number and time, the command's
+/// effects, the entry drafts, the faults); each sub-machine's state is one field (`trading`,
+/// `custody`; identity's is the ledger's list of users).
 pub struct Exchange<E: MatchingEngine = Book> {
     assets: Vec<Asset>,
-    markets: Vec<MarketState<E>>,
     ledger: Ledger,
-    orders: LookupMap<OpenOrder>,
-    quotes: BTreeMap<QuoteId, Quote>,
-    quote_ttl_ns: u64,
-    quote_spread_bps: u32,
-    next_order: u64,
-    next_quote: u64,
     seq: u64,
     now_ns: u64,
-    /// Scratch: one engine call's events.
-    events: Vec<Event>,
+    /// The trading sub-machine's state.
+    trading: trading::Trading<E>,
     /// The current command's engine events, with their market (an effect, see [`Applied`]).
     command_events: Vec<(MarketId, Event)>,
     /// The current command's outbound intents (an effect, see [`Applied`]).
@@ -143,6 +154,8 @@ pub struct Exchange<E: MatchingEngine = Book> {
     fault_postings: Draft,
     /// Fault switches (SPEC §5).
     faults: FaultSet,
+    /// The custody sub-machine's state.
+    custody: custody::Custody,
 }
 
 impl Exchange<Book> {
@@ -182,29 +195,32 @@ impl<E: MatchingEngine> Exchange<E> {
             };
             let market = Market::new(spec, asset(spec.base)?, asset(spec.quote)?)
                 .map_err(|source| ConfigError::Market { index, source })?;
-            markets.push(MarketState { market, engine: make_engine() });
+            markets.push(trading::MarketState { market, engine: make_engine() });
         }
         let mut ledger = Ledger::new(config.assets.len());
         let house = ledger.open_user();
         assert_eq!(house, UserId::HOUSE);
         Ok(Exchange {
             assets: config.assets.clone(),
-            markets,
             ledger,
-            orders: LookupMap::default(),
-            quotes: BTreeMap::new(),
-            quote_ttl_ns: config.quote_ttl_ns,
-            quote_spread_bps: config.quote_spread_bps,
-            next_order: 1,
-            next_quote: 1,
             seq: 0,
             now_ns: 0,
-            events: Vec::with_capacity(64),
+            trading: trading::Trading {
+                markets,
+                orders: LookupMap::default(),
+                quotes: BTreeMap::new(),
+                quote_ttl_ns: config.quote_ttl_ns,
+                quote_spread_bps: config.quote_spread_bps,
+                next_order: 1,
+                next_quote: 1,
+                events: Vec::with_capacity(64),
+            },
             command_events: Vec::with_capacity(64),
             intents: Vec::new(),
             postings: Draft::with_capacity(32),
             fault_postings: Draft::with_capacity(0),
             faults: config.faults,
+            custody: custody::Custody::new(&config.custody, config.assets.len()),
         })
     }
 
@@ -231,122 +247,10 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         self.now_ns = now_ns;
         match *command {
-            Command::Identity(IdentityCommand::OpenAccount) => Ok(Ack::Account(self.ledger.open_user())),
-            Command::Funds(c) => match c {
-                FundsCommand::Deposit { user, asset, amount } => self.deposit(user, asset, amount),
-                // Until the custody sub-machine: a plain debit, ignoring the address.
-                FundsCommand::Withdraw { user, asset, amount, to: _ } => self.withdraw(user, asset, amount),
-                FundsCommand::Transfer { .. }
-                | FundsCommand::WhitelistAddress { .. }
-                | FundsCommand::DepositSeen { .. }
-                | FundsCommand::ProcessWithdrawal { .. }
-                | FundsCommand::ReviewWithdrawal { .. }
-                | FundsCommand::PaymentConfirmed { .. }
-                | FundsCommand::ClaimNotReceived { .. }
-                | FundsCommand::ProcessTransfer { .. }
-                | FundsCommand::AdminAdjust { .. }
-                | FundsCommand::GrantPrivilege { .. } => Err(Reject::NotPermitted),
-            },
-            Command::Trading(c) => match c {
-                TradingCommand::Place(order) => self.place(&order),
-                TradingCommand::Cancel { user, order } => self.cancel(user, order),
-                TradingCommand::Replace { user, order, price, qty } => self.replace(user, order, price, qty),
-                TradingCommand::MassCancel { user, market } => self.mass_cancel(user, market),
-                TradingCommand::RequestQuote { user, market, side, qty } => self.request_quote(user, market, side, qty),
-                TradingCommand::AcceptQuote { user, quote } => self.accept_quote(user, quote),
-            },
+            Command::Identity(c) => self.identity(c),
+            Command::Funds(c) => self.funds(c),
+            Command::Trading(c) => self.trading(c),
         }
-    }
-
-    fn check_user(&self, user: UserId) -> Result<(), Reject> {
-        if (user.0 as usize) < self.ledger.users() {
-            Ok(())
-        } else {
-            Err(Reject::UnknownUser)
-        }
-    }
-
-    fn check_asset(&self, asset: AssetId) -> Result<(), Reject> {
-        if usize::from(asset.0) < self.assets.len() {
-            Ok(())
-        } else {
-            Err(Reject::UnknownAsset)
-        }
-    }
-
-    fn market_index(&self, market: MarketId) -> Result<usize, Reject> {
-        let i = usize::from(market.0);
-        if i < self.markets.len() {
-            Ok(i)
-        } else {
-            Err(Reject::UnknownMarket)
-        }
-    }
-
-    fn cause(&self, kind: CauseKind) -> Cause {
-        Cause { seq: self.seq, kind }
-    }
-
-    fn deposit(&mut self, user: UserId, asset: AssetId, amount: Minor) -> Result<Ack, Reject> {
-        self.check_user(user)?;
-        self.check_asset(asset)?;
-        if amount <= 0 {
-            return Err(Reject::InvalidAmount);
-        }
-        // Keep every asset's total ≤ AMOUNT_MAX, so that no balance can pass it (the ledger would
-        // refuse too; this makes it a rejection, not a refused commit).
-        let world = self.ledger.balance(Account::World, asset);
-        if amount > AMOUNT_MAX || world.checked_sub(amount).is_none_or(|w| w < -AMOUNT_MAX) {
-            return Err(Reject::Overflow);
-        }
-        let postings = [
-            Posting { account: Account::World, asset, delta: -amount },
-            Posting { account: Account::Available(user), asset, delta: amount },
-        ];
-        let cause = self.cause(CauseKind::Deposit);
-        self.commit_checked(cause, &postings)?;
-        Ok(Ack::Posted)
-    }
-
-    fn withdraw(&mut self, user: UserId, asset: AssetId, amount: Minor) -> Result<Ack, Reject> {
-        self.check_user(user)?;
-        self.check_asset(asset)?;
-        if amount <= 0 {
-            return Err(Reject::InvalidAmount);
-        }
-        if self.ledger.balance(Account::Available(user), asset) < amount {
-            return Err(Reject::InsufficientFunds);
-        }
-        let postings = [
-            Posting { account: Account::Available(user), asset, delta: -amount },
-            Posting { account: Account::World, asset, delta: amount },
-        ];
-        let cause = self.cause(CauseKind::Withdrawal);
-        self.commit_checked(cause, &postings)?;
-        Ok(Ack::Posted)
-    }
-
-    /// Commits an entry whose checks already ran. Unless a ledger fault is on it cannot be refused
-    /// (a refusal panics: a bug); once a ledger fault has corrupted balances it can (an overflow
-    /// past a minted total), and the command is then rejected with nothing changed.
-    fn commit_checked(&mut self, cause: Cause, postings: &[Posting]) -> Result<(), Reject> {
-        match self.ledger.commit(cause, postings) {
-            Ok(()) => Ok(()),
-            Err(e) if !self.ledger_faults_on() => {
-                panic!("command {} was checked but the ledger refused it: {e}", self.seq)
-            }
-            Err(_) => Err(Reject::Overflow),
-        }
-    }
-
-    /// Whether a ledger fault (`hold_double_release`, `fee_rounding_mints`) is on: only then may
-    /// an entry be committed through [`Ledger::commit_unchecked`], or a refused one become a
-    /// rejection. Every other fault (the engine's, `quote_reprice`, `ack_before_durable`) leaves
-    /// the ledger sound, so under it an unbalanced or overdrawing entry is still refused and a
-    /// refusal is still a bug.
-    #[inline]
-    fn ledger_faults_on(&self) -> bool {
-        self.faults.first_in(FaultArea::Ledger).is_some()
     }
 
     /// The ledger.
@@ -368,32 +272,32 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// Number of markets.
     pub fn market_count(&self) -> usize {
-        self.markets.len()
+        self.trading.markets.len()
     }
 
     /// A market's rules.
     pub fn market(&self, market: MarketId) -> &Market {
-        &self.markets[usize::from(market.0)].market
+        &self.trading.markets[usize::from(market.0)].market
     }
 
     /// A market's engine.
     pub fn engine(&self, market: MarketId) -> &E {
-        &self.markets[usize::from(market.0)].engine
+        &self.trading.markets[usize::from(market.0)].engine
     }
 
     /// What the exchange remembers of an open order.
     pub fn open_order(&self, id: OrderId) -> Option<OpenOrder> {
-        self.orders.get(id.0).copied()
+        self.trading.orders.get(id.0).copied()
     }
 
     /// Number of open orders.
     pub fn open_orders(&self) -> usize {
-        self.orders.len()
+        self.trading.orders.len()
     }
 
     /// An outstanding quote.
     pub fn quote(&self, id: QuoteId) -> Option<&Quote> {
-        self.quotes.get(&id)
+        self.trading.quotes.get(&id)
     }
 
     /// Commands applied so far (accepted or rejected).
@@ -411,47 +315,6 @@ impl<E: MatchingEngine> Exchange<E> {
         match side {
             Side::Buy => Some((market.quote(), market.notional(price, qty)?)),
             Side::Sell => Some((market.base(), market.base_amount(qty)?)),
-        }
-    }
-}
-
-/// An entry being built: postings merged per (account, asset).
-#[derive(Clone, Debug, Default)]
-struct Draft {
-    postings: Vec<Posting>,
-    /// Whether a merge overflowed `i128`. Impossible while the ledger is sound (every asset's total
-    /// is at most `AMOUNT_MAX`); possible only after a ledger fault minted money.
-    overflowed: bool,
-}
-
-impl Draft {
-    fn with_capacity(n: usize) -> Draft {
-        Draft { postings: Vec::with_capacity(n), overflowed: false }
-    }
-
-    #[inline]
-    fn clear(&mut self) {
-        self.postings.clear();
-        self.overflowed = false;
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.postings.is_empty()
-    }
-
-    /// Adds `delta` to the posting for (account, asset), merging with an existing one.
-    #[inline]
-    fn post(&mut self, account: Account, asset: AssetId, delta: Minor) {
-        if delta == 0 {
-            return;
-        }
-        match self.postings.iter_mut().find(|p| p.account == account && p.asset == asset) {
-            Some(p) => match p.delta.checked_add(delta) {
-                Some(sum) => p.delta = sum,
-                None => self.overflowed = true,
-            },
-            None => self.postings.push(Posting { account, asset, delta }),
         }
     }
 }

@@ -4,7 +4,8 @@
 use super::*;
 use crate::engine::{Stp, Tif};
 use crate::fault::{Fault, FaultSet};
-use crate::units::FeeSchedule;
+use crate::ledger::{Account, CauseKind, Posting};
+use crate::units::{FeeSchedule, AMOUNT_MAX};
 use rust_decimal::Decimal;
 
 const BTC: AssetId = AssetId(0);
@@ -157,11 +158,13 @@ fn rejections_change_nothing() {
             (Command::accept_quote(A, QuoteId(1)), Err(Reject::UnknownQuote)),
             (Command::request_quote(A, M, Side::Buy, Qty(1)), Err(Reject::NoLiquidity)),
             (Command::cancel(A, OrderId(1)), Ok(Ack::Cancelled { orders: 1 })),
-            (Command::withdraw(A, USD, 100), Ok(Ack::Posted)),
+            (Command::withdraw(A, USD, 100), Ok(Ack::Withdrawal(WithdrawalId(1)))),
         ],
     );
+    // A withdrawal request holds its amount; it leaves to the world only once paid.
     assert_eq!(bal(&x, Account::Available(A), USD), 0);
-    assert_eq!(bal(&x, Account::World, USD), 0);
+    assert_eq!(bal(&x, Account::PendingWithdrawal(A), USD), 100);
+    assert_eq!(bal(&x, Account::World, USD), -100);
     assert!(x.apply(0, &Command::open_account()).result == Err(Reject::TimeRegressed));
 }
 
@@ -317,7 +320,7 @@ fn quotes_are_honored_exactly_or_not_at_all() {
     // The house cannot deliver more than it has.
     let third = Quote { id: QuoteId(3), expires_at_ns: late + 1 + 1_000, ..second };
     run(&mut x, &[(Command::request_quote(A, M, Side::Buy, Qty(10)), Ok(Ack::Quote(third)))]);
-    run(&mut x, &[(Command::withdraw(HOUSE, BTC, 80_000_000), Ok(Ack::Posted))]);
+    run(&mut x, &[(Command::withdraw(HOUSE, BTC, 80_000_000), Ok(Ack::Withdrawal(WithdrawalId(1))))]);
     run(&mut x, &[(Command::accept_quote(A, QuoteId(3)), Err(Reject::CannotHonor))]);
     assert_eq!(bal(&x, Account::Available(A), BTC), 20_000_000);
 }

@@ -35,6 +35,17 @@ pub enum CauseKind {
     Replace,
     MassCancel,
     QuoteAccept,
+    /// A withdrawal's hold taken when it is sent (only under the `withdraw_check_race` fault,
+    /// which takes no hold at request).
+    WithdrawalSent,
+    /// A withdrawal's payment confirmed: its hold leaves to the world.
+    WithdrawalSettled,
+    /// A withdrawal refused at review: its hold returns to available.
+    WithdrawalRefunded,
+    /// A transfer requested: its amount moves to the sender's pending outflow.
+    Transfer,
+    /// A transfer credited to its recipient.
+    TransferCredited,
 }
 
 /// The command that caused an entry: its kind and the exchange's command sequence number.

@@ -24,7 +24,11 @@
 //! skips the balance and non-negative checks but still refuses an unknown account or an overflow,
 //! and still journals what it applies, so even under a fault `journal_complete` holds and the
 //! ledger's own state stays sound: the broken invariants are exactly the ones the fault is about,
-//! for the auditor to find.
+//! for the auditor to find. The exchange also reaches it under the custody faults that debit
+//! without the funds check (`withdraw_check_race`, `transfer_check_race`, `allow_negative`).
+//!
+//! [`Ledger::edit_unjournaled`] is the one write that bypasses the journal, reachable only through
+//! the `insider_balance_edit` fault: it is that fault's whole point (`journal_complete` broken).
 
 mod account;
 mod journal;
@@ -66,6 +70,9 @@ pub struct Ledger {
     sums: Vec<(AssetId, i128)>,
     /// Scratch: each posting's balance slot while committing an entry.
     slots: Vec<usize>,
+    /// Whether a balance was ever edited without a journal entry ([`Ledger::edit_unjournaled`],
+    /// reached only under the `insider_balance_edit` fault).
+    unjournaled: bool,
 }
 
 impl Ledger {
@@ -78,6 +85,7 @@ impl Ledger {
             users: 0,
             sums: Vec::new(),
             slots: Vec::new(),
+            unjournaled: false,
         }
     }
 
@@ -121,11 +129,19 @@ impl Ledger {
     /// journal holds O(accounts + entries since), not O(run). First asserts `journal_complete` in
     /// full: the journal (previous snapshot plus entries since) replays to every balance.
     /// Changes no balance. Cost O(accounts + entries since the previous checkpoint).
+    ///
+    /// Once a balance was edited without a journal entry (the `insider_balance_edit` fault), the
+    /// assertion cannot hold; the snapshot is then the journal's replay, not the balances, so the
+    /// difference survives the checkpoint for the auditor to find.
     pub fn checkpoint(&mut self) {
         let mut replayed: Vec<Minor> = vec![0; self.balances.len()];
         for p in self.journal.replay_postings() {
             let slot = self.slot(p.account, p.asset).expect("the journal names only open accounts");
             replayed[slot] = replayed[slot].checked_add(p.delta).expect("a replayed balance was a real balance");
+        }
+        if self.unjournaled {
+            self.journal.fold(labelled(&replayed, self.assets));
+            return;
         }
         if let Some(i) = (0..replayed.len()).find(|&i| replayed[i] != self.balances[i]) {
             let (account, asset) = (Account::from_index(i / self.assets), i % self.assets);
@@ -210,6 +226,29 @@ impl Ledger {
         self.apply(postings)?;
         self.journal.append(cause, postings);
         Ok(())
+    }
+
+    /// **Fault injection only** (`insider_balance_edit`, SPEC §5): adds `delta` to one balance
+    /// *without* a journal entry, as an insider's direct database edit did. It refuses, changing
+    /// nothing, an unknown account or asset and a balance past ±[`AMOUNT_MAX`]; it checks nothing
+    /// else (the balance may go negative). Afterwards the balances no longer replay from the
+    /// journal: `journal_complete` is broken on purpose, for the auditor to find. The correct
+    /// exchange never calls it.
+    pub fn edit_unjournaled(&mut self, account: Account, asset: AssetId, delta: Minor) -> Result<(), LedgerError> {
+        let slot = self.slot(account, asset).ok_or(LedgerError::Unknown { account, asset })?;
+        let v = self.balances[slot]
+            .checked_add(delta)
+            .filter(|v| (-AMOUNT_MAX..=AMOUNT_MAX).contains(v))
+            .ok_or(LedgerError::Overflow { account, asset })?;
+        self.balances[slot] = v;
+        self.unjournaled = true;
+        Ok(())
+    }
+
+    /// Whether a balance was ever edited without a journal entry (only under
+    /// `insider_balance_edit`).
+    pub fn edited_unjournaled(&self) -> bool {
+        self.unjournaled
     }
 
     /// Undoes the first `applied` postings of the entry whose slots are in `self.slots`.

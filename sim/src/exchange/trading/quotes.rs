@@ -20,14 +20,14 @@
 //! less than the quoted quantity if the book is thin, or nothing at all if the market order is
 //! refused.
 
-use super::{Ack, Exchange, NewOrder, OrderKind, Quote, QuoteId, Reject};
 use crate::engine::{MatchingEngine, Stp};
+use crate::exchange::{Ack, Exchange, NewOrder, OrderKind, Quote, QuoteId, Reject};
 use crate::fault::Fault;
 use crate::ledger::{Account, CauseKind, Posting, UserId};
 use crate::units::{MarketId, Price, Qty, Side};
 
 impl<E: MatchingEngine> Exchange<E> {
-    pub(super) fn request_quote(
+    pub(in crate::exchange) fn request_quote(
         &mut self,
         user: UserId,
         market: MarketId,
@@ -44,7 +44,7 @@ impl<E: MatchingEngine> Exchange<E> {
         }
         // Cost of sweeping qty from the side the customer would trade against, in tick·lots.
         let (mut need, mut cost) = (u128::from(qty.0), 0u128);
-        self.markets[m].engine.resting(side.opposite(), &mut |o| {
+        self.trading.markets[m].engine.resting(side.opposite(), &mut |o| {
             let take = need.min(u128::from(o.qty.0));
             need -= take;
             cost += take * u128::from(o.price.0);
@@ -53,7 +53,7 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::NoLiquidity);
         }
         let lots = u128::from(qty.0) * 10_000;
-        let spread = u128::from(self.quote_spread_bps);
+        let spread = u128::from(self.trading.quote_spread_bps);
         let ticks = match side {
             // The customer buys: round up, widen up.
             Side::Buy => cost.checked_mul(10_000 + spread).map(|c| c.div_ceil(lots)),
@@ -65,41 +65,41 @@ impl<E: MatchingEngine> Exchange<E> {
         if price.0 == 0 {
             return Err(Reject::NoLiquidity);
         }
-        let market_rules = &self.markets[m].market;
+        let market_rules = &self.trading.markets[m].market;
         if price > market_rules.max_price() {
             return Err(Reject::PriceTooHigh);
         }
         market_rules.notional(price, qty).ok_or(Reject::Overflow)?;
         market_rules.base_amount(qty).ok_or(Reject::Overflow)?;
         // Forget quotes that can no longer be accepted (ids and expiries ascend together).
-        while let Some(entry) = self.quotes.first_entry() {
+        while let Some(entry) = self.trading.quotes.first_entry() {
             if entry.get().expires_at_ns > self.now_ns {
                 break;
             }
             entry.remove();
         }
         let quote = Quote {
-            id: QuoteId(self.next_quote),
+            id: QuoteId(self.trading.next_quote),
             user,
             market,
             side,
             qty,
             price,
-            expires_at_ns: self.now_ns.saturating_add(self.quote_ttl_ns),
+            expires_at_ns: self.now_ns.saturating_add(self.trading.quote_ttl_ns),
         };
-        self.next_quote += 1;
-        self.quotes.insert(quote.id, quote);
+        self.trading.next_quote += 1;
+        self.trading.quotes.insert(quote.id, quote);
         Ok(Ack::Quote(quote))
     }
 
-    pub(super) fn accept_quote(&mut self, user: UserId, id: QuoteId) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn accept_quote(&mut self, user: UserId, id: QuoteId) -> Result<Ack, Reject> {
         self.check_user(user)?;
-        let quote = *self.quotes.get(&id).filter(|q| q.user == user).ok_or(Reject::UnknownQuote)?;
+        let quote = *self.trading.quotes.get(&id).filter(|q| q.user == user).ok_or(Reject::UnknownQuote)?;
         if self.now_ns >= quote.expires_at_ns {
-            self.quotes.remove(&id);
+            self.trading.quotes.remove(&id);
             return Err(Reject::QuoteExpired);
         }
-        let market = &self.markets[usize::from(quote.market.0)].market;
+        let market = &self.trading.markets[usize::from(quote.market.0)].market;
         let notional = market.notional(quote.price, quote.qty).expect("checked when quoted");
         let base = market.base_amount(quote.qty).expect("checked when quoted");
         let (base_asset, quote_asset) = (market.base(), market.quote());
@@ -132,7 +132,7 @@ impl<E: MatchingEngine> Exchange<E> {
         ];
         let cause = self.cause(CauseKind::QuoteAccept);
         self.commit_checked(cause, &postings)?;
-        self.quotes.remove(&id);
+        self.trading.quotes.remove(&id);
         Ok(Ack::QuoteFilled(quote))
     }
 
@@ -150,7 +150,7 @@ impl<E: MatchingEngine> Exchange<E> {
         };
         // Whatever the market order did (possibly nothing) is all the customer gets.
         let _ = self.place_as(&order, CauseKind::QuoteAccept);
-        self.quotes.remove(&quote.id);
+        self.trading.quotes.remove(&quote.id);
         Ack::QuoteFilled(quote)
     }
 }

@@ -27,10 +27,10 @@
 //! these two faults reach that path: with any other fault on (or none) the entry goes through
 //! the checked `Ledger::commit`, and a refusal panics (a bug).
 
-use super::{Ack, Draft, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
 use crate::engine::{CancelReason, Event, LimitOrder, MarketOrder, MatchingEngine, OrderId, OwnerId};
+use crate::exchange::{Ack, Exchange, NewOrder, OpenOrder, OrderKind, Reject};
 use crate::fault::Fault;
-use crate::ledger::{Account, Cause, CauseKind, Posting, UserId};
+use crate::ledger::{Account, CauseKind, UserId};
 use crate::units::market::fee_ceil;
 use crate::units::{AssetId, Market, MarketId, Minor, Price, Qty, Side};
 
@@ -70,18 +70,18 @@ fn fee_floor(amount: Minor, bps: u32) -> Minor {
 }
 
 impl<E: MatchingEngine> Exchange<E> {
-    pub(super) fn place(&mut self, order: &NewOrder) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn place(&mut self, order: &NewOrder) -> Result<Ack, Reject> {
         self.place_as(order, CauseKind::Order)
     }
 
     /// Places `order`, naming `kind` as the cause of its ledger entry (an order, or a quote
     /// acceptance executed as a market order under the `quote_reprice` fault).
-    pub(super) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
         self.check_user(order.user)?;
         let m = self.market_index(order.market)?;
-        let market = &self.markets[m].market;
+        let market = &self.trading.markets[m].market;
         let available = |asset| self.ledger.balance(Account::Available(order.user), asset);
-        let id = OrderId(self.next_order);
+        let id = OrderId(self.trading.next_order);
         let stp = order.stp;
         let (asset, reserve, limit) = match order.kind {
             OrderKind::Limit { price, tif } => {
@@ -109,7 +109,8 @@ impl<E: MatchingEngine> Exchange<E> {
                         // Spend at most what is available, in whole tick·lots.
                         let unit = market.quote_minor_per_tick_lot();
                         let budget = available(market.quote()) / unit;
-                        if budget == 0 {
+                        // Below zero only once a custody fault overdrew the account.
+                        if budget <= 0 {
                             return Err(Reject::InsufficientFunds);
                         }
                         (market.quote(), budget * unit, Some(budget as u128))
@@ -140,13 +141,13 @@ impl<E: MatchingEngine> Exchange<E> {
         if available(asset) < reserve {
             return Err(Reject::InsufficientFunds);
         }
-        self.events.clear();
-        let engine = &mut self.markets[m].engine;
+        self.trading.events.clear();
+        let engine = &mut self.trading.markets[m].engine;
         match limit {
-            Ok(o) => engine.limit(o, &mut self.events)?,
-            Err(o) => engine.market(o, &mut self.events)?,
+            Ok(o) => engine.limit(o, &mut self.trading.events)?,
+            Err(o) => engine.market(o, &mut self.trading.events)?,
         }
-        self.next_order += 1;
+        self.trading.next_order += 1;
         let price = match order.kind {
             OrderKind::Limit { price, .. } => Some(price),
             _ => None,
@@ -162,24 +163,30 @@ impl<E: MatchingEngine> Exchange<E> {
     /// The open order `id` if `user` owns it.
     fn owned(&self, user: UserId, id: OrderId) -> Result<OpenOrder, Reject> {
         self.check_user(user)?;
-        let order = self.orders.get(id.0).ok_or(Reject::UnknownOrder)?;
+        let order = self.trading.orders.get(id.0).ok_or(Reject::UnknownOrder)?;
         if order.owner != user {
             return Err(Reject::NotOwner);
         }
         Ok(*order)
     }
 
-    pub(super) fn cancel(&mut self, user: UserId, id: OrderId) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn cancel(&mut self, user: UserId, id: OrderId) -> Result<Ack, Reject> {
         let order = self.owned(user, id)?;
-        self.events.clear();
-        self.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.events)?;
+        self.trading.events.clear();
+        self.trading.markets[usize::from(order.market.0)].engine.cancel(id, &mut self.trading.events)?;
         self.begin_entry();
         self.settle(order.market, None);
         self.commit(CauseKind::Cancel);
         Ok(Ack::Cancelled { orders: 1 })
     }
 
-    pub(super) fn replace(&mut self, user: UserId, id: OrderId, price: Price, qty: Qty) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn replace(
+        &mut self,
+        user: UserId,
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Ack, Reject> {
         let order = self.owned(user, id)?;
         if qty.0 == 0 {
             return Err(Reject::InvalidQuantity);
@@ -188,7 +195,7 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::InvalidPrice);
         }
         let m = usize::from(order.market.0);
-        let market = &self.markets[m].market;
+        let market = &self.trading.markets[m].market;
         if price > market.max_price() {
             return Err(Reject::PriceTooHigh);
         }
@@ -199,32 +206,32 @@ impl<E: MatchingEngine> Exchange<E> {
         if available.checked_add(old).is_none_or(|funds| funds < new) {
             return Err(Reject::InsufficientFunds);
         }
-        self.events.clear();
-        self.markets[m].engine.replace(id, price, qty, &mut self.events)?;
+        self.trading.events.clear();
+        self.trading.markets[m].engine.replace(id, price, qty, &mut self.trading.events)?;
         // The replaced order becomes a taker only if it loses priority (`Requeue`).
         let mut taker = Taker::new(id, user, order.side, Some(price), asset);
         self.begin_entry();
         self.settle(order.market, Some(&mut taker));
         self.commit(CauseKind::Replace);
-        let open = self.orders.get(id.0).map_or(Qty(0), |o| o.open);
+        let open = self.trading.orders.get(id.0).map_or(Qty(0), |o| o.open);
         Ok(Ack::Replaced { id, filled: taker.filled, open })
     }
 
-    pub(super) fn mass_cancel(&mut self, user: UserId, market: Option<MarketId>) -> Result<Ack, Reject> {
+    pub(in crate::exchange) fn mass_cancel(&mut self, user: UserId, market: Option<MarketId>) -> Result<Ack, Reject> {
         self.check_user(user)?;
         let range = match market {
             Some(m) => {
                 let i = self.market_index(m)?;
                 i..i + 1
             }
-            None => 0..self.markets.len(),
+            None => 0..self.trading.markets.len(),
         };
         self.begin_entry();
         let mut cancelled = 0u32;
         for i in range {
-            self.events.clear();
-            self.markets[i].engine.mass_cancel(owner(user), &mut self.events);
-            cancelled += self.events.len() as u32;
+            self.trading.events.clear();
+            self.trading.markets[i].engine.mass_cancel(owner(user), &mut self.trading.events);
+            cancelled += self.trading.events.len() as u32;
             let market_id = MarketId(u16::try_from(i).expect("market ids fit u16"));
             self.settle(market_id, None);
         }
@@ -234,11 +241,6 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// Starts the entry of a command: no postings, honest or faulty.
     #[inline]
-    pub(super) fn begin_entry(&mut self) {
-        self.postings.clear();
-        self.fault_postings.clear();
-    }
-
     fn take_reservation(&mut self, taker: &mut Taker, amount: Minor) {
         self.postings.post(Account::Available(taker.user), taker.asset, -amount);
         self.postings.post(Account::Held(taker.user), taker.asset, amount);
@@ -256,12 +258,12 @@ impl<E: MatchingEngine> Exchange<E> {
     /// quantity; forgets it when nothing is open. `by_owner` marks a release the owner asked for
     /// (a cancel, mass cancel or replace), which the `hold_double_release` fault doubles.
     fn release_resting(&mut self, market: &Market, id: OrderId, qty: Qty, by_owner: bool) {
-        let order = self.orders.get_mut(id.0).expect("every resting order is known to the exchange");
+        let order = self.trading.orders.get_mut(id.0).expect("every resting order is known to the exchange");
         assert!(qty <= order.open, "order {} released {} of {} open", id.0, qty.0, order.open.0);
         order.open = Qty(order.open.0 - qty.0);
         let order = *order;
         if order.open.0 == 0 {
-            self.orders.remove(id.0);
+            self.trading.orders.remove(id.0);
         }
         let (asset, amount) =
             Self::reservation(market, order.side, order.price, qty).expect("part of a reservation fits");
@@ -273,12 +275,12 @@ impl<E: MatchingEngine> Exchange<E> {
         }
     }
 
-    /// Turns the engine events in `self.events` into postings (see the module docs).
+    /// Turns the engine events in `self.trading.events` into postings (see the module docs).
     fn settle(&mut self, market_id: MarketId, mut taker: Option<&mut Taker>) {
-        let market = self.markets[usize::from(market_id.0)].market.clone();
+        let market = self.trading.markets[usize::from(market_id.0)].market.clone();
         let fees = market.fees();
-        for i in 0..self.events.len() {
-            let event = self.events[i];
+        for i in 0..self.trading.events.len() {
+            let event = self.trading.events[i];
             self.command_events.push((market_id, event));
             match event {
                 Event::Fill { maker, taker: taker_id, price, qty } => {
@@ -293,7 +295,7 @@ impl<E: MatchingEngine> Exchange<E> {
                             limit.0
                         );
                     }
-                    let resting = *self.orders.get(maker.0).expect("every maker is known");
+                    let resting = *self.trading.orders.get(maker.0).expect("every maker is known");
                     if resting.price != price {
                         // Only the engine fault `taker_price` reports such a fill, always in the
                         // maker's favour; settle it at the reported price.
@@ -315,11 +317,11 @@ impl<E: MatchingEngine> Exchange<E> {
                     t.held -= if t.side == Side::Buy { notional } else { base };
                     assert!(t.held >= 0, "taker {} spent beyond its reservation", t.id.0);
                     t.filled = Qty(t.filled.0 + qty.0);
-                    let order = self.orders.get_mut(maker.0).expect("maker known");
+                    let order = self.trading.orders.get_mut(maker.0).expect("maker known");
                     order.open = Qty(order.open.0.checked_sub(qty.0).expect("a maker fills at most its open quantity"));
                     order.partially_filled = true;
                     if order.open.0 == 0 {
-                        self.orders.remove(maker.0);
+                        self.trading.orders.remove(maker.0);
                     }
                     let (quote_fee, base_fee) = (fee_ceil(notional, seller_bps), fee_ceil(base, buyer_bps));
                     let p = &mut self.postings;
@@ -338,7 +340,7 @@ impl<E: MatchingEngine> Exchange<E> {
                     }
                 }
                 Event::Cancel { id, qty, reason } => {
-                    if taker.as_deref().is_some_and(|t| t.id == id && self.orders.get(id.0).is_none()) {
+                    if taker.as_deref().is_some_and(|t| t.id == id && self.trading.orders.get(id.0).is_none()) {
                         // The incoming order's own remainder: released at the end.
                         continue;
                     }
@@ -351,14 +353,14 @@ impl<E: MatchingEngine> Exchange<E> {
                     t.rested = qty;
                     let (owner, partially_filled) = (t.user, t.filled.0 > 0);
                     let order = OpenOrder { owner, market: market_id, side, price, open: qty, partially_filled };
-                    self.orders.insert_new(id.0, order);
+                    self.trading.orders.insert_new(id.0, order);
                 }
                 Event::Reduce { id, qty } => {
-                    let open = self.orders.get(id.0).expect("a reduced order is open").open;
+                    let open = self.trading.orders.get(id.0).expect("a reduced order is open").open;
                     self.release_resting(&market, id, Qty(open.0 - qty.0), true);
                 }
                 Event::Requeue { id, price, qty, side } => {
-                    let open = self.orders.get(id.0).expect("a requeued order is open").open;
+                    let open = self.trading.orders.get(id.0).expect("a requeued order is open").open;
                     self.release_resting(&market, id, open, true);
                     let (_, reserve) =
                         Self::reservation(&market, side, price, qty).expect("checked before the engine ran");
@@ -397,50 +399,6 @@ impl<E: MatchingEngine> Exchange<E> {
         // Both fit: the first is part of the maker's reservation, the second is below it.
         if let (Some(reserved), Some(paid)) = (market.notional(resting.price, qty), market.notional(price, qty)) {
             self.release(resting.owner, market.quote(), reserved.saturating_sub(paid).max(0));
-        }
-    }
-
-    /// Commits the command's entry, if it has postings (see the module docs for the fault paths).
-    pub(super) fn commit(&mut self, kind: CauseKind) {
-        if self.postings.is_empty() && self.fault_postings.is_empty() {
-            return;
-        }
-        let cause = self.cause(kind);
-        if !self.ledger_faults_on() {
-            if self.postings.overflowed {
-                panic!("settlement of command {} overflowed a posting", self.seq);
-            }
-            if let Err(e) = self.ledger.commit(cause, &self.postings.postings) {
-                panic!("settlement of command {} produced an entry the ledger refused: {e}", self.seq);
-            }
-            return;
-        }
-        self.commit_with_faults(cause);
-    }
-
-    /// Commits the command's entry with a ledger fault on: the honest postings merged with the fault
-    /// paths' ones, unchecked if any fault fired; if that cannot be applied (a merge or a balance
-    /// would overflow), the honest entry alone; if the ledger refuses that too (balances already
-    /// corrupted by an earlier fault), the honest entry unchecked; if even that would overflow,
-    /// nothing. The ledger itself never ends up inconsistent, and nothing panics.
-    #[cold]
-    fn commit_with_faults(&mut self, cause: Cause) {
-        if !self.fault_postings.is_empty() && !self.postings.overflowed && !self.fault_postings.overflowed {
-            let mut merged = Draft { postings: self.postings.postings.clone(), overflowed: false };
-            for p in &self.fault_postings.postings {
-                merged.post(p.account, p.asset, p.delta);
-            }
-            if !merged.overflowed && self.ledger.commit_unchecked(cause, &merged.postings).is_ok() {
-                return;
-            }
-        }
-        if self.postings.overflowed || self.postings.is_empty() {
-            return;
-        }
-        let honest: &[Posting] = &self.postings.postings;
-        if self.ledger.commit(cause, honest).is_err() {
-            // Either commits or changes nothing; dropping the entry is all that is left.
-            let _ = self.ledger.commit_unchecked(cause, honest);
         }
     }
 }
