@@ -12,7 +12,7 @@
 //! Invariant: a plan never moves more than the source wallet holds, and leaves custody's total
 //! unchanged.
 
-use super::chain::{Chain, BPS};
+use super::wallets::{Chain, BPS};
 use super::tx::{Purpose, Wallet};
 use crate::units::Minor;
 

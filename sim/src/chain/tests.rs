@@ -58,7 +58,9 @@ fn a_payment_is_spent_once() {
     c.pay(&pay(1, 1, 2, 100), UserId(1)).unwrap();
     let facts = mine(&mut c);
     assert_eq!(confirmed(&facts), [(TxId(1), Payment(1))]);
-    assert!(facts.iter().any(|f| matches!(f, ChainFact::Dropped { tx, reason: DropReason::PaymentSpent } if tx.txid == TxId(2))));
+    assert!(facts
+        .iter()
+        .any(|f| matches!(f, ChainFact::Dropped { tx, reason: DropReason::PaymentSpent } if tx.txid == TxId(2))));
     assert_eq!(c.hot(), 900);
     // Once spent, it is refused at once.
     assert_eq!(c.pay(&pay(1, 1, 3, 100), UserId(1)), Err(Refused::PaymentSpent));

@@ -82,9 +82,7 @@ impl Tx {
     pub fn is_stolen(&self) -> bool {
         match (self.purpose, self.to) {
             (Purpose::Theft, _) => self.leaves_custody(),
-            (Purpose::Withdrawal { owner, .. }, Dest::Address(to)) => {
-                self.leaves_custody() && to != Address::of(owner)
-            }
+            (Purpose::Withdrawal { owner, .. }, Dest::Address(to)) => self.leaves_custody() && to != Address::of(owner),
             _ => false,
         }
     }

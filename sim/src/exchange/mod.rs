@@ -51,7 +51,7 @@ pub use command::{
     Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Payment, Quote, QuoteId, TradingCommand,
     TransferId, TxId, WithdrawalId,
 };
-pub use policy::{AssetPolicy, CustodyPolicy};
+pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
 pub use reject::Reject;
 
 /// An exchange's answer to a command.

@@ -131,7 +131,15 @@ impl Chain {
             return Err(Refused::PaymentSpent);
         }
         let purpose = Purpose::Withdrawal { id: withdrawal, owner };
-        self.submit(Tx { txid, payment, asset, from: Source::Wallet(Wallet::Hot), to: Dest::Address(to), amount, purpose })
+        self.submit(Tx {
+            txid,
+            payment,
+            asset,
+            from: Source::Wallet(Wallet::Hot),
+            to: Dest::Address(to),
+            amount,
+            purpose,
+        })
     }
 
     /// Submits a customer's deposit of `amount` from `from` (their own address, usually) to
