@@ -75,6 +75,22 @@ use crate::chain::ChainFact;
 use crate::engine::MatchingEngine;
 use crate::exchange::{Applied, Command, CustodyPolicy, Exchange};
 
+/// Every checker, for an exchange in `state` (its assets and markets) under `policy`.
+fn checkers(state: &dyn Inspect, policy: &CustodyPolicy) -> Vec<Box<dyn Checker>> {
+    let assets = state.assets().len();
+    vec![
+        Box::new(ledger::LedgerChecker::default()),
+        Box::new(conservation::Conservation::new(assets)),
+        Box::new(book::BookChecker::new(state.market_count())),
+        Box::new(holds::Holds::new(state)),
+        Box::new(quotes::Quotes::default()),
+        Box::new(paid_once::PaidOnce::default()),
+        Box::new(limits::WithdrawalLimits::new(policy, assets)),
+        Box::new(solvency::Solvency::new(assets)),
+        Box::new(settlement::Settlement::default()),
+    ]
+}
+
 /// The auditor. Feed it every command and outcome in order with [`Auditor::observe`].
 #[derive(Debug)]
 pub struct Auditor {
@@ -110,19 +126,10 @@ impl Auditor {
     /// `withdrawal_limits` holds the exchange to that policy's limits.
     pub fn with_policy<E: MatchingEngine>(exchange: &Exchange<E>, policy: &CustodyPolicy) -> Auditor {
         assert_eq!(exchange.ledger().journal().len(), 0, "audit from genesis");
-        let state: &dyn Inspect = exchange;
-        let assets = state.assets().len();
-        let checkers: Vec<Box<dyn Checker>> = vec![
-            Box::new(ledger::LedgerChecker::default()),
-            Box::new(conservation::Conservation::new(assets)),
-            Box::new(book::BookChecker::new(state.market_count())),
-            Box::new(holds::Holds::new(state)),
-            Box::new(quotes::Quotes::default()),
-            Box::new(paid_once::PaidOnce::default()),
-            Box::new(limits::WithdrawalLimits::new(policy, assets)),
-            Box::new(solvency::Solvency::new(assets)),
-            Box::new(settlement::Settlement::default()),
-        ];
+        Auditor::of_checkers(checkers(exchange, policy))
+    }
+
+    fn of_checkers(checkers: Vec<Box<dyn Checker>>) -> Auditor {
         Auditor { checkers, journal_seen: 0, findings: Findings::default(), muted: false, found: Found::default() }
     }
 
@@ -251,8 +258,13 @@ impl Auditor {
     /// engines' resting orders (decimal arithmetic), every engine against its shadow.
     /// Returns how many new violations were found.
     pub fn finish<E: MatchingEngine>(&mut self, x: &Exchange<E>, at: Stamp) -> usize {
+        self.finish_state(x, at)
+    }
+
+    /// [`Auditor::finish`] on any state.
+    fn finish_state(&mut self, state: &dyn Inspect, at: Stamp) -> usize {
         for checker in &mut self.checkers {
-            checker.finish(x, &mut self.found);
+            checker.finish(state, &mut self.found);
         }
         self.settle(at)
     }

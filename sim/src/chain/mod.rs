@@ -19,15 +19,15 @@
 //! It depends on `units`, `ledger` (user ids) and `exchange` (the id types, the policy, the
 //! intent) only.
 
-mod wallets;
 mod fact;
 mod sweep;
 mod tx;
+mod wallets;
 
 #[cfg(test)]
 mod tests;
 
-pub use wallets::{Chain, BPS};
 pub use fact::{ChainFact, DropReason, Refused};
 pub use sweep::{plan_sweep, SweepPlan};
 pub use tx::{minted_txid, Dest, Purpose, Source, Tx, Wallet, WORLD_TXID};
+pub use wallets::{Chain, BPS};
