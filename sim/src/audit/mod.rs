@@ -230,6 +230,12 @@ impl Auditor {
     /// confirmed, the reserves on chain), stamped `at`. Call it for every fact, in the order the
     /// chain reported them, interleaved with the commands in the order they happened. Returns how
     /// many new violations were found.
+    ///
+    /// Crash recovery: chain facts are the world's and survive a crash, but an auditor resumed
+    /// from a checkpoint ([`Auditor::resume_with`]) has not seen those reported since. Show it
+    /// them again after the recovery replay and before [`Auditor::unmute`] (muted: they were
+    /// checked when they happened); the custody shadows converge to the same state whatever the
+    /// order of a fact and the commands around it.
     pub fn observe_chain(&mut self, fact: &ChainFact, at: Stamp) -> usize {
         for checker in &mut self.checkers {
             let from = self.found.len();

@@ -27,14 +27,15 @@ use crate::catalog::Invariant;
 use crate::chain::ChainFact;
 use crate::exchange::WithdrawalId;
 use crate::ledger::{Account, UserId};
+use crate::lookup::LookupMap;
 use crate::units::{AssetId, Minor};
 
 /// See the module docs.
 #[derive(Clone, Debug)]
 pub(super) struct Solvency {
     requests: Requests,
-    /// Customer accounts' balances, from the entries.
-    balances: BTreeMap<(Account, AssetId), Minor>,
+    /// Customer accounts' balances, from the entries, keyed by account index and asset.
+    balances: LookupMap<Minor>,
     /// Per asset: Σ max(0, balance) over customer accounts.
     liabilities: Vec<Minor>,
     /// Per asset: hot + cold on chain, once known.
@@ -58,7 +59,7 @@ impl Solvency {
     pub(super) fn new(assets: usize) -> Solvency {
         Solvency {
             requests: Requests::default(),
-            balances: BTreeMap::new(),
+            balances: LookupMap::default(),
             liabilities: vec![0; assets],
             reserves: vec![None; assets],
             paid_unsettled: BTreeMap::new(),
@@ -107,13 +108,14 @@ impl Checker for Solvency {
                 if customer(p.account).is_none() || usize::from(p.asset.0) >= self.liabilities.len() {
                     continue;
                 }
-                let balance = self.balances.entry((p.account, p.asset)).or_insert(0);
-                let before = (*balance).max(0);
-                *balance = balance.saturating_add(p.delta);
-                let after = (*balance).max(0);
-                if *balance == 0 {
-                    self.balances.remove(&(p.account, p.asset));
+                let key = ((p.account.index() as u64) << 16) | u64::from(p.asset.0);
+                let old = self.balances.get(key).copied().unwrap_or(0);
+                let new = old.saturating_add(p.delta);
+                match self.balances.get_mut(key) {
+                    Some(b) => *b = new,
+                    None => self.balances.insert_new(key, new),
                 }
+                let (before, after) = (old.max(0), new.max(0));
                 let l = &mut self.liabilities[usize::from(p.asset.0)];
                 *l = l.saturating_sub(before).saturating_add(after);
                 self.touched.push(p.asset);
