@@ -15,6 +15,7 @@ use std::fmt;
 
 use super::observation::{Inspect, Observation};
 use crate::catalog::Invariant;
+use crate::chain::ChainFact;
 
 /// What checkers found in one observation (or at the end of a run), before the auditor stamps,
 /// counts and (outside a recovery replay) keeps it.
@@ -60,6 +61,14 @@ pub trait Checker: fmt::Debug + Send {
 
     /// Full scans at the end of a run, each O(live state).
     fn finish(&mut self, _state: &dyn Inspect, _found: &mut Found) {}
+
+    /// Updates the shadow from one thing that happened on a chain (custody's checkers), and
+    /// checks what it can change. O(1) per fact.
+    fn observe_chain(&mut self, _fact: &ChainFact, _found: &mut Found) {}
+
+    /// After a healing phase (the kernel decides when): checks that everything that must reach a
+    /// terminal state did (liveness).
+    fn healed(&mut self, _found: &mut Found) {}
 
     /// How many records its shadow holds now (live state: resting orders, open quotes).
     fn retained(&self) -> usize {

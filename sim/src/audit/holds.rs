@@ -9,6 +9,12 @@
 //! of a run, every held balance is compared with the engines' resting orders in `Decimal`:
 //! O(resting orders + balances).
 //!
+//! Pending withdrawals: each user's `PendingWithdrawal` balance must equal their withdrawals
+//! requested and neither settled nor refunded plus their transfers requested and not yet
+//! credited, followed from the commands and answers alone ([`Requests`]). After each command,
+//! each (user, asset) whose pending balance or expectation changed is compared; at the end of a
+//! run, every pending balance.
+//!
 //! Its arithmetic is checked: a reservation that does not fit (possible only after a fault minted
 //! money) is reported as a violation, never a panic.
 
@@ -18,6 +24,7 @@ use rust_decimal::Decimal;
 
 use super::checker::{Checker, Found};
 use super::observation::{Inspect, Observation};
+use super::requests::{Requests, Step};
 use crate::catalog::Invariant;
 use crate::engine::Event;
 use crate::ledger::{Account, UserId};
@@ -52,8 +59,12 @@ pub(super) struct Holds {
     orders: LookupMap<Resting>,
     /// What each (user, asset)'s resting orders reserve.
     reserved: LookupMap<i128>,
+    /// The requests followed, and what each (user, asset)'s open ones reserve.
+    requests: Requests,
+    pending: BTreeMap<(UserId, AssetId), i128>,
     // Scratch, reused between commands.
     touched: Vec<(UserId, AssetId)>,
+    touched_pending: Vec<(UserId, AssetId)>,
 }
 
 fn hold_key(user: UserId, asset: AssetId) -> u64 {
@@ -83,7 +94,63 @@ impl Holds {
                 }
             })
             .collect();
-        Holds { factors, orders: LookupMap::default(), reserved: LookupMap::default(), touched: Vec::new() }
+        Holds {
+            factors,
+            orders: LookupMap::default(),
+            reserved: LookupMap::default(),
+            requests: Requests::default(),
+            pending: BTreeMap::new(),
+            touched: Vec::new(),
+            touched_pending: Vec::new(),
+        }
+    }
+
+    /// Follows the command's request step into the expected pending balances, and compares every
+    /// (user, asset) whose pending balance or expectation changed.
+    fn check_pending(&mut self, obs: &Observation<'_>, found: &mut Found) {
+        let mut touched = std::mem::take(&mut self.touched_pending);
+        touched.clear();
+        for entry in obs.entries() {
+            for p in entry.postings() {
+                if let Account::PendingWithdrawal(user) = p.account {
+                    touched.push((user, p.asset));
+                }
+            }
+        }
+        let change = match self.requests.follow(obs) {
+            Some(Step::Requested(_, r) | Step::TransferRequested(_, r)) => Some((r, r.amount)),
+            Some(Step::Refunded(_, r) | Step::Settled(_, r) | Step::TransferCredited(_, r)) => Some((r, -r.amount)),
+            None => None,
+        };
+        if let Some((r, delta)) = change {
+            let key = (r.user, r.asset);
+            let sum = self.pending.entry(key).or_insert(0);
+            *sum = sum.saturating_add(delta);
+            if *sum == 0 {
+                self.pending.remove(&key);
+            }
+            touched.push(key);
+        }
+        if !touched.is_empty() {
+            found.exercise(Invariant::HoldsMatchOpenOrders);
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        let ledger = obs.state.ledger();
+        for &(user, asset) in &touched {
+            let want = self.pending.get(&(user, asset)).copied().unwrap_or(0);
+            let pending = ledger.balance(Account::PendingWithdrawal(user), asset);
+            if pending != want {
+                found.push((
+                    Invariant::HoldsMatchOpenOrders,
+                    format!(
+                        "user {} has {pending} of asset {} pending withdrawal but their open withdrawals and transfers reserve {want}",
+                        user.0, asset.0
+                    ),
+                ));
+            }
+        }
+        self.touched_pending = touched;
     }
 
     /// Adds `lots` (signed) of `order` to its owner's reservation.
@@ -200,6 +267,7 @@ impl Checker for Holds {
         }
         touched.clear();
         self.touched = touched;
+        self.check_pending(obs, found);
     }
 
     fn finish(&mut self, state: &dyn Inspect, found: &mut Found) {
@@ -232,6 +300,18 @@ impl Checker for Holds {
             }
         }
         for (account, asset, balance) in state.ledger().balances() {
+            if let Account::PendingWithdrawal(user) = account {
+                let want = self.pending.get(&(user, asset)).copied().unwrap_or(0);
+                if balance != want {
+                    found.push((
+                        Invariant::HoldsMatchOpenOrders,
+                        format!(
+                            "end of run: user {} has {balance} of asset {} pending withdrawal but their open withdrawals and transfers reserve {want}",
+                            user.0, asset.0
+                        ),
+                    ));
+                }
+            }
             if let Account::Held(user) = account {
                 let want = expected.get(&(user, asset)).copied().unwrap_or(Some(Decimal::ZERO));
                 let held = Decimal::try_from_i128_with_scale(balance, 0).ok();
@@ -250,7 +330,7 @@ impl Checker for Holds {
     }
 
     fn retained(&self) -> usize {
-        self.orders.len()
+        self.orders.len() + self.requests.retained() + self.pending.len()
     }
 
     fn boxed_clone(&self) -> Box<dyn Checker> {

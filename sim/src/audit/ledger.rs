@@ -7,10 +7,15 @@
 //! shadow (`journal_complete`) and with zero (`no_negative_balance`, the world excepted). At the
 //! end of a run, every balance is compared with the shadow and with the journal's own replay from
 //! its last checkpoint: O(live balances), never a replay from genesis.
+//!
+//! A balance edited without a journal entry (an operator's `AdminAdjust`, which the correct
+//! exchange refuses) touches no account the entries name, so after every `AdminAdjust`, accepted
+//! or not, the user's own accounts in the asset are compared with the shadow too.
 
 use super::checker::{Checker, Found};
 use super::observation::{Inspect, Observation};
 use crate::catalog::Invariant;
+use crate::exchange::{Command, FundsCommand};
 use crate::ledger::Account;
 use crate::lookup::LookupMap;
 use crate::units::{AssetId, Minor};
@@ -72,6 +77,12 @@ impl Checker for LedgerChecker {
                     Invariant::LedgerBalanced,
                     format!("entry for command {seq} sums to {sum} in asset {}", asset.0),
                 ));
+            }
+        }
+        if let Command::Funds(FundsCommand::AdminAdjust { user, asset, .. }) = *obs.command {
+            found.exercise(Invariant::JournalComplete);
+            for account in [Account::Available(user), Account::Held(user), Account::PendingWithdrawal(user)] {
+                touched.push((account, asset));
             }
         }
         let ledger = obs.state.ledger();

@@ -2,7 +2,7 @@
 //! ([`Observation::after`]), and [`Inspect`], the read-only view of the exchange's state after it.
 //!
 //! An observation carries the command, its result, the engine events it caused, the range of
-//! journal entries it appended, and the exchange's command number and time — the command's effects
+//! journal entries it appended, the intents it emitted, and the exchange's command number and time — the command's effects
 //! as a value. Checkers build their shadows from these alone; they read the state through
 //! [`Inspect`] only to compare it with their shadow.
 //!
@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use crate::engine::{Event, MatchingEngine};
-use crate::exchange::{Ack, Applied, Command, Exchange, Reject};
+use crate::exchange::{Ack, Applied, Command, Exchange, Intent, Reject};
 use crate::ledger::{Entry, Ledger, UserId};
 use crate::units::{Asset, Market, MarketId};
 
@@ -65,6 +65,8 @@ pub struct Observation<'a> {
     pub events: &'a [(MarketId, Event)],
     /// The journal entries it appended (numbered from genesis).
     pub entries: Range<usize>,
+    /// What it asked the world outside to do (a payment to broadcast), in order.
+    pub intents: &'a [Intent],
     /// The state after it.
     pub state: &'a dyn Inspect,
 }
@@ -80,6 +82,7 @@ impl<'a> Observation<'a> {
             result: &applied.result,
             events: applied.events,
             entries: applied.entries.clone(),
+            intents: applied.intents,
             state: applied.exchange(),
         }
     }

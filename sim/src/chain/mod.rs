@@ -1,7 +1,7 @@
 //! The simulated chains (SPEC §2.5): one per asset, living in the world, outside the exchange.
 //!
 //! - `tx.rs` — [`Tx`]: [`Source`], [`Dest`], [`Purpose`], [`Wallet`], and the ids the chain mints;
-//! - `chain.rs` — [`Chain`]: the exchange's hot and cold wallets on chain, the mempool, blocks,
+//! - `wallets.rs` — [`Chain`]: the exchange's hot and cold wallets on chain, the mempool, blocks,
 //!   spent payments, malleability, and the ground truth of value stolen;
 //! - `fact.rs` — [`ChainFact`]: everything a chain reports (its only output);
 //! - `sweep.rs` — [`plan_sweep`]: which sweep keeps the hot wallet at its target share.
@@ -19,15 +19,15 @@
 //! It depends on `units`, `ledger` (user ids) and `exchange` (the id types, the policy, the
 //! intent) only.
 
-mod chain;
 mod fact;
 mod sweep;
 mod tx;
+mod wallets;
 
 #[cfg(test)]
 mod tests;
 
-pub use chain::{Chain, BPS};
 pub use fact::{ChainFact, DropReason, Refused};
 pub use sweep::{plan_sweep, SweepPlan};
 pub use tx::{minted_txid, Dest, Purpose, Source, Tx, Wallet, WORLD_TXID};
+pub use wallets::{Chain, BPS};

@@ -12,8 +12,8 @@
 //! Invariant: a plan never moves more than the source wallet holds, and leaves custody's total
 //! unchanged.
 
-use super::chain::{Chain, BPS};
 use super::tx::{Purpose, Wallet};
+use super::wallets::{Chain, BPS};
 use crate::units::Minor;
 
 /// A sweep to submit: `amount` from wallet `from` to the other one.
