@@ -1,6 +1,6 @@
-//! Reading typed values out of the tree: tables with known fields, integers in a range,
-//! durations, exact decimals, names. Each reader either returns the exact value or a located
-//! error saying what was expected.
+//! Reading typed values out of the tree: tables with known fields, integers in a range, booleans,
+//! durations, exact decimals, percentage shares (as basis points), names. Each reader either
+//! returns the exact value or a located error saying what was expected.
 //!
 //! Invariants kept here:
 //! - a duration is a whole number of nanoseconds, computed in integers (no float, no rounding);

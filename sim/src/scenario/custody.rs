@@ -200,3 +200,37 @@ fn within_budget(run_ns: u64, every_ns: u64, what: &str) -> std::result::Result<
         format_ns(least.div_ceil(MS).saturating_mul(MS)),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::policies::POLICIES;
+    use super::super::values::parse_duration;
+    use super::*;
+
+    /// The catalogue's default of the policy set by `field`.
+    fn listed(field: &str) -> &'static str {
+        POLICIES.iter().find(|p| p.field == field).map(|p| p.default).unwrap_or_else(|| panic!("{field}"))
+    }
+
+    #[test]
+    fn the_catalogue_lists_the_defaults_the_parser_uses() {
+        let d = default_custody();
+        let a = AssetPolicy::default();
+        assert_eq!(listed("policy.withdrawal_whitelist"), d.policy.whitelist.to_string());
+        assert_eq!(parse_duration(listed("policy.whitelist_delay")), Ok(d.policy.whitelist_delay_ns));
+        assert_eq!(listed("policy.hot_wallet_multisig"), d.policy.hot_multisig.to_string());
+        for (field, value) in [
+            ("assets.SYMBOL.daily_limit", a.daily_limit),
+            ("assets.SYMBOL.outflow_cap", a.outflow_cap),
+            ("assets.SYMBOL.review_above", a.review_above),
+        ] {
+            assert_eq!((listed(field), value), ("none", None));
+        }
+        assert_eq!((listed("assets.SYMBOL.hot_share"), a.hot_share_bps), ("100%", BPS_ONE));
+        for p in POLICIES.iter().filter(|p| p.modelled) {
+            let key = p.field.rsplit('.').next().unwrap_or(p.field);
+            let known = POLICY_FIELDS.contains(&key) || ASSET_CUSTODY_FIELDS.contains(&key);
+            assert!(known, "{}: no parser reads `{key}`", p.name);
+        }
+    }
+}
