@@ -2,15 +2,16 @@
 //!
 //! Model: after an exponential wait (mean `interval`) it deposits, or with probability
 //! `withdraw_percent` withdraws, a uniform amount in 1..=`max_amount` minor units. A withdrawal
-//! larger than its available balance is rejected (`insufficient_funds`). Until custody exists both
-//! are plain ledger operations against the outside world.
+//! larger than its available balance is rejected (`insufficient_funds`). A deposit is paid on the
+//! asset's chain to its deposit address ([`ChainAction::Deposit`]) and credited once confirmed; a
+//! withdrawal is a request that custody's steps pay on chain.
 
 use crate::exchange::Command;
 use crate::input::limits::{MAX_ACTION_AMOUNT, MAX_DURATION_NS};
 use crate::input::{KindFields, ScenarioError};
 use crate::units::{AssetId, Minor};
 
-use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
+use super::{Action, Behave, Catalogue, ChainAction, MarketData, Stream, View, Wake};
 
 pub const KIND: Catalogue = Catalogue {
     name: "depositor",
@@ -61,11 +62,11 @@ impl Behave for Depositor {
         let max = u128::try_from(self.params.amount_max.max(1)).unwrap_or(1);
         let amount = Minor::try_from(rng.uniform_u128(1, max)).unwrap_or(1);
         let (user, asset) = (view.user, self.params.asset);
-        out.push(Action::Command(if rng.percent(u32::from(self.params.withdraw_percent)) {
-            Command::withdraw(user, asset, amount)
+        out.push(if rng.percent(u32::from(self.params.withdraw_percent)) {
+            Action::Command(Command::withdraw(user, asset, amount))
         } else {
-            Command::deposit(user, asset, amount)
-        }));
+            Action::Chain(ChainAction::Deposit { asset, amount })
+        });
         (why == Wake::Tick).then(|| rng.exponential_ns(self.params.mean_interval_ns))
     }
 }

@@ -49,21 +49,9 @@ impl Invariant {
         !matches!(self, Invariant::WithdrawalAuthorized | Invariant::NoPiiDisclosure)
     }
 
-    /// Audited invariants whose inputs the simulator does not produce yet: custody's checkers
-    /// exist and are fed by `Auditor::observe_chain` / `Auditor::check_settled`, which the kernel
-    /// does not call until it drives the chains. **Empty this list** when it does: they then
-    /// become [`Invariant::modelled`] (reported `held` once exercised, expectable in scenarios).
-    pub const AWAITING_KERNEL: [Invariant; 4] = [
-        Invariant::WithdrawalPaidOnce,
-        Invariant::WithdrawalLimits,
-        Invariant::Solvency,
-        Invariant::EventualSettlement,
-    ];
-
-    /// Whether runs check it today: audited, and not awaiting the kernel. The others a run
-    /// reports `not_exercised`.
+    /// Whether runs check it today (the auditor has a checker for it and the simulator feeds it).
     pub fn modelled(self) -> bool {
-        self.audited() && !Invariant::AWAITING_KERNEL.contains(&self)
+        self.audited()
     }
 
     /// The invariant with this stable id.

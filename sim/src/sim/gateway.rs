@@ -340,10 +340,16 @@ impl Gateway {
         table.answers.get(&key).map(|r| r.outcome)
     }
 
+    /// The first idempotency key of the [`SYSTEM`] client that set-up has not used: the
+    /// simulator's own requests after set-up (custody's back office) number from here.
+    pub fn next_system_key(&self) -> u64 {
+        self.system.answers.keys().next_back().map_or(0, |k| k + 1)
+    }
+
     /// Applies a set-up command directly (time zero, made durable at once); `observe` sees it as
     /// applied.
     pub fn setup(&mut self, command: &Command, observe: impl FnOnce(&Applied<'_>)) -> Outcome {
-        let key = self.system.answers.keys().next_back().map_or(0, |k| k + 1);
+        let key = self.next_system_key();
         let mut out = Vec::new();
         match self.receive(0, SYSTEM, key, 0, command, &mut out) {
             Received::Applied { applied, .. } => observe(&applied),

@@ -65,6 +65,8 @@ pub(super) struct Custody {
     pub breach: Breach,
     /// Whether the run is in its healing phase (attackers and crashes stopped).
     pub healing: bool,
+    /// Chain facts since the gateway's last checkpoint (see [`World::chain_fact`]).
+    pub facts_since_checkpoint: Vec<(ChainFact, Stamp)>,
 }
 
 impl Custody {
@@ -82,7 +84,14 @@ impl Custody {
             attacker: Vec::new(),
             breach: Breach::new(assets),
             healing: false,
+            facts_since_checkpoint: Vec::new(),
         }
+    }
+
+    /// The back office's keys start after those set-up used.
+    pub fn start_keys(&mut self, first: u64) {
+        assert!(self.outstanding.is_empty(), "keys are set before the run");
+        self.next_key = first;
     }
 
     /// Marks `user` as an attacker's account (or not).
@@ -131,6 +140,14 @@ fn liabilities(ledger: &crate::ledger::Ledger, asset: AssetId) -> Minor {
 }
 
 impl World<'_> {
+    /// A chain fact: to the auditor, and kept until the next checkpoint so that a recovery can
+    /// show it again to the auditor rebuilt from that checkpoint (the chain, in the world, does
+    /// not crash with the exchange).
+    fn chain_fact(&mut self, fact: ChainFact, at: Stamp) {
+        self.auditor.observe_chain(&fact, at);
+        self.custody.facts_since_checkpoint.push((fact, at));
+    }
+
     /// Schedules each chain's first block and the reserves monitor's first check.
     pub(super) fn custody_start(&mut self) {
         let s = self.scenario;
@@ -173,7 +190,7 @@ impl World<'_> {
             }
         };
         if let Some(fact) = fact {
-            self.auditor.observe_chain(&fact, at);
+            self.chain_fact(fact, at);
         }
     }
 
@@ -266,7 +283,8 @@ impl World<'_> {
                 self.system_after(now, work, Command::Funds(FundsCommand::ProcessTransfer { id }))
             }
             (Err(Reject::PendingReview), Some(Command::Funds(FundsCommand::ProcessWithdrawal { id }))) => {
-                self.system_after(now, review, Command::Funds(FundsCommand::ReviewWithdrawal { id, approve: true }))
+                let approve = self.scenario.custody.review_approves;
+                self.system_after(now, review, Command::Funds(FundsCommand::ReviewWithdrawal { id, approve }))
             }
             (Ok(_), Some(Command::Funds(FundsCommand::ReviewWithdrawal { id, approve: true }))) => {
                 self.system_after(now, work, Command::Funds(FundsCommand::ProcessWithdrawal { id }))
@@ -279,11 +297,11 @@ impl World<'_> {
     fn carry_out(&mut self, at: Stamp, intent: Intent) {
         match intent {
             Intent::Pay { withdrawal, asset, .. } => {
-                let owner = self.owner(withdrawal); // TODO(h1-merge)
+                let owner = self.owner(withdrawal);
                 let Some(chain) = self.custody.chains.get_mut(usize::from(asset.0)) else { return };
                 // A payment already spent (re-sent after a recovery) is refused by the chain.
                 if let Ok(fact) = chain.pay(&intent, owner) {
-                    self.auditor.observe_chain(&fact, at);
+                    self.chain_fact(fact, at);
                 }
             }
         }
@@ -291,8 +309,7 @@ impl World<'_> {
 
     /// Who asked for `withdrawal` (the exchange's record; ground truth for the chain's purpose).
     fn owner(&self, withdrawal: WithdrawalId) -> UserId {
-        let _ = withdrawal;
-        UserId::HOUSE // TODO(h1-merge): self.gateway.exchange().withdrawal(withdrawal).map_or(UserId::HOUSE, |w| w.user)
+        self.gateway.exchange().withdrawal(withdrawal).map_or(UserId::HOUSE, |w| w.user)
     }
 
     /// A block on chain `asset`: its facts go to the auditor, the watchers and the breach metrics;
@@ -305,7 +322,7 @@ impl World<'_> {
         self.custody.chains[a].mine(&mut facts);
         let mut steps = 0u64;
         for fact in &facts {
-            self.auditor.observe_chain(fact, at);
+            self.chain_fact(*fact, at);
             match *fact {
                 ChainFact::Confirmed { tx, .. } => {
                     if let (Source::Wallet(_), Dest::Address(to)) = (tx.from, tx.to) {
@@ -348,7 +365,7 @@ impl World<'_> {
                 match plan.from {
                     Wallet::Hot => {
                         if let Ok(fact) = self.custody.chains[a].sweep(Wallet::Hot, plan.amount) {
-                            self.auditor.observe_chain(&fact, at);
+                            self.chain_fact(fact, at);
                         }
                     }
                     Wallet::Cold => {
@@ -384,7 +401,7 @@ impl World<'_> {
         let done = amount > 0
             && match self.custody.chains[a].sweep(Wallet::Cold, amount) {
                 Ok(fact) => {
-                    self.auditor.observe_chain(&fact, at);
+                    self.chain_fact(fact, at);
                     true
                 }
                 Err(_) => false,

@@ -253,7 +253,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
     let mut gateway = Gateway::new(&config, agents as usize)?;
-    let mut auditor = Auditor::new(gateway.exchange());
+    let mut auditor = Auditor::with_policy(gateway.exchange(), &config.custody);
     let mut slots = Vec::with_capacity(agents as usize);
     // The instruments as the exchange publishes them; the kernel keeps their last trades.
     let market_data = (0..scenario.markets.len())
@@ -316,6 +316,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         let fact = custody.chains[asset].genesis(amount);
         auditor.observe_chain(&fact, Stamp::default());
     }
+    custody.start_keys(gateway.next_system_key());
     let auditor_checkpoint = auditor.clone();
     gateway.take_checkpoint();
     let mut world = World {
@@ -798,6 +799,7 @@ impl World<'_> {
             check_acked(&mut self.acked, &self.gateway, &mut self.auditor, at, "at a checkpoint");
             self.gateway.take_checkpoint();
             self.auditor_checkpoint = self.auditor.clone();
+            self.custody.facts_since_checkpoint.clear();
         }
         self.rec.u64(u64::from(flushed));
         self.rec.u64(released as u64);
@@ -827,6 +829,9 @@ impl World<'_> {
         self.gateway.recover(|command, applied| {
             auditor.observe_at(command, applied, at);
         });
+        for (fact, stamp) in &self.custody.facts_since_checkpoint {
+            auditor.observe_chain(fact, *stamp);
+        }
         auditor.unmute();
         // The back office re-sends every request whose answer never left (lost, or sent while
         // down), under the same key: one that survived is answered from the dedup table.
