@@ -322,3 +322,19 @@ fn fault_paths() {
     assert_eq!(err(&mut x, FundsCommand::ProcessWithdrawal { id: WithdrawalId(3) }), Reject::DailyLimit);
     assert_eq!(bal(&x, Account::PendingWithdrawal(A)), 60, "60 over the limit of 50 already sent");
 }
+
+/// The limit windows hold what a window can still count, not the run's history: a withdrawal an
+/// hour for thirty days keeps about a day's worth.
+#[test]
+fn limit_windows_stay_bounded() {
+    let mut x = exchange_with(FaultSet::NONE, limited(Some(1_000), Some(1_000), None));
+    ok(&mut x, FundsCommand::Deposit { user: A, asset: BTC, amount: 10_000 });
+    const HOUR: u64 = DAY_NS / 24;
+    let mut peak = 0;
+    for _ in 0..30 * 24 {
+        assert!(matches!(step(&mut x, HOUR, withdraw(A, 1)).0, Ok(Ack::Withdrawal(_))));
+        peak = peak.max(x.limit_window_len());
+    }
+    assert_eq!(peak, 24, "a day of hourly outflows: the one a day old is dropped at the next push");
+    assert_eq!(x.withdrawals().count(), 720, "the records themselves are kept");
+}
