@@ -53,7 +53,8 @@ fn json_has_the_spec_fields_and_matches_the_table_digest() {
     assert_eq!(r["scenario"], "quickstart");
     assert_eq!(r["seed"], 7);
     assert_eq!(r["invariants"]["conservation"]["status"], "held");
-    assert_eq!(r["invariants"]["solvency"]["status"], "not_exercised");
+    assert_eq!(r["invariants"]["solvency"]["status"], "held");
+    assert_eq!(r["invariants"]["no_pii_disclosure"]["status"], "not_exercised");
     assert_eq!(r["expectations_met"], true);
     assert_eq!(r["reproduce"], "exsim run quickstart --variant base --seed 7");
     let table = text(&exsim(&["run", "--variant", "base"]).stdout);

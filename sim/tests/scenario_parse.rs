@@ -134,6 +134,7 @@ fn quickstart_parses_to_the_expected_model() {
             ("momentum", "momentum_trader", 2),
             ("rfq", "rfq_taker", 3),
             ("depositors", "depositor", 3),
+            ("withdrawers", "withdrawer", 4),
         ]
     );
     let makers = &base.agents[0];
@@ -415,9 +416,9 @@ fn expected_invariants_must_be_known_and_checked() {
         "unknown invariant `tif_respectd` (did you mean `tif_respected`?)",
     );
     assert!(e.message.ends_with("(in variant `buggy`)"), "{e}");
-    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"solvency\"]");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"no_pii_disclosure\"]");
     let e = err(&src, &[]);
-    assert_located(&e, &src, "\"solvency\"", "expect.violated[0]", "not checked yet");
+    assert_located(&e, &src, "\"no_pii_disclosure\"", "expect.violated[0]", "not checked yet");
 }
 
 #[test]

@@ -31,7 +31,9 @@ use serde_json::json;
 
 use crate::audit::Stamp;
 use crate::chain::{Chain, ChainFact, Dest, Purpose, Source, Wallet, BPS};
-use crate::exchange::{Ack, Address, Command, FundsCommand, Intent, Reject, WithdrawalId};
+use crate::exchange::{
+    Ack, Address, Command, FundsCommand, Intent, Reject, TransferState, WithdrawalId, WithdrawalState,
+};
 use crate::ledger::{Account, UserId};
 use crate::rng::Stream;
 use crate::units::{AssetId, Minor};
@@ -431,6 +433,17 @@ impl World<'_> {
         self.queue.schedule(t, Ev::Monitor);
         self.rec.u64(short);
         self.rec.end(|| json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "monitor", "assets_short": short}));
+    }
+
+    /// Whether custody has nothing left in flight: no back-office request unanswered, no intent
+    /// waiting, every withdrawal settled or refunded and every transfer credited. O(requests):
+    /// asked only at blocks of the healing phase.
+    pub(super) fn custody_settled(&self) -> bool {
+        let x = self.gateway.exchange();
+        self.custody.outstanding.is_empty()
+            && self.custody.pending_intents.is_empty()
+            && x.withdrawals().all(|w| matches!(w.state, WithdrawalState::Settled { .. } | WithdrawalState::Refunded))
+            && x.transfers().all(|t| t.state == TransferState::Credited)
     }
 
     /// End of run: each asset's shortfall, from the exchange's books and the chain.

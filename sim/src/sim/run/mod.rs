@@ -359,6 +359,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     // The healing phase (if any) follows: agents, attackers, crashes and the fair value stop; the
     // network, the back office and the chains go on, so every withdrawal can settle.
     let run_end = duration.saturating_add(scenario.custody.healing_ns);
+    let mut end_ns = run_end;
     while let Some((time_ns, seq, ev)) = world.queue.pop() {
         if time_ns > run_end {
             break;
@@ -368,10 +369,15 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
             if matches!(ev, Ev::Wake { .. } | Ev::Crash | Ev::FairValue { .. }) {
                 continue;
             }
+            // Healed: nothing left to settle (checked at each block, when settling happens).
+            if matches!(ev, Ev::Block { .. }) && world.custody_settled() {
+                end_ns = time_ns;
+                break;
+            }
         }
         world.handle(Stamp { seq, time_ns }, ev);
     }
-    let end = Stamp { seq: world.rec.events(), time_ns: run_end };
+    let end = Stamp { seq: world.rec.events(), time_ns: end_ns };
     world.note_retained();
     world.custody_end();
     if scenario.custody.healing_ns > 0 {
@@ -392,7 +398,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         seed,
         digest,
         events,
-        sim_time_ns: run_end,
+        sim_time_ns: end_ns,
         findings: auditor.findings().clone(),
         markets,
         net: network.stats(),
