@@ -57,7 +57,7 @@ pub(super) struct Custody {
     next_key: u64,
     pub outstanding: BTreeMap<u64, Command>,
     /// Intents of applied commands whose answers have not left yet, in log order.
-    pending_intents: VecDeque<(usize, Intent)>,
+    pub(super) pending_intents: VecDeque<(usize, Intent)>,
     /// Answers of log entries below this have been acted on (steps scheduled).
     worked_up_to: usize,
     /// Per asset: a cold → hot sweep is on its way.

@@ -712,13 +712,16 @@ impl World<'_> {
                 self.counts.duplicates += 1;
                 (2, None)
             }
-            Received::Applied { applied, .. } => {
+            Received::Applied { index, applied } => {
                 self.counts.commands += 1;
                 if applied.result.is_err() {
                     self.counts.rejected += 1;
                 }
                 self.auditor.observe_at(&command, &applied, at);
                 market_stats(&mut self.markets, &mut self.market_data, &applied);
+                // A client command's intents (txid_reconcile's re-send on a claim) are carried out
+                // when its answer leaves, like the back office's.
+                self.custody.pending_intents.extend(applied.intents.iter().map(|&i| (index, i)));
                 if !self.flush_scheduled {
                     self.flush_scheduled = true;
                     let t = at.time_ns + self.scenario.exchange.flush_interval_ns;
