@@ -20,9 +20,9 @@ use exsim::sim::run::run;
 use exsim::sim::sweep::sweep;
 
 /// Pinned: (events, digest) of the stretched quickstart, seed 7.
-const SIMULATE_EXPECTED: (u64, &str) = (893_062, "8b5e83465dacae00c7af88492383912552970964cd31edb1773da20614951b0a");
+const SIMULATE_EXPECTED: (u64, &str) = (901_345, "33e42faff3eaa8a9b92f2ea5a043d7a3724a6001929559becc75aadfc118ea7c");
 /// Pinned: BLAKE3 of the sweep's digests in order.
-const SWEEP_EXPECTED: &str = "069b45f3d221b7e244999fa7b14c88a463fdfd06e39cbd290162a61b4a47daea";
+const SWEEP_EXPECTED: &str = "fa3d7ba0762e80e458d803df47d8b408a3e95c59c4a7e6d460124e308c292709";
 
 fn stretched() -> Scenario {
     let set: Override = "duration=20s".parse().unwrap();
