@@ -62,22 +62,3 @@ fn transfer_check_race_is_caught_in_flexcoin_2014() {
     let source = include_str!("../../scenarios/flexcoin_2014.toml");
     assert_caught_and_quiet_without(source, "flexcoin_2014.toml", Fault::TransferCheckRace, 50);
 }
-
-#[test]
-fn the_incident_scenarios_meet_their_expectations_base_and_variants() {
-    use exsim::sim::report::Report;
-    let files = [
-        ("mtgox_2014.toml", include_str!("../../scenarios/mtgox_2014.toml")),
-        ("poloniex_2014.toml", include_str!("../../scenarios/poloniex_2014.toml")),
-        ("flexcoin_2014.toml", include_str!("../../scenarios/flexcoin_2014.toml")),
-    ];
-    for (file, source) in files {
-        let runs = scenario::parse(source, file, &[]).expect("a shipped scenario parses").runs;
-        assert!(runs.len() >= 2, "{file}: a base and at least one counterfactual");
-        for s in runs {
-            let r = run(&s, None).expect("valid");
-            let report = Report::new(&s, r, 0, String::new());
-            assert!(report.met(), "{file} / {}: {:?}", s.variant, report.failures);
-        }
-    }
-}
