@@ -1220,3 +1220,30 @@ fn the_readme_documents_every_kind_and_custody_field() {
         assert!(readme.contains(&row(field)), "{field} undocumented");
     }
 }
+
+/// Breach bounds in `[expect]`: per-asset amounts in the asset's units, and a detection delay.
+#[test]
+fn breach_expectations_parse_exactly_and_bad_ones_are_located() {
+    let src = edit(
+        "duration = \"1s\"",
+        "duration = \"1s\"\n[expect]\nstolen_at_least = { BTC = \"0.5\" }\nstolen_at_most = { BTC = \"2\", USD = \"0\" }\nshortfall_at_most = { USD = \"10.25\" }\ndetected_within = \"11h\"",
+    );
+    let e = &ok(&src, &[]).runs[0].expect;
+    assert_eq!(e.stolen_at_least, [(AssetId(0), 50_000_000)]);
+    assert_eq!(e.stolen_at_most, [(AssetId(0), 200_000_000), (AssetId(1), 0)]);
+    assert_eq!(
+        (e.shortfall_at_least.as_slice(), e.shortfall_at_most.as_slice()),
+        (&[][..], &[(AssetId(1), 1_025)][..])
+    );
+    assert_eq!(e.detected_within_ns, Some(11 * 3_600 * 1_000_000_000));
+
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nstolen_at_most = { BTX = \"1\" }");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "BTX", "expect.stolen_at_most.BTX", "did you mean `BTC`");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nshortfall_at_least = { BTC = \"-1\" }");
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"-1\"", "expect.shortfall_at_least.BTC", "must not be negative");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nstolen_at_mots = { BTC = \"1\" }");
+    let e = err(&src, &[]);
+    assert!(e.to_string().contains("did you mean `stolen_at_most`"), "{e}");
+}

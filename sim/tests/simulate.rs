@@ -210,3 +210,27 @@ fn an_18_decimal_asset_runs_at_real_scale() {
     });
     assert!(past_64_bits, "no ETH deposit or withdrawal beyond 64 bits was applied");
 }
+
+/// Breach bounds are judged like invariants: the quickstart has no attacker, so nothing is stolen
+/// or short and nothing is detected; a bound it cannot meet fails with a line naming the metric.
+#[test]
+fn breach_bounds_are_part_of_the_expectations() {
+    let mut s = base();
+    s.duration_ns = 200_000_000;
+    let result = simulate(&s);
+    let (btc, usd) = (exsim::units::AssetId(0), exsim::units::AssetId(1));
+    assert_eq!((result.breach.stolen(btc), result.breach.shortfall(usd)), (0, 0));
+    s.expect.stolen_at_most = vec![(btc, 0)];
+    s.expect.shortfall_at_most = vec![(usd, 0)];
+    assert!(Report::new(&s, result.clone(), 0, String::new()).met());
+    s.expect.stolen_at_least = vec![(btc, 100_000_000)];
+    s.expect.detected_within_ns = Some(1_000);
+    let report = Report::new(&s, result, 0, String::new());
+    assert_eq!(
+        report.failures,
+        [
+            "breach: stolen was 0 BTC, expected at least 1 BTC".to_owned(),
+            "breach: no attack happened, so none was detected".to_owned()
+        ]
+    );
+}

@@ -81,7 +81,8 @@ const NETWORK_FIELDS: [&str; 8] = [
     "max_retries",
 ];
 
-const EXPECT_FIELDS: [&str; 1] = ["violated"];
+const EXPECT_FIELDS: [&str; 6] =
+    ["violated", "stolen_at_least", "stolen_at_most", "shortfall_at_least", "shortfall_at_most", "detected_within"];
 
 const MS: u64 = 1_000_000;
 const US: u64 = 1_000;
@@ -148,7 +149,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
     let exchange = top.opt("exchange", default_exchange(), |n, p| exchange(ctx, n, p, duration_ns, &assets))?;
     let network = top.opt("network", default_network(), |n, p| network(ctx, n, p))?;
     let agents = top.opt("agents", Vec::new(), |n, p| agents::groups(ctx, n, p, &assets, &markets, &built))?;
-    let expect = top.opt("expect", Expectations::default(), |n, p| expect(ctx, n, p))?;
+    let expect = top.opt("expect", Expectations::default(), |n, p| expect(ctx, n, p, &assets))?;
     Ok(Scenario {
         name: name.to_owned(),
         variant: variant.to_owned(),
@@ -444,7 +445,32 @@ fn network(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<NetworkSettings> {
     })
 }
 
-fn expect(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Expectations> {
+/// `stolen_at_least = { BTC = "10" }` and the like: whole minor units (zero allowed) of known
+/// assets, at most `AMOUNT_MAX`.
+fn breach_bounds(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, Minor)>> {
+    let table = Fields::any(ctx, node, path)?;
+    let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
+    let mut out: Vec<(AssetId, Minor)> = Vec::with_capacity(table.table.entries().len());
+    for entry in table.table.entries() {
+        let entry_path = join(path, &entry.key);
+        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.as_str().into()) };
+        let a = lookup(ctx, &key, &entry_path, &symbols, "asset")?;
+        let value = decimal(ctx, &entry.node, &entry_path)?;
+        let minor = crate::units::decimal::amount_to_minor(&assets[a], value)
+            .map_err(|e| ctx.error(entry.node.origin, &entry_path, e.to_string()))?;
+        if !(0..=crate::units::AMOUNT_MAX).contains(&minor) {
+            return Err(ctx.error(
+                entry.node.origin,
+                &entry_path,
+                format!("must be between 0 and {} minor units of {}", crate::units::AMOUNT_MAX, entry.key),
+            ));
+        }
+        out.push((asset_id(a), minor));
+    }
+    Ok(out)
+}
+
+fn expect(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Expectations> {
     let f = Fields::open(ctx, node, path, &EXPECT_FIELDS)?;
     let violated = f.opt("violated", Vec::new(), |n, p| {
         let ids: Vec<&str> = Invariant::ALL.iter().map(|i| i.id()).collect();
@@ -476,5 +502,13 @@ fn expect(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Expectations> {
         }
         Ok(out)
     })?;
-    Ok(Expectations { violated })
+    let bounds = |name: &str| f.opt(name, Vec::new(), |n, p| breach_bounds(ctx, n, p, assets));
+    Ok(Expectations {
+        violated,
+        stolen_at_least: bounds("stolen_at_least")?,
+        stolen_at_most: bounds("stolen_at_most")?,
+        shortfall_at_least: bounds("shortfall_at_least")?,
+        shortfall_at_most: bounds("shortfall_at_most")?,
+        detected_within_ns: f.opt("detected_within", None, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS).map(Some))?,
+    })
 }

@@ -172,4 +172,12 @@ pub struct AgentGroup {
 pub struct Expectations {
     /// Invariants that must be violated; every other invariant must hold (or not be exercised).
     pub violated: Vec<Invariant>,
+    /// Breach bounds (SPEC §9 `breach`), per asset in minor units: the value stolen and the
+    /// end-of-run shortfall must be at least / at most these.
+    pub stolen_at_least: Vec<(AssetId, Minor)>,
+    pub stolen_at_most: Vec<(AssetId, Minor)>,
+    pub shortfall_at_least: Vec<(AssetId, Minor)>,
+    pub shortfall_at_most: Vec<(AssetId, Minor)>,
+    /// The exchange's monitor must detect the breach within this long of the first attack.
+    pub detected_within_ns: Option<u64>,
 }

@@ -84,6 +84,7 @@ impl Report {
                 _ => {}
             }
         }
+        breach_failures(scenario, &result.breach, &mut failures);
         Report { result, wall_ms, reproduce, failures }
     }
 
@@ -236,6 +237,49 @@ impl Report {
             let _ = writeln!(out, "reproduce: {}", self.reproduce);
         }
         out
+    }
+}
+
+/// A breach bound to check: (metric name, "at least"/"at most", the bounds, the metric, at least?).
+type BreachCheck<'a> = (&'static str, &'static str, &'a [(AssetId, Minor)], fn(&Breach, AssetId) -> Minor, bool);
+
+/// One line per breach bound of the scenario's expectations that the run's metrics miss.
+fn breach_failures(scenario: &Scenario, b: &Breach, failures: &mut Vec<String>) {
+    let e = &scenario.expect;
+    let show = |asset: AssetId, m: Minor| {
+        let a = &scenario.assets[usize::from(asset.0)];
+        format!("{} {}", amount(m, a).as_str().unwrap_or_default(), a.symbol())
+    };
+    let checks: [BreachCheck<'_>; 4] = [
+        ("stolen", "at least", &e.stolen_at_least, Breach::stolen, true),
+        ("stolen", "at most", &e.stolen_at_most, Breach::stolen, false),
+        ("shortfall", "at least", &e.shortfall_at_least, Breach::shortfall, true),
+        ("shortfall", "at most", &e.shortfall_at_most, Breach::shortfall, false),
+    ];
+    for (what, bound, bounds, metric, at_least) in checks {
+        for &(asset, limit) in bounds {
+            let got = metric(b, asset);
+            if (at_least && got < limit) || (!at_least && got > limit) {
+                failures.push(format!(
+                    "breach: {what} was {}, expected {bound} {}",
+                    show(asset, got),
+                    show(asset, limit)
+                ));
+            }
+        }
+    }
+    if let Some(within) = e.detected_within_ns {
+        match (b.first_attack_ns, b.detection_delay_ns()) {
+            (Some(_), Some(d)) if d <= within => {}
+            (Some(_), Some(d)) => failures.push(format!(
+                "breach: detected {} after the first attack, expected within {}",
+                duration(d),
+                duration(within)
+            )),
+            (Some(_), None) => failures
+                .push(format!("breach: never detected, expected within {} of the first attack", duration(within))),
+            (None, _) => failures.push("breach: no attack happened, so none was detected".to_owned()),
+        }
     }
 }
 
