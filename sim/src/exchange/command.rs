@@ -99,6 +99,15 @@ pub enum FundsCommand {
     GrantPrivilege { user: UserId },
 }
 
+/// Who sends a command: a client (a customer, an attacker) or the exchange's own systems (set-up,
+/// the back office's workers and operators, the chain watchers). Only the latter may send a system
+/// input ([`Command::is_system`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Client,
+    System,
+}
+
 /// A withdrawal request, numbered by the exchange from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WithdrawalId(pub u64);
@@ -214,8 +223,10 @@ impl Command {
         Command::Funds(FundsCommand::Transfer { from, to, asset, amount })
     }
 
-    /// Whether only the simulator sends it (a worker, a chain watcher, an operator), as opposed to
-    /// a customer's request.
+    /// Whether it is a system input, which only the exchange's own systems may send (a worker, a
+    /// chain watcher, an operator's decision, set-up): [`Exchange::apply_from`](super::Exchange::apply_from)
+    /// refuses one from a client. `AdminAdjust` is not one: it is an operator's direct edit, which
+    /// the correct exchange refuses from anyone (the `insider` agent sends it as a client).
     pub const fn is_system(&self) -> bool {
         matches!(
             self,
@@ -225,7 +236,6 @@ impl Command {
                     | FundsCommand::ReviewWithdrawal { .. }
                     | FundsCommand::PaymentConfirmed { .. }
                     | FundsCommand::ProcessTransfer { .. }
-                    | FundsCommand::AdminAdjust { .. }
                     | FundsCommand::GrantPrivilege { .. }
             )
         )

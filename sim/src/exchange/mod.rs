@@ -66,8 +66,8 @@ mod trading;
 
 pub use applied::{Applied, Intent};
 pub use command::{
-    Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Payment, Quote, QuoteId, TradingCommand,
-    TransferId, TxId, WithdrawalId,
+    Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Origin, Payment, Quote, QuoteId,
+    TradingCommand, TransferId, TxId, WithdrawalId,
 };
 pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState};
 pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
@@ -224,11 +224,20 @@ impl<E: MatchingEngine> Exchange<E> {
         })
     }
 
-    /// Applies one command at time `now_ns`: its result and every effect it had ([`Applied`]).
-    /// A rejection changes nothing but the command count, and has no effects (asserted).
+    /// Applies one command at time `now_ns` as the exchange's own systems send it (set-up, the
+    /// back office, a chain watcher, tests): [`Exchange::apply_from`] with [`Origin::System`].
     pub fn apply(&mut self, now_ns: u64, command: &Command) -> Applied<'_, E> {
+        self.apply_from(now_ns, command, Origin::System)
+    }
+
+    /// Applies one command at time `now_ns` from `origin`: its result and every effect it had
+    /// ([`Applied`]). A system input ([`Command::is_system`]: a confirmation, a worker's step, an
+    /// operator's decision) from a client is refused (`not_permitted`): a customer cannot confirm
+    /// its own deposit. A rejection changes nothing but the command count, and has no effects
+    /// (asserted).
+    pub fn apply_from(&mut self, now_ns: u64, command: &Command, origin: Origin) -> Applied<'_, E> {
         let first_entry = self.ledger.journal().len();
-        let result = self.dispatch(now_ns, command);
+        let result = self.dispatch(now_ns, command, origin);
         let entries = first_entry..self.ledger.journal().len();
         assert!(
             result.is_ok() || (entries.is_empty() && self.command_events.is_empty() && self.intents.is_empty()),
@@ -238,7 +247,7 @@ impl<E: MatchingEngine> Exchange<E> {
         Applied::new(result, &self.command_events, entries, &self.intents, self)
     }
 
-    fn dispatch(&mut self, now_ns: u64, command: &Command) -> Result<Ack, Reject> {
+    fn dispatch(&mut self, now_ns: u64, command: &Command, origin: Origin) -> Result<Ack, Reject> {
         self.seq += 1;
         self.command_events.clear();
         self.intents.clear();
@@ -246,6 +255,9 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::TimeRegressed);
         }
         self.now_ns = now_ns;
+        if origin == Origin::Client && command.is_system() {
+            return Err(Reject::NotPermitted);
+        }
         match *command {
             Command::Identity(c) => self.identity(c),
             Command::Funds(c) => self.funds(c),

@@ -442,3 +442,42 @@ fn commands_by_area() {
     assert_eq!(Command::open_account(), Command::Identity(IdentityCommand::OpenAccount));
     assert_eq!((deposit.user(), Command::open_account().user()), (Some(A), None));
 }
+
+/// A customer cannot send a system input: confirming its own deposit, processing or reviewing a
+/// withdrawal, crediting a transfer or granting itself a privilege is `not_permitted` from a
+/// client and changes nothing; the same command from the exchange's systems is applied.
+#[test]
+fn system_inputs_are_refused_from_clients() {
+    let mut x = exchange();
+    let payment = Payment(Payment::INBOUND + 7);
+    let seen =
+        Command::Funds(FundsCommand::DepositSeen { user: A, asset: BTC, amount: 500, payment, confirmations: 6 });
+    let system_inputs = [
+        seen,
+        Command::Funds(FundsCommand::ProcessWithdrawal { id: WithdrawalId(1) }),
+        Command::Funds(FundsCommand::ReviewWithdrawal { id: WithdrawalId(1), approve: true }),
+        Command::Funds(FundsCommand::PaymentConfirmed { asset: BTC, txid: TxId(1), payment: Payment(1) }),
+        Command::Funds(FundsCommand::ProcessTransfer { id: TransferId(1) }),
+        Command::Funds(FundsCommand::GrantPrivilege { user: A }),
+    ];
+    for command in system_inputs {
+        assert!(command.is_system(), "{command:?}");
+        let before = x.ledger().journal().len();
+        let applied = x.apply_from(1, &command, Origin::Client);
+        assert_eq!(applied.result, Err(Reject::NotPermitted), "{command:?}");
+        assert!(applied.entries.is_empty() && applied.intents.is_empty());
+        assert_eq!(x.ledger().journal().len(), before);
+    }
+    assert!(!x.is_privileged(A), "a refused grant grants nothing");
+    assert_eq!(bal(&x, Account::Available(A), BTC), 0);
+    // From the exchange's own systems the deposit is credited.
+    assert_eq!(x.apply_from(2, &seen, Origin::System).result, Ok(Ack::Posted));
+    assert_eq!(bal(&x, Account::Available(A), BTC), 500);
+    // A customer's own requests are not system inputs.
+    for command in [Command::withdraw(A, BTC, 1), Command::transfer(A, B, BTC, 1), deposit(A, BTC, 1)] {
+        assert!(!command.is_system(), "{command:?}");
+    }
+    let edit = Command::Funds(FundsCommand::AdminAdjust { user: A, asset: BTC, delta: 5 });
+    assert!(!edit.is_system(), "an operator's edit is refused by the correct exchange from anyone");
+    assert_eq!(x.apply_from(3, &edit, Origin::Client).result, Err(Reject::NotPermitted));
+}

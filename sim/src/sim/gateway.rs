@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::exchange::{Applied, Command, ConfigError, Exchange, ExchangeConfig};
+use crate::exchange::{Applied, Command, ConfigError, Exchange, ExchangeConfig, Origin};
 use crate::fault::Fault;
 
 /// Who sent a request: an agent's index, or [`SYSTEM`] for the simulator's own set-up.
@@ -124,6 +124,16 @@ fn client_table<'t>(
         system
     } else {
         &mut clients[client as usize]
+    }
+}
+
+/// Who a request comes from, as the exchange sees it: the simulator's own [`SYSTEM`] client is the
+/// exchange's systems (set-up, the back office); every agent is a client.
+fn origin(client: ClientId) -> Origin {
+    if client == SYSTEM {
+        Origin::System
+    } else {
+        Origin::Client
     }
 }
 
@@ -245,7 +255,7 @@ impl Gateway {
             return Received::Duplicate;
         }
         let index = self.log_end();
-        let applied = self.exchange.apply(now_ns, command);
+        let applied = self.exchange.apply_from(now_ns, command, origin(client));
         let outcome = applied.result;
         self.log.push(Logged { time_ns: now_ns, client, key, command: *command, outcome });
         client_table(&mut self.system, &mut self.clients, client).answers.insert(key, Remembered { outcome, index });
@@ -318,7 +328,7 @@ impl Gateway {
         self.system = self.checkpoint.system.clone();
         for i in 0..self.log.len() {
             let (entry, index) = (self.log[i], self.checkpoint.len + i);
-            let applied = self.exchange.apply(entry.time_ns, &entry.command);
+            let applied = self.exchange.apply_from(entry.time_ns, &entry.command, origin(entry.client));
             let outcome = applied.result;
             assert_eq!(
                 outcome, entry.outcome,
@@ -418,6 +428,28 @@ mod tests {
         assert!(g.remembered(0, 1).is_some() && g.remembered(0, 2).is_none());
         let bal = g.exchange().ledger().balance(crate::ledger::Account::Available(UserId(1)), AssetId(0));
         assert_eq!(bal, 100);
+    }
+
+    /// The gateway tells the exchange who sent a request: a client's system input is refused
+    /// (`not_permitted`), the simulator's is applied, and a replay after a crash gives the same
+    /// answers (recovery asserts it).
+    #[test]
+    fn a_clients_system_input_is_refused_and_replays_the_same() {
+        let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
+        g.setup(&Command::open_account(), |_| {}).unwrap();
+        let grant = Command::Funds(crate::exchange::FundsCommand::GrantPrivilege { user: UserId(1) });
+        let mut out = Vec::new();
+        let Received::Applied { applied, .. } = g.receive(5, 0, 1, 1, &grant, &mut out) else { panic!("applied") };
+        assert_eq!(applied.result, Err(crate::exchange::Reject::NotPermitted));
+        assert!(!g.exchange().is_privileged(UserId(1)));
+        let key = g.next_system_key();
+        let Received::Applied { applied, .. } = g.receive(6, SYSTEM, key, key, &grant, &mut out) else { panic!() };
+        assert_eq!(applied.result, Ok(Ack::Posted));
+        g.flush(&mut out);
+        g.crash();
+        g.recover(|_, _| {});
+        assert_eq!(g.remembered(0, 1), Some(Err(crate::exchange::Reject::NotPermitted)));
+        assert!(g.exchange().is_privileged(UserId(1)), "the system's grant replays");
     }
 
     #[test]
