@@ -15,7 +15,7 @@ use super::{Action, Behave, Catalogue, ChainAction, MarketData, Stream, View, Wa
 
 pub const KIND: Catalogue = Catalogue {
     name: "depositor",
-    about: "deposits and withdraws one asset at random (ledger only until custody exists)",
+    about: "deposits one asset through its chain and withdraws it, at random",
     fields: &["asset", "interval", "max_amount", "withdraw_percent"],
     attacker: false,
 };
