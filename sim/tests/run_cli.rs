@@ -238,3 +238,34 @@ fn a_trace_has_one_line_per_event_plus_a_header_per_run() {
     assert_eq!(trace.lines().count() as u64, events + 1);
     assert!(trace.lines().next().unwrap().contains("\"kind\":\"run\""));
 }
+
+/// A file's runs are shown side by side after the last of them (tables only): one line per run
+/// with its faults, expectations, violations and breach metrics.
+#[test]
+fn a_files_runs_are_shown_side_by_side() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/mtgox_2014.toml");
+    let out = exsim(&["run", file]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let table = stdout.split("mtgox_2014: 5 runs side by side\n").nth(1).expect("the side-by-side table");
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].split_whitespace().eq([
+        "run",
+        "faults",
+        "expectations",
+        "violated",
+        "stolen",
+        "shortfall",
+        "detected"
+    ]));
+    assert!(
+        lines[1].starts_with("  base ")
+            && lines[1].contains("txid_reconcile")
+            && lines[1].contains("withdrawal_paid_once, solvency"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[5].starts_with("  reconcile_by_outpoint ") && lines[5].contains(" met "), "{}", lines[5]);
+    let json = exsim(&["run", "--json", file]);
+    assert!(!text(&json.stdout).contains("side by side"), "JSON Lines stay one object per line");
+}

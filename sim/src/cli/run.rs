@@ -19,7 +19,7 @@ use super::output::Output;
 use super::{bad_input, EXIT_FAILED};
 use crate::scenario::Scenario;
 use crate::shown::shown;
-use crate::sim::report::Report;
+use crate::sim::report::{side_by_side, Report, RunLine};
 use crate::sim::run::run as simulate;
 
 #[derive(Debug, Default, Args)]
@@ -78,6 +78,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let mut code = 0u8;
     let mut first = true;
     for l in &loaded {
+        // A file's runs, shown side by side after the last of them (tables only).
+        let mut lines = Vec::with_capacity(l.file.runs.len());
         for scenario in &l.file.runs {
             if let Some(t) = trace.as_mut() {
                 // Written through at once: a trace that cannot be written stops exsim before the
@@ -111,6 +113,15 @@ pub fn run(args: &RunArgs) -> ExitCode {
             }
             let text = if args.json { format!("{}\n", report.to_json(scenario)) } else { report.to_table(scenario) };
             first = false;
+            if !args.json {
+                lines.push(RunLine::of(scenario, &report));
+            }
+            if let Err(stop) = out.write(&text).and_then(|()| out.flush()) {
+                return stop.exit(code);
+            }
+        }
+        if lines.len() > 1 {
+            let text = format!("\n{}", side_by_side(&l.file.name, &lines));
             if let Err(stop) = out.write(&text).and_then(|()| out.flush()) {
                 return stop.exit(code);
             }

@@ -240,6 +240,92 @@ impl Report {
     }
 }
 
+/// One run's line in [`side_by_side`].
+#[derive(Clone, Debug)]
+pub struct RunLine {
+    pub variant: String,
+    pub faults: String,
+    pub met: bool,
+    pub violated: String,
+    pub stolen: String,
+    pub shortfall: String,
+    pub detected: String,
+}
+
+impl RunLine {
+    /// The line of `report`, a run of `scenario`.
+    pub fn of(scenario: &Scenario, report: &Report) -> RunLine {
+        let r = &report.result;
+        let list = |v: Vec<String>| if v.is_empty() { "-".to_owned() } else { v.join(", ") };
+        let faults: Vec<String> = scenario.faults.iter().map(|f| f.name().to_owned()).collect();
+        let violated: Vec<String> =
+            Invariant::ALL.into_iter().filter(|i| r.findings.count(*i) > 0).map(|i| i.id().to_owned()).collect();
+        let per_asset = |f: &dyn Fn(AssetId) -> Minor| {
+            let mut parts = Vec::new();
+            for (i, asset) in scenario.assets.iter().enumerate() {
+                let id = AssetId(u16::try_from(i).expect("asset ids fit u16"));
+                let m = f(id);
+                if m > 0 {
+                    parts.push(format!("{} {}", amount(m, asset).as_str().unwrap_or_default(), asset.symbol()));
+                }
+            }
+            list(parts)
+        };
+        let detected = match (r.breach.first_attack_ns, r.breach.detection_delay_ns()) {
+            (None, _) => "-".to_owned(),
+            (Some(_), Some(d)) => format!("after {}", duration(d)),
+            (Some(_), None) => "never".to_owned(),
+        };
+        RunLine {
+            variant: scenario.variant.clone(),
+            faults: list(faults),
+            met: report.met(),
+            violated: list(violated),
+            stolen: per_asset(&|a| r.breach.stolen(a)),
+            shortfall: per_asset(&|a| r.breach.shortfall(a)),
+            detected,
+        }
+    }
+}
+
+/// A file's runs side by side — the base and its counterfactual variants, one line each: faults,
+/// whether its expectations were met, what it violated, what was stolen, the shortfall at the end
+/// and when the breach was detected.
+pub fn side_by_side(name: &str, lines: &[RunLine]) -> String {
+    let mut out = String::new();
+    let header = ["run", "faults", "expectations", "violated", "stolen", "shortfall", "detected"];
+    let rows: Vec<[String; 7]> = lines
+        .iter()
+        .map(|l| {
+            [
+                l.variant.clone(),
+                l.faults.clone(),
+                if l.met { "met" } else { "FAILED" }.to_owned(),
+                l.violated.clone(),
+                l.stolen.clone(),
+                l.shortfall.clone(),
+                l.detected.clone(),
+            ]
+        })
+        .collect();
+    let mut width = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let _ = writeln!(out, "{name}: {} runs side by side", lines.len());
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells.iter().zip(width).map(|(c, w)| format!("{c:<w$}")).collect();
+        format!("  {}\n", padded.join("  ").trim_end())
+    };
+    out.push_str(&line(&header.map(str::to_owned)));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
 /// A breach bound to check: (metric name, "at least"/"at most", the bounds, the metric, at least?).
 type BreachCheck<'a> = (&'static str, &'static str, &'a [(AssetId, Minor)], fn(&Breach, AssetId) -> Minor, bool);
 
