@@ -7,6 +7,16 @@
 //!   (`overflow`), so no balance can pass it either;
 //! - a `DepositSeen` credits once per inbound payment (again: `already_done`), and only once it has
 //!   the asset's required confirmations (before: `pending_confirmations`, nothing changes).
+//!
+//! Memory: `deposits_credited` keeps every inbound payment credited, one per confirmed deposit,
+//! for the run. No bounded rule found keeps "credited once per payment" exact for every command:
+//! the exchange cannot tell, from the command alone, that a payment will not be reported again —
+//! the watcher stops at the required count and the gateway dedups re-sends, but both are outside
+//! the exchange (a re-send after its dedup window, or a watcher replaying, must still answer
+//! `already_done`); inbound payments are numbered per chain, not in credit order (a lower number
+//! can confirm in a later block), and the key is the payment alone (every chain numbers from
+//! [`Payment::INBOUND`]), so neither a per-asset low-water mark nor a confirmation-horizon
+//! expiry is exact without changing answers.
 
 use crate::engine::MatchingEngine;
 use crate::exchange::{Ack, Exchange, Payment, Reject};
