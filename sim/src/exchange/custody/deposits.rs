@@ -9,14 +9,13 @@
 //!   the asset's required confirmations (before: `pending_confirmations`, nothing changes).
 //!
 //! Memory: `deposits_credited` keeps every inbound payment credited, one per confirmed deposit,
-//! for the run. No bounded rule found keeps "credited once per payment" exact for every command:
-//! the exchange cannot tell, from the command alone, that a payment will not be reported again —
-//! the watcher stops at the required count and the gateway dedups re-sends, but both are outside
-//! the exchange (a re-send after its dedup window, or a watcher replaying, must still answer
-//! `already_done`); inbound payments are numbered per chain, not in credit order (a lower number
-//! can confirm in a later block), and the key is the payment alone (every chain numbers from
-//! [`Payment::INBOUND`]), so neither a per-asset low-water mark nor a confirmation-horizon
-//! expiry is exact without changing answers.
+//! for the run. It is keyed by the payment alone, and every chain numbers its inbound payments
+//! from [`Payment::INBOUND`], so a deposit on one asset whose number another asset's deposit
+//! already used answers `already_done` and is never credited (the quickstart loses deposits this
+//! way). A bounded exact rule exists once the key is `(asset, payment)`: on one chain deposits
+//! mature in numbering order (a FIFO mempool; an outside deposit always applies), so a per-asset
+//! high-water mark plus the few credited above it would do. Both change answers the runs send
+//! today (and so their digests): left for a change that may move them.
 
 use crate::engine::MatchingEngine;
 use crate::exchange::{Ack, Exchange, Payment, Reject};
