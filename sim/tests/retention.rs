@@ -31,13 +31,14 @@ fn simulate(s: &Scenario, seconds: u64) -> RunResult {
     run(&s, None).expect("the quickstart's exchange configuration is valid")
 }
 
-fn counts(r: &Retained) -> [(&'static str, usize); 5] {
+fn counts(r: &Retained) -> [(&'static str, usize); 6] {
     [
         ("journal_entries", r.journal_entries),
         ("log_entries", r.log_entries),
         ("remembered_answers", r.remembered_answers),
         ("acked_answers", r.acked_answers),
         ("audit_records", r.audit_records),
+        ("custody_records", r.custody_records),
     ]
 }
 
@@ -60,6 +61,7 @@ fn retained_records_stay_flat_as_simulated_time_grows() {
         // Journal, log and acknowledged answers: at most the commands between two checkpoints (one
         // is due every CHECKPOINT_EVERY log entries, at the next flush: 1 ms of commands later).
         let between = CHECKPOINT_EVERY + CHECKPOINT_EVERY / 4;
+        println!("{}: 2 s {:?}\n{}: 20 s {:?}", s.variant, short.retained, s.variant, long.retained);
         let r = long.retained;
         for (name, n) in [("journal", r.journal_entries), ("log", r.log_entries), ("acked", r.acked_answers)] {
             assert!(n <= between, "{}: {n} {name} records held at 20 s (at most {between} expected)", s.variant);

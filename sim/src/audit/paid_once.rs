@@ -8,8 +8,10 @@
 //! so a malleated copy confirming under a new id is still one payment.
 //!
 //! Memory: a withdrawal's record lives while it is open in the ledger or has a payment not yet
-//! confirmed or dropped; then only its id is kept, in an [`IdSet`] (a floor plus the ids above
-//! it), with whether it had been paid (a refunded one had not: that set is small).
+//! confirmed or dropped; then only its id is kept, in an [`IdSet`] (a floor plus compacted ranges
+//! above it: bounded by the withdrawals still open), with whether it had been paid. The unpaid
+//! (refunded at review) are sparse among the ids, so that set holds one range per refund: it grows
+//! with refusals, not with requests.
 
 use std::collections::BTreeMap;
 

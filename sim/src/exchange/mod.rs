@@ -69,7 +69,7 @@ pub use command::{
     Ack, Address, Command, FundsCommand, IdentityCommand, NewOrder, OrderKind, Origin, Payment, Quote, QuoteId,
     TradingCommand, TransferId, TxId, WithdrawalId,
 };
-pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState};
+pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState, KEPT_FINISHED};
 pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
 
 use core::Draft;

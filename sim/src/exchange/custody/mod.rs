@@ -25,8 +25,21 @@
 //!   before an operator approves it; a privileged account is exempt from nothing;
 //! - a deposit seen on chain is credited once per payment, and only after its asset's
 //!   confirmations;
-//! - memory: records are kept (the accessors read them), the limit windows hold only what a window
-//!   can still count.
+//! - memory (SPEC §13): bounded by the live requests, not by how many were ever made. Withdrawals
+//!   and transfers are held in a [`records::Kept`]: every live (non-terminal) request plus the last
+//!   [`KEPT_FINISHED`] finished ones (settled or refunded; credited); older finished ones are
+//!   forgotten with their `payments` / `txids` entries. A command about a forgotten request answers
+//!   from its terminal state, as it did when the record was kept: `ReviewWithdrawal`,
+//!   `ProcessWithdrawal`, `ProcessTransfer` and `ClaimNotReceived` → `already_done` (a claim on a
+//!   forgotten withdrawal skips the owner check: whoever asks, it changes nothing); an id never
+//!   issued (0, or above the last) stays `unknown_withdrawal`. A `PaymentConfirmed` whose payment
+//!   (or, under `txid_reconcile`, transaction id) is in `1..=last_payment` but in no map paid a
+//!   forgotten withdrawal — payments are numbered from 1 in order and every one emitted is mapped
+//!   until its withdrawal is forgotten, and a forgotten withdrawal is settled (a refunded one never
+//!   had a payment) — so it answers `already_done` and credits nothing (the asset is not
+//!   compared then: the chain reports each payment under its own asset). The limit windows hold
+//!   only what a window can still count. `deposits_credited` still grows with every confirmed
+//!   deposit: see `deposits.rs` for why it is not bounded yet;
 //!
 //! Fault paths (SPEC §5; with each off the exchange behaves bit for bit as the correct one):
 //! - `withdraw_check_race`, `transfer_check_race`: the request checks available funds but takes
@@ -48,7 +61,8 @@ mod withdrawals;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use records::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState};
+use records::{Found, Kept};
+pub use records::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState, KEPT_FINISHED};
 
 use super::{Ack, Address, CustodyPolicy, Exchange, FundsCommand, Payment, Reject, TransferId, TxId, WithdrawalId};
 use crate::engine::MatchingEngine;
@@ -58,14 +72,14 @@ use crate::ledger::UserId;
 #[derive(Clone, Debug)]
 pub(super) struct Custody {
     policy: CustodyPolicy,
-    /// Withdrawal `n` at index `n − 1`.
-    withdrawals: Vec<WithdrawalRecord>,
-    /// Transfer `n` at index `n − 1`.
-    transfers: Vec<TransferRecord>,
-    /// Every payment the exchange emitted, to its withdrawal.
+    /// The live withdrawals and the last finished ones, by id.
+    withdrawals: Kept<WithdrawalRecord>,
+    /// The live transfers and the last credited ones, by id.
+    transfers: Kept<TransferRecord>,
+    /// Every payment the exchange emitted, to its withdrawal, while that withdrawal is kept.
     payments: BTreeMap<Payment, WithdrawalId>,
-    /// Every transaction id the exchange gave a payment, to its withdrawal (only the
-    /// `txid_reconcile` fault reconciles by it).
+    /// Every transaction id the exchange gave a payment (payment `n` gets `TxId(n)`), to its
+    /// withdrawal, while that withdrawal is kept (only the `txid_reconcile` fault reconciles by it).
     txids: BTreeMap<TxId, WithdrawalId>,
     /// The last payment number emitted (payments are numbered from 1).
     last_payment: u64,
@@ -85,8 +99,8 @@ impl Custody {
     pub(super) fn new(policy: &CustodyPolicy, assets: usize) -> Custody {
         Custody {
             policy: policy.clone(),
-            withdrawals: Vec::new(),
-            transfers: Vec::new(),
+            withdrawals: Kept::new(),
+            transfers: Kept::new(),
             payments: BTreeMap::new(),
             txids: BTreeMap::new(),
             last_payment: 0,
@@ -98,22 +112,52 @@ impl Custody {
         }
     }
 
-    fn withdrawal_index(&self, id: WithdrawalId) -> Result<usize, Reject> {
-        let i = id.0.checked_sub(1).and_then(|i| usize::try_from(i).ok()).ok_or(Reject::UnknownWithdrawal)?;
-        if i < self.withdrawals.len() {
-            Ok(i)
-        } else {
-            Err(Reject::UnknownWithdrawal)
+    /// Withdrawal `id` if kept; a forgotten one answers `already_done` (it finished), one never
+    /// issued `unknown_withdrawal`.
+    fn withdrawal_kept(&self, id: WithdrawalId) -> Result<WithdrawalRecord, Reject> {
+        match self.withdrawals.find(id.0) {
+            Found::Kept(w) => Ok(w),
+            Found::Forgotten => Err(Reject::AlreadyDone),
+            Found::Unknown => Err(Reject::UnknownWithdrawal),
         }
     }
 
-    fn transfer_index(&self, id: TransferId) -> Result<usize, Reject> {
-        let i = id.0.checked_sub(1).and_then(|i| usize::try_from(i).ok()).ok_or(Reject::UnknownWithdrawal)?;
-        if i < self.transfers.len() {
-            Ok(i)
-        } else {
-            Err(Reject::UnknownWithdrawal)
+    /// Transfer `id` if kept; as [`Custody::withdrawal_kept`].
+    fn transfer_kept(&self, id: TransferId) -> Result<TransferRecord, Reject> {
+        match self.transfers.find(id.0) {
+            Found::Kept(t) => Ok(t),
+            Found::Forgotten => Err(Reject::AlreadyDone),
+            Found::Unknown => Err(Reject::UnknownWithdrawal),
         }
+    }
+
+    /// Withdrawal `id` just settled or was refunded: kept among the last finished; the one that
+    /// leaves to make room is forgotten with its payments and transaction ids.
+    fn withdrawal_finished(&mut self, id: WithdrawalId) {
+        let Some(old) = self.withdrawals.finish(id.0) else { return };
+        let single = match old.state {
+            WithdrawalState::Settled { payment, .. } if old.payments == 1 => Some(payment),
+            _ => None,
+        };
+        match single {
+            // Its one payment `n`, given `TxId(n)`.
+            Some(p) if self.payments.get(&p) == Some(&old.id) => {
+                self.payments.remove(&p);
+                let removed = self.txids.remove(&TxId(p.0));
+                assert_eq!(removed, Some(old.id), "payment n has transaction id n");
+            }
+            // No payment, or several (`txid_reconcile` re-sent it): by search.
+            _ if old.payments == 0 => {}
+            _ => {
+                self.payments.retain(|_, w| *w != old.id);
+                self.txids.retain(|_, w| *w != old.id);
+            }
+        }
+    }
+
+    /// Whether `n` numbers a payment (and transaction id) the exchange emitted.
+    fn emitted(&self, n: u64) -> bool {
+        (1..=self.last_payment).contains(&n)
     }
 
     /// The next payment number and its transaction id, without taking them.
@@ -151,29 +195,42 @@ impl<E: MatchingEngine> Exchange<E> {
         &self.custody.policy
     }
 
-    /// A withdrawal request.
+    /// A withdrawal request, while custody keeps it: every live one and the last
+    /// [`KEPT_FINISHED`] finished ones; `None` for one forgotten or never issued.
     pub fn withdrawal(&self, id: WithdrawalId) -> Option<&WithdrawalRecord> {
-        self.custody.withdrawal_index(id).ok().map(|i| &self.custody.withdrawals[i])
+        self.custody.withdrawals.get(id.0)
     }
 
-    /// Every withdrawal request, in id order.
+    /// The withdrawal requests custody keeps (every live one, the last finished ones), in id order.
     pub fn withdrawals(&self) -> impl Iterator<Item = &WithdrawalRecord> + '_ {
         self.custody.withdrawals.iter()
     }
 
-    /// The withdrawal a payment the exchange emitted pays.
+    /// The withdrawal a payment the exchange emitted pays, while custody keeps it.
     pub fn withdrawal_paid_by(&self, payment: Payment) -> Option<&WithdrawalRecord> {
         self.custody.payments.get(&payment).and_then(|&id| self.withdrawal(id))
     }
 
-    /// A transfer request.
+    /// A transfer request, while custody keeps it (as [`Exchange::withdrawal`]).
     pub fn transfer(&self, id: TransferId) -> Option<&TransferRecord> {
-        self.custody.transfer_index(id).ok().map(|i| &self.custody.transfers[i])
+        self.custody.transfers.get(id.0)
     }
 
-    /// Every transfer request, in id order.
+    /// The transfer requests custody keeps (every live one, the last credited ones), in id order.
     pub fn transfers(&self) -> impl Iterator<Item = &TransferRecord> + '_ {
         self.custody.transfers.iter()
+    }
+
+    /// Records custody holds for its requests: withdrawals and transfers kept, and their payments'
+    /// and transaction ids' entries (bounded by the live requests, not the run).
+    pub fn custody_records(&self) -> usize {
+        let c = &self.custody;
+        c.withdrawals.len() + c.transfers.len() + c.payments.len() + c.txids.len()
+    }
+
+    /// Inbound payments remembered as credited (one per confirmed deposit: see `deposits.rs`).
+    pub fn credited_deposits(&self) -> usize {
+        self.custody.deposits_credited.len()
     }
 
     /// When `address` was whitelisted for `user`, if it was.

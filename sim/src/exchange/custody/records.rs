@@ -2,8 +2,9 @@
 //! [`TransferRecord`] and their states, read by the exchange's accessors.
 //!
 //! Invariants:
-//! - ids are dense from 1 in request order (`id n` is the `n`th record), so a record is found by
-//!   index and iterated in id order without a map;
+//! - ids are dense from 1 in request order (`id n` is the `n`th request); custody keeps them in a
+//!   [`Kept`]: the live ones and the last [`KEPT_FINISHED`] finished ones, so an id never issued
+//!   and one forgotten are told apart by the last id issued;
 //! - a withdrawal's state only moves forward: `Requested` (or `AwaitingReview` → `Approved` |
 //!   `Refunded`) → `Sent` → `Settled`; a transfer's `Requested` → `Credited`. `Sent` may be
 //!   re-entered with a new payment only under the `txid_reconcile` fault (a re-send);
@@ -11,7 +12,9 @@
 //!   only under the `withdraw_check_race` / `transfer_check_race` faults before the request is
 //!   processed (those faults check at request and debit later).
 
-use crate::exchange::{Address, Payment, TransferId, TxId, WithdrawalId};
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::exchange::{Address, Payment, Reject, TransferId, TxId, WithdrawalId};
 use crate::ledger::UserId;
 use crate::units::{AssetId, Minor};
 
@@ -70,4 +73,90 @@ pub struct TransferRecord {
     pub state: TransferState,
     /// Whether its amount sits in the sender's `PendingWithdrawal` (see the module docs).
     pub held: bool,
+}
+
+/// How many finished (terminal) requests of each kind custody keeps after they finish, for the
+/// accessors and tests to read; older finished ones are forgotten (see [`Kept`]).
+pub const KEPT_FINISHED: usize = 64;
+
+/// What a lookup by id found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Found<R> {
+    /// A record custody holds: live, or finished among the last [`KEPT_FINISHED`].
+    Kept(R),
+    /// An id issued whose request finished and was forgotten.
+    Forgotten,
+    /// An id never issued (0, or above the last issued).
+    Unknown,
+}
+
+/// The requests of one kind by id: every live (non-terminal) one and the last [`KEPT_FINISHED`]
+/// finished ones, in finishing order.
+///
+/// Invariants:
+/// - ids are issued densely from 1 (`issued` is the last); an id in `1..=issued` absent from
+///   `by_id` finished and was forgotten, so the state it answers from is its terminal one;
+/// - `finished` lists, oldest first, the ids in `by_id` whose request is terminal, at most
+///   [`KEPT_FINISHED`] of them; so `by_id.len() ≤ live + KEPT_FINISHED`: memory bounded by the live
+///   requests, not by how many were ever made.
+#[derive(Clone, Debug)]
+pub(super) struct Kept<R> {
+    by_id: BTreeMap<u64, R>,
+    issued: u64,
+    finished: VecDeque<u64>,
+}
+
+impl<R: Copy> Kept<R> {
+    pub(super) fn new() -> Kept<R> {
+        Kept { by_id: BTreeMap::new(), issued: 0, finished: VecDeque::new() }
+    }
+
+    /// The id the next request takes.
+    pub(super) fn next_id(&self) -> Result<u64, Reject> {
+        self.issued.checked_add(1).ok_or(Reject::Overflow)
+    }
+
+    /// Records request `id` (which must be [`Kept::next_id`]).
+    pub(super) fn push(&mut self, id: u64, record: R) {
+        assert_eq!(self.next_id(), Ok(id), "ids are issued densely from 1");
+        self.issued = id;
+        self.by_id.insert(id, record);
+    }
+
+    pub(super) fn find(&self, id: u64) -> Found<R> {
+        match self.by_id.get(&id) {
+            Some(r) => Found::Kept(*r),
+            None if (1..=self.issued).contains(&id) => Found::Forgotten,
+            None => Found::Unknown,
+        }
+    }
+
+    pub(super) fn get(&self, id: u64) -> Option<&R> {
+        self.by_id.get(&id)
+    }
+
+    pub(super) fn get_mut(&mut self, id: u64) -> &mut R {
+        self.by_id.get_mut(&id).expect("a kept record")
+    }
+
+    /// Request `id` just became terminal: it is kept among the last finished; returns the record
+    /// forgotten to make room, if one was.
+    pub(super) fn finish(&mut self, id: u64) -> Option<R> {
+        assert!(self.by_id.contains_key(&id), "only a kept request finishes");
+        self.finished.push_back(id);
+        if self.finished.len() <= KEPT_FINISHED {
+            return None;
+        }
+        let old = self.finished.pop_front().expect("more than KEPT_FINISHED finished");
+        Some(self.by_id.remove(&old).expect("a finished id is kept until forgotten"))
+    }
+
+    /// The kept records, in id order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &R> + '_ {
+        self.by_id.values()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.by_id.len()
+    }
 }

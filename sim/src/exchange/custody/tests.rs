@@ -338,3 +338,67 @@ fn limit_windows_stay_bounded() {
     assert_eq!(peak, 24, "a day of hourly outflows: the one a day old is dropped at the next push");
     assert_eq!(x.withdrawals().count(), 720, "the records themselves are kept");
 }
+
+/// Finished requests are forgotten past the last `KEPT_FINISHED`, with their payments and
+/// transaction ids; every later command about them answers as their terminal state did, and ids
+/// never issued stay unknown. A long-lived request is kept however many finish after it.
+#[test]
+fn finished_requests_are_forgotten_and_answer_already_done() {
+    for faults in [FaultSet::NONE, FaultSet::NONE.with(Fault::TxidReconcile)] {
+        let mut x = exchange_with(faults, CustodyPolicy::default());
+        ok(&mut x, FundsCommand::Deposit { user: A, asset: BTC, amount: 1_000_000 });
+        // W1 stays live (requested, never processed); T1 too.
+        assert_eq!(ok(&mut x, withdraw(A, 1)), Ack::Withdrawal(W1));
+        let t1 = FundsCommand::Transfer { from: A, to: B, asset: BTC, amount: 1 };
+        assert_eq!(ok(&mut x, t1), Ack::Transfer(TransferId(1)));
+        let n = 3 * KEPT_FINISHED as u64;
+        let mut most = 0;
+        for i in 0..n {
+            let id = WithdrawalId(i + 2);
+            assert_eq!(ok(&mut x, withdraw(A, 1)), Ack::Withdrawal(id));
+            ok(&mut x, FundsCommand::ProcessWithdrawal { id });
+            if faults.has(Fault::TxidReconcile) && i % 2 == 0 {
+                // Re-sent: two payments, then the second confirms.
+                ok(&mut x, FundsCommand::ClaimNotReceived { user: A, id });
+            }
+            let last = x.withdrawal(id).map(|w| w.state);
+            let Some(WithdrawalState::Sent { payment, .. }) = last else { panic!("{last:?}") };
+            ok(&mut x, pay(payment.0));
+            let t = FundsCommand::Transfer { from: A, to: B, asset: BTC, amount: 1 };
+            let Ack::Transfer(tid) = ok(&mut x, t) else { panic!("a transfer") };
+            ok(&mut x, FundsCommand::ProcessTransfer { id: tid });
+            most = most.max(x.custody_records());
+        }
+        // Kept: the two live requests, the last finished, and the last withdrawals' payments.
+        assert!(most <= 2 + 2 * KEPT_FINISHED + 2 * 2 * KEPT_FINISHED, "{most} records held");
+        assert_eq!(x.withdrawals().count(), 1 + KEPT_FINISHED);
+        assert_eq!(x.transfers().count(), 1 + KEPT_FINISHED);
+        assert_eq!(x.withdrawal(W1).map(|w| w.state), Some(WithdrawalState::Requested));
+        let old = WithdrawalId(2);
+        assert_eq!(x.withdrawal(old), None, "forgotten");
+        for c in [
+            FundsCommand::ProcessWithdrawal { id: old },
+            FundsCommand::ReviewWithdrawal { id: old, approve: false },
+            FundsCommand::ClaimNotReceived { user: A, id: old },
+            FundsCommand::ClaimNotReceived { user: B, id: old },
+            pay(1),
+            pay(2),
+            FundsCommand::ProcessTransfer { id: TransferId(2) },
+        ] {
+            assert_eq!(err(&mut x, c), Reject::AlreadyDone, "{c:?}");
+        }
+        let issued = n + 1;
+        for id in [0, issued + 1] {
+            assert_eq!(
+                err(&mut x, FundsCommand::ProcessWithdrawal { id: WithdrawalId(id) }),
+                Reject::UnknownWithdrawal
+            );
+            assert_eq!(err(&mut x, FundsCommand::ProcessTransfer { id: TransferId(id) }), Reject::UnknownWithdrawal);
+        }
+        assert_eq!(err(&mut x, pay(999_999)), Reject::UnknownPayment, "never emitted");
+        // The live ones still work.
+        ok(&mut x, FundsCommand::ProcessWithdrawal { id: W1 });
+        ok(&mut x, FundsCommand::ProcessTransfer { id: TransferId(1) });
+        assert_eq!(x.transfer(TransferId(1)).map(|t| t.state), Some(TransferState::Credited));
+    }
+}

@@ -4,7 +4,8 @@
 //! Invariants (every fault off): checks before any change (both users known and distinct, a known
 //! asset, an amount in (0, `AMOUNT_MAX`], available funds); the hold is taken at request, checked,
 //! so two concurrent transfers can never overdraw; a transfer is credited once (again:
-//! `already_done`); an unknown id is `unknown_withdrawal`.
+//! `already_done`, also once forgotten: a credited transfer is kept among the last
+//! [`KEPT_FINISHED`](super::KEPT_FINISHED) only); an id never issued is `unknown_withdrawal`.
 //!
 //! Fault paths: `transfer_check_race` (the request only checks; the worker debits the sender's
 //! available and credits the recipient unchecked, so concurrent transfers overdraw),
@@ -39,23 +40,25 @@ impl<E: MatchingEngine> Exchange<E> {
         if held {
             self.hold(from, asset, amount, exempt, CauseKind::Transfer)?;
         }
-        let id = TransferId(self.custody.transfers.len() as u64 + 1);
-        self.custody.transfers.push(TransferRecord {
-            id,
-            from,
-            to,
-            asset,
-            amount,
-            requested_ns: self.now_ns,
-            state: TransferState::Requested,
-            held,
-        });
+        let id = TransferId(self.custody.transfers.next_id()?);
+        self.custody.transfers.push(
+            id.0,
+            TransferRecord {
+                id,
+                from,
+                to,
+                asset,
+                amount,
+                requested_ns: self.now_ns,
+                state: TransferState::Requested,
+                held,
+            },
+        );
         Ok(Ack::Transfer(id))
     }
 
     pub(super) fn process_transfer(&mut self, id: TransferId) -> Result<Ack, Reject> {
-        let i = self.custody.transfer_index(id)?;
-        let t = self.custody.transfers[i];
+        let t = self.custody.transfer_kept(id)?;
         if t.state == TransferState::Credited {
             return Err(Reject::AlreadyDone);
         }
@@ -71,9 +74,10 @@ impl<E: MatchingEngine> Exchange<E> {
             // transfer_check_race: the debit the request only checked for, now, unchecked.
             self.ledger.commit_unchecked(cause, &postings).map_err(|_| Reject::Overflow)?;
         }
-        let record = &mut self.custody.transfers[i];
+        let record = self.custody.transfers.get_mut(id.0);
         record.state = TransferState::Credited;
         record.held = false;
+        self.custody.transfers.finish(id.0);
         Ok(Ack::Posted)
     }
 }

@@ -13,7 +13,9 @@
 //! - `ClaimNotReceived` never moves money nor re-sends: the owner is told the request is waiting
 //!   for review (`pending_review`) or that the step it asks for is already taken
 //!   (`already_done`): queued for the worker, in flight on chain, paid, or refunded. Only the
-//!   chain's confirmation ends a sent withdrawal.
+//!   chain's confirmation ends a sent withdrawal;
+//! - a withdrawal finished (settled, refunded) and forgotten answers every later command as its
+//!   terminal state did (`already_done`); see the module docs of `custody`.
 //!
 //! Fault paths: `withdraw_check_race` (no hold at request; the worker debits unchecked),
 //! `txid_reconcile` (confirmations by txid; a claim re-sends), `allow_negative` (a privileged
@@ -50,7 +52,7 @@ impl<E: MatchingEngine> Exchange<E> {
         if !exempt && self.ledger.balance(Account::Available(user), asset) < amount {
             return Err(Reject::InsufficientFunds);
         }
-        let id = WithdrawalId(self.custody.withdrawals.len() as u64 + 1);
+        let id = WithdrawalId(self.custody.withdrawals.next_id()?);
         let held = !self.faults.has(Fault::WithdrawCheckRace);
         if held {
             self.hold(user, asset, amount, exempt, CauseKind::Withdrawal)?;
@@ -60,29 +62,20 @@ impl<E: MatchingEngine> Exchange<E> {
         } else {
             WithdrawalState::Requested
         };
-        self.custody.withdrawals.push(WithdrawalRecord {
-            id,
-            user,
-            asset,
-            amount,
-            to,
-            requested_ns: now,
-            state,
-            held,
-            payments: 0,
-        });
+        self.custody
+            .withdrawals
+            .push(id.0, WithdrawalRecord { id, user, asset, amount, to, requested_ns: now, state, held, payments: 0 });
         self.custody.requested.push(asset, &policy, user, amount, id, now);
         Ok(Ack::Withdrawal(id))
     }
 
     pub(super) fn review_withdrawal(&mut self, id: WithdrawalId, approve: bool) -> Result<Ack, Reject> {
-        let i = self.custody.withdrawal_index(id)?;
-        let w = self.custody.withdrawals[i];
+        let w = self.custody.withdrawal_kept(id)?;
         if w.state != WithdrawalState::AwaitingReview {
             return Err(Reject::AlreadyDone);
         }
         if approve {
-            self.custody.withdrawals[i].state = WithdrawalState::Approved;
+            self.custody.withdrawals.get_mut(id.0).state = WithdrawalState::Approved;
             return Ok(Ack::Posted);
         }
         if w.held {
@@ -93,16 +86,16 @@ impl<E: MatchingEngine> Exchange<E> {
             let cause = self.cause(CauseKind::WithdrawalRefunded);
             self.commit_checked(cause, &postings)?;
         }
-        let record = &mut self.custody.withdrawals[i];
+        let record = self.custody.withdrawals.get_mut(id.0);
         record.state = WithdrawalState::Refunded;
         record.held = false;
         self.custody.requested.remove(w.asset, id);
+        self.custody.withdrawal_finished(id);
         Ok(Ack::Posted)
     }
 
     pub(super) fn process_withdrawal(&mut self, id: WithdrawalId) -> Result<Ack, Reject> {
-        let i = self.custody.withdrawal_index(id)?;
-        let w = self.custody.withdrawals[i];
+        let w = self.custody.withdrawal_kept(id)?;
         match w.state {
             WithdrawalState::Requested | WithdrawalState::Approved => {}
             WithdrawalState::AwaitingReview => return Err(Reject::PendingReview),
@@ -125,16 +118,16 @@ impl<E: MatchingEngine> Exchange<E> {
             let cause = self.cause(CauseKind::WithdrawalSent);
             self.ledger.commit_unchecked(cause, &postings).map_err(|_| Reject::Overflow)?;
         }
-        self.custody.withdrawals[i].held = true;
-        self.send(i, payment, txid);
+        self.custody.withdrawals.get_mut(id.0).held = true;
+        self.send(id, payment, txid);
         Ok(Ack::Posted)
     }
 
-    /// Sends withdrawal `i`: takes `payment` and `txid`, records them and emits the payment.
-    fn send(&mut self, i: usize, payment: Payment, txid: TxId) {
+    /// Sends withdrawal `id`: takes `payment` and `txid`, records them and emits the payment.
+    fn send(&mut self, id: WithdrawalId, payment: Payment, txid: TxId) {
         assert_eq!(self.custody.next_payment(), Ok((payment, txid)), "payments are taken in order");
         self.custody.last_payment = payment.0;
-        let record = &mut self.custody.withdrawals[i];
+        let record = self.custody.withdrawals.get_mut(id.0);
         assert!(record.held, "a withdrawal is sent only once its amount is held");
         record.state = WithdrawalState::Sent { txid, payment };
         record.payments += 1;
@@ -151,10 +144,18 @@ impl<E: MatchingEngine> Exchange<E> {
 
     pub(super) fn payment_confirmed(&mut self, asset: AssetId, txid: TxId, payment: Payment) -> Result<Ack, Reject> {
         let by_txid = self.faults.has(Fault::TxidReconcile);
-        let found = if by_txid { self.custody.txids.get(&txid) } else { self.custody.payments.get(&payment) };
-        let id = *found.ok_or(Reject::UnknownPayment)?;
-        let i = self.custody.withdrawal_index(id)?;
-        let w = self.custody.withdrawals[i];
+        let (found, n) = if by_txid {
+            (self.custody.txids.get(&txid), txid.0)
+        } else {
+            (self.custody.payments.get(&payment), payment.0)
+        };
+        let id = match found {
+            Some(&id) => id,
+            // Emitted, and its withdrawal (settled) forgotten: see the module docs of `custody`.
+            None if self.custody.emitted(n) => return Err(Reject::AlreadyDone),
+            None => return Err(Reject::UnknownPayment),
+        };
+        let w = self.custody.withdrawal_kept(id).expect("a mapped payment's withdrawal is kept");
         if w.asset != asset {
             return Err(Reject::UnknownPayment);
         }
@@ -176,20 +177,21 @@ impl<E: MatchingEngine> Exchange<E> {
         ];
         let cause = self.cause(CauseKind::WithdrawalSettled);
         self.commit_checked(cause, &postings)?;
-        let record = &mut self.custody.withdrawals[i];
+        let record = self.custody.withdrawals.get_mut(id.0);
         record.state = WithdrawalState::Settled { txid, payment };
         record.held = false;
         if self.faults.has(Fault::LimitsInHotPath) {
             let policy = self.custody.policy.asset(usize::from(asset.0));
             self.custody.settled.push(asset, &policy, w.user, w.amount, id, self.now_ns);
         }
+        self.custody.withdrawal_finished(id);
         Ok(Ack::Posted)
     }
 
     pub(super) fn claim_not_received(&mut self, user: UserId, id: WithdrawalId) -> Result<Ack, Reject> {
         self.check_user(user)?;
-        let i = self.custody.withdrawal_index(id)?;
-        let w = self.custody.withdrawals[i];
+        // A forgotten withdrawal finished: `already_done`, whoever asks (see the module docs).
+        let w = self.custody.withdrawal_kept(id)?;
         if w.user != user {
             return Err(Reject::NotOwner);
         }
@@ -199,7 +201,7 @@ impl<E: MatchingEngine> Exchange<E> {
                 // txid_reconcile: its txid never confirmed (a malleated copy did), so "it was
                 // never paid": pay it again.
                 let (payment, txid) = self.custody.next_payment()?;
-                self.send(i, payment, txid);
+                self.send(id, payment, txid);
                 Ok(Ack::Posted)
             }
             _ => Err(Reject::AlreadyDone),

@@ -167,6 +167,12 @@ pub struct Retained {
     pub acked_answers: usize,
     /// The auditor's open records: issued quotes still acceptable, shadow resting orders.
     pub audit_records: usize,
+    /// The exchange's custody records: withdrawals and transfers kept (live, and the last
+    /// finished), their payments' and transaction ids' entries.
+    pub custody_records: usize,
+    /// Inbound payments the exchange remembers as credited: one per confirmed deposit, so it grows
+    /// with the deposits made (see `exchange/custody/deposits.rs`); measured, not bounded.
+    pub credited_deposits: usize,
 }
 
 impl Retained {
@@ -177,6 +183,8 @@ impl Retained {
             remembered_answers: self.remembered_answers.max(o.remembered_answers),
             acked_answers: self.acked_answers.max(o.acked_answers),
             audit_records: self.audit_records.max(o.audit_records),
+            custody_records: self.custody_records.max(o.custody_records),
+            credited_deposits: self.credited_deposits.max(o.credited_deposits),
         }
     }
 }
@@ -868,6 +876,8 @@ impl World<'_> {
             remembered_answers: g.remembered_answers,
             acked_answers: self.acked.len(),
             audit_records: self.auditor.retained(),
+            custody_records: self.gateway.exchange().custody_records(),
+            credited_deposits: self.gateway.exchange().credited_deposits(),
         };
         self.retained = self.retained.max(now);
     }
