@@ -87,7 +87,7 @@ fn checkers(state: &dyn Inspect, policy: &CustodyPolicy) -> Vec<Box<dyn Checker>
         Box::new(paid_once::PaidOnce::default()),
         Box::new(limits::WithdrawalLimits::new(policy, assets)),
         Box::new(solvency::Solvency::new(assets)),
-        Box::new(settlement::Settlement::default()),
+        Box::new(settlement::Settlement::new(policy, assets)),
     ]
 }
 

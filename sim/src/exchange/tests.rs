@@ -481,3 +481,17 @@ fn system_inputs_are_refused_from_clients() {
     assert!(!edit.is_system(), "an operator's edit is refused by the correct exchange from anyone");
     assert_eq!(x.apply_from(3, &edit, Origin::Client).result, Err(Reject::NotPermitted));
 }
+
+/// Each chain numbers its inbound payments on its own: the same payment number on two assets is
+/// two deposits, both credited; on one asset it is one, credited once.
+#[test]
+fn a_deposit_is_credited_once_per_asset_and_payment() {
+    let mut x = exchange();
+    let payment = Payment(Payment::INBOUND);
+    let seen =
+        |asset, amount| Command::Funds(FundsCommand::DepositSeen { user: A, asset, amount, payment, confirmations: 1 });
+    assert_eq!(x.apply(1, &seen(BTC, 500)).result, Ok(Ack::Posted));
+    assert_eq!(x.apply(2, &seen(USD, 700)).result, Ok(Ack::Posted), "another chain's payment 0");
+    assert_eq!(x.apply(3, &seen(BTC, 500)).result, Err(Reject::AlreadyDone));
+    assert_eq!((bal(&x, Account::Available(A), BTC), bal(&x, Account::Available(A), USD)), (500, 700));
+}

@@ -41,11 +41,13 @@ impl<E: MatchingEngine> Exchange<E> {
         if confirmations < self.custody.policy.asset(usize::from(asset.0)).confirmations {
             return Err(Reject::PendingConfirmations);
         }
-        if self.custody.deposits_credited.contains(&payment) {
+        // Keyed by asset too: each chain numbers its inbound payments on its own, so the same
+        // number names different deposits on two chains.
+        if self.custody.deposits_credited.contains(&(asset, payment)) {
             return Err(Reject::AlreadyDone);
         }
         self.credit_deposit(user, asset, amount)?;
-        self.custody.deposits_credited.insert(payment);
+        self.custody.deposits_credited.insert((asset, payment));
         Ok(Ack::Posted)
     }
 

@@ -67,6 +67,7 @@ pub use records::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalSta
 use super::{Ack, Address, CustodyPolicy, Exchange, FundsCommand, Payment, Reject, TransferId, TxId, WithdrawalId};
 use crate::engine::MatchingEngine;
 use crate::ledger::UserId;
+use crate::units::AssetId;
 
 /// Custody's state. See the module docs.
 #[derive(Clone, Debug)]
@@ -86,7 +87,7 @@ pub(super) struct Custody {
     /// (user, address) → when it was whitelisted.
     whitelist: BTreeMap<(UserId, Address), u64>,
     /// Inbound payments already credited.
-    deposits_credited: BTreeSet<Payment>,
+    deposits_credited: BTreeSet<(AssetId, Payment)>,
     /// Accounts marked privileged.
     privileged: BTreeSet<UserId>,
     /// Requested withdrawals, not refunded, in the limit windows.
