@@ -5,17 +5,15 @@
 //! - each credit is one entry, World −a, Available(u) +a, so `conservation` holds by construction;
 //! - every asset's total stays ≤ `AMOUNT_MAX`: a deposit that would pass it is refused
 //!   (`overflow`), so no balance can pass it either;
-//! - a `DepositSeen` credits once per inbound payment (again: `already_done`), and only once it has
-//!   the asset's required confirmations (before: `pending_confirmations`, nothing changes).
+//! - a `DepositSeen` credits once per (asset, inbound payment) (again: `already_done`), and only
+//!   once it has the asset's required confirmations (before: `pending_confirmations`, nothing
+//!   changes). The asset is part of the key because each chain numbers its inbound payments on its
+//!   own, from [`Payment::INBOUND`]: the same number on two chains is two deposits.
 //!
-//! Memory: `deposits_credited` keeps every inbound payment credited, one per confirmed deposit,
-//! for the run. It is keyed by the payment alone, and every chain numbers its inbound payments
-//! from [`Payment::INBOUND`], so a deposit on one asset whose number another asset's deposit
-//! already used answers `already_done` and is never credited (the quickstart loses deposits this
-//! way). A bounded exact rule exists once the key is `(asset, payment)`: on one chain deposits
-//! mature in numbering order (a FIFO mempool; an outside deposit always applies), so a per-asset
-//! high-water mark plus the few credited above it would do. Both change answers the runs send
-//! today (and so their digests): left for a change that may move them.
+//! Memory: `deposits_credited` keeps every (asset, payment) credited, one per confirmed deposit,
+//! for the run. A high-water mark per asset would not bound it exactly: a chain numbers its
+//! sweeps and thefts in the same sequence as its deposits, so the credited numbers have gaps the
+//! exchange never sees filled.
 
 use crate::engine::MatchingEngine;
 use crate::exchange::{Ack, Exchange, Payment, Reject};

@@ -39,7 +39,7 @@
 //!   had a payment) — so it answers `already_done` and credits nothing (the asset is not
 //!   compared then: the chain reports each payment under its own asset). The limit windows hold
 //!   only what a window can still count. `deposits_credited` still grows with every confirmed
-//!   deposit: see `deposits.rs` for why it is not bounded yet;
+//!   deposit: see `deposits.rs` for why;
 //!
 //! Fault paths (SPEC §5; with each off the exchange behaves bit for bit as the correct one):
 //! - `withdraw_check_race`, `transfer_check_race`: the request checks available funds but takes
