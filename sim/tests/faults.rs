@@ -793,10 +793,12 @@ fn random_custody_run(faults: FaultSet, seed: u64, len: usize) -> Audited {
     run
 }
 
-/// The custody faults the auditor can already catch (`no_negative_balance`, `journal_complete`):
-/// on, random flows with custody's commands find one within `CASES` runs; off, the same runs are
-/// clean. (`txid_reconcile` and `limits_in_hot_path` wait for `withdrawal_paid_once` and
-/// `withdrawal_limits` in the auditor.)
+/// The custody faults that random command flows on the bare exchange can trigger (caught by
+/// `no_negative_balance` or `journal_complete`): on, random flows with custody's commands find one
+/// within `CASES` runs; off, the same runs are clean. `txid_reconcile` needs a chain that
+/// malleates and a claim, and `limits_in_hot_path` a burst before any settlement: these flows have
+/// no chain, so those two are caught on their scenarios (`custody_faults.rs`,
+/// `custody_faults_policy.rs`) and by their hand-written triggers above.
 #[test]
 fn random_custody_flows_find_the_faults_the_auditor_checks() {
     const CASES: u64 = 400;
