@@ -223,15 +223,16 @@ impl Command {
         Command::Funds(FundsCommand::Transfer { from, to, asset, amount })
     }
 
-    /// Whether it is a system input, which only the exchange's own systems may send (a worker, a
-    /// chain watcher, an operator's decision, set-up): [`Exchange::apply_from`](super::Exchange::apply_from)
+    /// Whether it is a system input, which only the exchange's own systems may send (set-up's
+    /// direct `Deposit`, a worker, a chain watcher, an operator's decision): [`Exchange::apply_from`](super::Exchange::apply_from)
     /// refuses one from a client. `AdminAdjust` is not one: it is an operator's direct edit, which
     /// the correct exchange refuses from anyone (the `insider` agent sends it as a client).
     pub const fn is_system(&self) -> bool {
         matches!(
             self,
             Command::Funds(
-                FundsCommand::DepositSeen { .. }
+                FundsCommand::Deposit { .. }
+                    | FundsCommand::DepositSeen { .. }
                     | FundsCommand::ProcessWithdrawal { .. }
                     | FundsCommand::ReviewWithdrawal { .. }
                     | FundsCommand::PaymentConfirmed { .. }

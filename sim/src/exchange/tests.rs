@@ -473,8 +473,10 @@ fn system_inputs_are_refused_from_clients() {
     // From the exchange's own systems the deposit is credited.
     assert_eq!(x.apply_from(2, &seen, Origin::System).result, Ok(Ack::Posted));
     assert_eq!(bal(&x, Account::Available(A), BTC), 500);
+    // A direct credit is set-up's: a customer cannot credit itself.
+    assert_eq!(x.apply_from(3, &deposit(A, BTC, 1), Origin::Client).result, Err(Reject::NotPermitted));
     // A customer's own requests are not system inputs.
-    for command in [Command::withdraw(A, BTC, 1), Command::transfer(A, B, BTC, 1), deposit(A, BTC, 1)] {
+    for command in [Command::withdraw(A, BTC, 1), Command::transfer(A, B, BTC, 1)] {
         assert!(!command.is_system(), "{command:?}");
     }
     let edit = Command::Funds(FundsCommand::AdminAdjust { user: A, asset: BTC, delta: 5 });

@@ -389,45 +389,56 @@ mod tests {
         }
     }
 
-    fn deposit(user: u32) -> Command {
-        Command::deposit(UserId(user), AssetId(0), 100)
+    /// What every test's client sends: a withdrawal request of 100 (a hold in the ledger). A
+    /// client cannot credit itself (a `Deposit` is a system input), so accounts are funded at
+    /// set-up ([`funded`]).
+    fn request(user: u32) -> Command {
+        Command::withdraw(UserId(user), AssetId(0), 100)
+    }
+
+    /// Set-up funding of each account in the tests.
+    const FUNDING: i128 = 1_000_000;
+
+    /// A gateway with user 1 open and funded at set-up.
+    fn funded(faults: FaultSet) -> Gateway {
+        let mut g = Gateway::new(&config(faults), 1).unwrap();
+        assert_eq!(g.setup(&Command::open_account(), |_| {}), Ok(Ack::Account(UserId(1))));
+        assert_eq!(g.setup(&Command::deposit(UserId(1), AssetId(0), FUNDING), |_| {}), Ok(Ack::Posted));
+        g
     }
 
     #[test]
     fn answers_wait_for_the_flush_and_retries_do_not_reapply() {
-        let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        let user = match g.setup(&Command::open_account(), |_| {}) {
-            Ok(Ack::Account(u)) => u,
-            other => panic!("{other:?}"),
-        };
+        let mut g = funded(FaultSet::NONE);
+        let user = UserId(1);
         let mut out = Vec::new();
-        assert!(matches!(g.receive(5, 0, 1, 1, &deposit(user.0), &mut out), Received::Applied { .. }));
+        assert!(matches!(g.receive(5, 0, 1, 1, &request(user.0), &mut out), Received::Applied { .. }));
         assert!(out.is_empty(), "no answer before the journal is durable");
-        assert!(matches!(g.receive(6, 0, 1, 1, &deposit(user.0), &mut out), Received::Duplicate));
+        assert!(matches!(g.receive(6, 0, 1, 1, &request(user.0), &mut out), Received::Duplicate));
         assert!(out.is_empty());
         g.flush(&mut out);
         assert_eq!(out.len(), 2);
-        assert_eq!(g.exchange().ledger().balance(crate::ledger::Account::Available(user), AssetId(0)), 100);
-        assert!(matches!(g.receive(7, 0, 0, 1, &deposit(user.0), &mut out), Received::Stale));
+        let available = g.exchange().ledger().balance(crate::ledger::Account::Available(user), AssetId(0));
+        assert_eq!(available, FUNDING - 100, "applied once");
+        assert!(matches!(g.receive(7, 0, 0, 1, &request(user.0), &mut out), Received::Stale));
     }
 
     #[test]
     fn a_crash_loses_only_what_was_not_durable() {
-        let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        g.setup(&Command::open_account(), |_| {}).unwrap();
+        let mut g = funded(FaultSet::NONE);
         let mut out = Vec::new();
-        g.receive(5, 0, 1, 1, &deposit(1), &mut out);
+        g.receive(5, 0, 1, 1, &request(1), &mut out);
         g.flush(&mut out);
-        g.receive(6, 0, 2, 1, &deposit(1), &mut out);
+        g.receive(6, 0, 2, 1, &request(1), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(g.crash(), 1);
-        assert!(matches!(g.receive(7, 0, 3, 1, &deposit(1), &mut out), Received::Down));
+        assert!(matches!(g.receive(7, 0, 3, 1, &request(1), &mut out), Received::Down));
         let mut replayed = 0;
         assert_eq!(g.recover(|_, _| replayed += 1), 0, "no checkpoint yet: replay from genesis");
-        assert_eq!(replayed, 2);
+        assert_eq!(replayed, 3, "the set-up account, its funding and the durable request");
         assert!(g.remembered(0, 1).is_some() && g.remembered(0, 2).is_none());
         let bal = g.exchange().ledger().balance(crate::ledger::Account::Available(UserId(1)), AssetId(0));
-        assert_eq!(bal, 100);
+        assert_eq!(bal, FUNDING - 100);
     }
 
     /// The gateway tells the exchange who sent a request: a client's system input is refused
@@ -454,10 +465,9 @@ mod tests {
 
     #[test]
     fn ack_before_durable_answers_at_once() {
-        let mut g = Gateway::new(&config(FaultSet::NONE.with(Fault::AckBeforeDurable)), 1).unwrap();
-        g.setup(&Command::open_account(), |_| {}).unwrap();
+        let mut g = funded(FaultSet::NONE.with(Fault::AckBeforeDurable));
         let mut out = Vec::new();
-        g.receive(5, 0, 1, 1, &deposit(1), &mut out);
+        g.receive(5, 0, 1, 1, &request(1), &mut out);
         assert_eq!(out.len(), 1);
     }
 }
@@ -481,10 +491,13 @@ mod checkpoint_tests {
         };
         let mut g = Gateway::new(&config, 1).unwrap();
         g.setup(&Command::open_account(), |_| {}).unwrap();
+        // Funded at set-up (a client cannot credit itself); each client request then holds 1.
+        const FUNDING: i128 = 1_000_000;
+        g.setup(&Command::deposit(UserId(1), AssetId(0), FUNDING), |_| {}).unwrap();
         let mut out = Vec::new();
         let n = CHECKPOINT_EVERY as u64 + 10;
         for key in 1..=n {
-            let command = Command::deposit(UserId(1), AssetId(0), 1);
+            let command = Command::withdraw(UserId(1), AssetId(0), 1);
             g.receive(key, 0, key, key, &command, &mut out);
             if key == n / 2 {
                 g.flush(&mut out);
@@ -496,27 +509,28 @@ mod checkpoint_tests {
         let before = g.retained();
         assert_eq!(
             (before.log_entries, before.journal_entries),
-            (n as usize + 1, n as usize),
-            "opening the account posts nothing"
+            (n as usize + 2, n as usize + 1),
+            "opening the account posts nothing; the funding and each request one entry"
         );
         g.take_checkpoint();
         // The checkpoint holds the state; the log and the journal before it are forgotten, their
         // numbering kept; the dedup table keeps only the client's window (its floor is n).
         let after = g.retained();
-        assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 2, journal_entries: 0 });
-        assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 1, n as usize + 1), n as usize + 1));
-        assert!(g.logged(n as usize).is_none(), "entry n is covered by the checkpoint, not held");
-        let command = Command::deposit(UserId(1), AssetId(0), 5);
+        // Remembered: the set-up's two answers (the system's table) and the client's window.
+        assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 3, journal_entries: 0 });
+        assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 2, n as usize + 2), n as usize + 2));
+        assert!(g.logged(n as usize + 1).is_none(), "request n is covered by the checkpoint, not held");
+        let command = Command::withdraw(UserId(1), AssetId(0), 5);
         g.receive(n + 1, 0, n + 1, n + 1, &command, &mut out);
         g.flush(&mut out);
-        assert_eq!(g.logged(n as usize + 1).map(|l| l.key), Some(n + 1));
+        assert_eq!(g.logged(n as usize + 2).map(|l| l.key), Some(n + 1));
         g.crash();
         let mut replayed = 0;
         assert_eq!(g.recover(|_, _| replayed += 1), g.log_len().0 - 1);
         assert_eq!(replayed, 1);
         assert_eq!(g.remembered(0, n + 1).map(|o| o.is_ok()), Some(true), "the replayed command is remembered");
         let balance = g.exchange().ledger().balance(Account::Available(UserId(1)), AssetId(0));
-        assert_eq!(balance, n as i128 + 5);
+        assert_eq!(balance, FUNDING - n as i128 - 5);
         assert_eq!(
             g.exchange().ledger().journal().replay().get(&(Account::Available(UserId(1)), AssetId(0))),
             Some(&balance)
