@@ -322,6 +322,21 @@ fn markets(ctx: &Ctx<'_>, node: &Node, assets: &[Asset]) -> Result<(Vec<MarketSe
 
 /// `house_funding = { BTC = "100" }`: positive whole minor units of known assets.
 fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, Minor)>> {
+    asset_amounts(ctx, node, path, assets, 1, MAX_TOTAL_FUNDING, "positive")
+}
+
+/// A table of asset symbol → amount (`{ BTC = "1.5" }`): whole minor units of known assets, each
+/// within `min..=max` (`what` says the lower bound in words in the error: "positive",
+/// "not negative").
+fn asset_amounts(
+    ctx: &Ctx<'_>,
+    node: &Node,
+    path: &str,
+    assets: &[Asset],
+    min: Minor,
+    max: Minor,
+    what: &str,
+) -> Result<Vec<(AssetId, Minor)>> {
     let table = Fields::any(ctx, node, path)?;
     let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
     let mut out = Vec::with_capacity(table.table.entries().len());
@@ -332,11 +347,11 @@ fn house_funding(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Re
         let value = decimal(ctx, &entry.node, &entry_path)?;
         let minor = crate::units::decimal::amount_to_minor(&assets[a], value)
             .map_err(|e| ctx.error(entry.node.origin, &entry_path, e.to_string()))?;
-        if minor <= 0 || minor > MAX_TOTAL_FUNDING {
+        if !(min..=max).contains(&minor) {
             return Err(ctx.error(
                 entry.node.origin,
                 &entry_path,
-                format!("must be positive and at most {MAX_TOTAL_FUNDING} minor units of {}", entry.key),
+                format!("must be {what} and at most {max} minor units of {}", entry.key),
             ));
         }
         out.push((asset_id(a), minor));
@@ -445,31 +460,6 @@ fn network(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<NetworkSettings> {
     })
 }
 
-/// `stolen_at_least = { BTC = "10" }` and the like: whole minor units (zero allowed) of known
-/// assets, at most `AMOUNT_MAX`.
-fn breach_bounds(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Vec<(AssetId, Minor)>> {
-    let table = Fields::any(ctx, node, path)?;
-    let symbols: Vec<&str> = assets.iter().map(Asset::symbol).collect();
-    let mut out: Vec<(AssetId, Minor)> = Vec::with_capacity(table.table.entries().len());
-    for entry in table.table.entries() {
-        let entry_path = join(path, &entry.key);
-        let key = Node { origin: entry.key_origin, value: super::tree::Value::Str(entry.key.as_str().into()) };
-        let a = lookup(ctx, &key, &entry_path, &symbols, "asset")?;
-        let value = decimal(ctx, &entry.node, &entry_path)?;
-        let minor = crate::units::decimal::amount_to_minor(&assets[a], value)
-            .map_err(|e| ctx.error(entry.node.origin, &entry_path, e.to_string()))?;
-        if !(0..=crate::units::AMOUNT_MAX).contains(&minor) {
-            return Err(ctx.error(
-                entry.node.origin,
-                &entry_path,
-                format!("must be between 0 and {} minor units of {}", crate::units::AMOUNT_MAX, entry.key),
-            ));
-        }
-        out.push((asset_id(a), minor));
-    }
-    Ok(out)
-}
-
 fn expect(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Expectations> {
     let f = Fields::open(ctx, node, path, &EXPECT_FIELDS)?;
     let violated = f.opt("violated", Vec::new(), |n, p| {
@@ -502,7 +492,9 @@ fn expect(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Ex
         }
         Ok(out)
     })?;
-    let bounds = |name: &str| f.opt(name, Vec::new(), |n, p| breach_bounds(ctx, n, p, assets));
+    // Breach bounds: whole minor units of known assets, 0 ..= AMOUNT_MAX.
+    let bounds =
+        |name: &str| f.opt(name, Vec::new(), |n, p| asset_amounts(ctx, n, p, assets, 0, AMOUNT_MAX, "not negative"));
     Ok(Expectations {
         violated,
         stolen_at_least: bounds("stolen_at_least")?,

@@ -39,8 +39,8 @@ use crate::rng::Stream;
 use crate::units::{AssetId, Minor};
 
 use super::super::breach::Breach;
-use super::super::gateway::{Answer, Received, SYSTEM};
-use super::{market_stats, Ev, World, BLOCK, MONITOR, SWEEP, SYSTEM_STEP};
+use super::super::gateway::{Answer, SYSTEM};
+use super::{Ev, World, BLOCK, MONITOR, SWEEP, SYSTEM_STEP};
 use crate::agents::ChainAction;
 
 /// The band around the hot wallet's target share within which the custodian does not sweep.
@@ -218,33 +218,14 @@ impl World<'_> {
         };
         self.rec.command(&command);
         let floor = self.custody.outstanding.keys().next().copied().unwrap_or(key);
-        let received = self.gateway.receive(at.time_ns, SYSTEM, key, floor, &command, &mut self.answers);
-        let (code, outcome) = match received {
-            // Down: kept outstanding, re-sent after the recovery.
-            Received::Down => (1, None),
-            Received::Stale => (2, None),
-            Received::Duplicate => (3, None),
-            Received::Applied { index, applied } => {
-                self.counts.commands += 1;
-                if applied.result.is_err() {
-                    self.counts.rejected += 1;
-                }
-                self.auditor.observe_at(&command, &applied, at);
-                market_stats(&mut self.markets, &mut self.market_data, &applied);
-                self.custody.pending_intents.extend(applied.intents.iter().map(|&i| (index, i)));
-                if !self.flush_scheduled {
-                    self.flush_scheduled = true;
-                    let t = at.time_ns + self.scenario.exchange.flush_interval_ns;
-                    self.queue.schedule(t, Ev::Flush);
-                }
-                (4, Some(applied.result))
-            }
-        };
+        // Down: kept outstanding, re-sent after the recovery. Recorded one above the gateway's
+        // code: 0 is "answered already".
+        let (received, outcome) = self.deliver(at, SYSTEM, key, floor, &command);
+        let code = received + 1;
         self.rec.u64(code);
         if let Some(outcome) = &outcome {
             self.rec.outcome(outcome);
         }
-        self.send_answers(at);
         self.rec.end(|| {
             let received = ["", "down", "stale", "duplicate", "applied"][code as usize];
             let outcome = outcome.map_or_else(String::new, |o| format!("{o:?}"));

@@ -559,6 +559,12 @@ const SYSTEM_STEP: u8 = 10;
 const SWEEP: u8 = 11;
 const MONITOR: u8 = 12;
 
+/// How the gateway received a request (recorded in the stream).
+const DOWN: u64 = 0;
+const STALE: u64 = 1;
+const DUPLICATE: u64 = 2;
+const APPLIED: u64 = 3;
+
 impl World<'_> {
     fn schedule_start(&mut self) {
         let s = self.scenario;
@@ -704,45 +710,59 @@ impl World<'_> {
         });
     }
 
-    fn at_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, command: Command) {
-        self.rec.begin(at.seq, at.time_ns, TO_EXCHANGE);
-        self.rec.u64(u64::from(client));
-        self.rec.u64(key);
-        self.rec.command(&command);
-        let received = self.gateway.receive(at.time_ns, client, key, floor, &command, &mut self.answers);
-        let (code, outcome) = match received {
-            Received::Down => {
-                self.counts.lost_down += 1;
-                (0, None)
-            }
-            Received::Stale => (1, None),
-            Received::Duplicate => {
-                self.counts.duplicates += 1;
-                (2, None)
-            }
+    /// Hands a request to the gateway and consumes what it did: an applied command is counted,
+    /// audited, feeds the market statistics, queues its intents (carried out when its answer
+    /// leaves) and makes sure a flush is coming; released answers are sent. Returns how it was
+    /// received ([`DOWN`], [`STALE`], [`DUPLICATE`], [`APPLIED`]) and, if applied, its outcome.
+    /// The one path for clients' requests and the back office's.
+    fn deliver(
+        &mut self,
+        at: Stamp,
+        client: ClientId,
+        key: u64,
+        floor: u64,
+        command: &Command,
+    ) -> (u64, Option<Outcome>) {
+        let received = self.gateway.receive(at.time_ns, client, key, floor, command, &mut self.answers);
+        let delivered = match received {
+            Received::Down => (DOWN, None),
+            Received::Stale => (STALE, None),
+            Received::Duplicate => (DUPLICATE, None),
             Received::Applied { index, applied } => {
                 self.counts.commands += 1;
                 if applied.result.is_err() {
                     self.counts.rejected += 1;
                 }
-                self.auditor.observe_at(&command, &applied, at);
+                self.auditor.observe_at(command, &applied, at);
                 market_stats(&mut self.markets, &mut self.market_data, &applied);
-                // A client command's intents (txid_reconcile's re-send on a claim) are carried out
-                // when its answer leaves, like the back office's.
                 self.custody.pending_intents.extend(applied.intents.iter().map(|&i| (index, i)));
                 if !self.flush_scheduled {
                     self.flush_scheduled = true;
                     let t = at.time_ns + self.scenario.exchange.flush_interval_ns;
                     self.queue.schedule(t, Ev::Flush);
                 }
-                (3, Some(applied.result))
+                (APPLIED, Some(applied.result))
             }
         };
+        self.send_answers(at);
+        delivered
+    }
+
+    fn at_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, command: Command) {
+        self.rec.begin(at.seq, at.time_ns, TO_EXCHANGE);
+        self.rec.u64(u64::from(client));
+        self.rec.u64(key);
+        self.rec.command(&command);
+        let (code, outcome) = self.deliver(at, client, key, floor, &command);
+        match code {
+            DOWN => self.counts.lost_down += 1,
+            DUPLICATE => self.counts.duplicates += 1,
+            _ => {}
+        }
         self.rec.u64(code);
         if let Some(outcome) = &outcome {
             self.rec.outcome(outcome);
         }
-        self.send_answers(at);
         self.rec.end(|| {
             let received = ["down", "stale", "duplicate", "applied"][code as usize];
             let outcome = outcome.map_or_else(String::new, |o| format!("{o:?}"));
