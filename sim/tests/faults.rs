@@ -658,7 +658,7 @@ fn paid(run: &Audited) -> (Minor, Vec<(WithdrawalId, usize)>) {
     let mut total = 0;
     let mut per: Vec<(WithdrawalId, usize)> = Vec::new();
     for p in &run.pays {
-        let Intent::Pay { withdrawal, amount, .. } = *p;
+        let Intent::Pay { withdrawal, amount, .. } = *p else { continue };
         total += amount;
         match per.iter_mut().find(|(w, _)| *w == withdrawal) {
             Some((_, n)) => *n += 1,

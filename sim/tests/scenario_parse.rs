@@ -135,6 +135,7 @@ fn quickstart_parses_to_the_expected_model() {
             ("rfq", "rfq_taker", 3),
             ("depositors", "depositor", 3),
             ("withdrawers", "withdrawer", 4),
+            ("mailer", "mass_mailer", 1),
         ]
     );
     let makers = &base.agents[0];
@@ -416,9 +417,9 @@ fn expected_invariants_must_be_known_and_checked() {
         "unknown invariant `tif_respectd` (did you mean `tif_respected`?)",
     );
     assert!(e.message.ends_with("(in variant `buggy`)"), "{e}");
-    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"no_pii_disclosure\"]");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"withdrawal_authorized\"]");
     let e = err(&src, &[]);
-    assert_located(&e, &src, "\"no_pii_disclosure\"", "expect.violated[0]", "not checked yet");
+    assert_located(&e, &src, "\"withdrawal_authorized\"", "expect.violated[0]", "not checked yet");
 }
 
 #[test]
@@ -1049,8 +1050,8 @@ fn custody_overrides_go_through_the_same_tree() {
     let src = custody_file();
     let run = &ok(&src, &["assets.BTC.daily_limit=none"]).runs[0];
     assert_eq!(run.custody.policy.asset(0).daily_limit, None, "\"none\" lifts a limit");
-    let e = err(MINIMAL, &["policy.withdrawal_2fa=true"]);
-    assert_eq!((e.origin.as_str(), e.field.as_str()), ("--set", "policy.withdrawal_2fa"), "{e}");
+    let e = err(MINIMAL, &["policy.freeze_on_alert=true"]);
+    assert_eq!((e.origin.as_str(), e.field.as_str()), ("--set", "policy.freeze_on_alert"), "{e}");
     assert!(e.message.contains("not modelled yet (identity/communications)"), "{e}");
 }
 
@@ -1122,9 +1123,9 @@ fn bad_custody_fields_are_located_with_what_would_be_valid() {
         ),
         (
             "withdrawal_whitelist = true",
-            "login_2fa = true",
-            "login_2fa",
-            "policy.login_2fa",
+            "freeze_on_alert = true",
+            "freeze_on_alert",
+            "policy.freeze_on_alert",
             "not modelled yet (identity/communications)",
         ),
         ("healing = \"1d\"", "heal = \"1d\"", "heal =", "custody.heal", "did you mean `healing`"),

@@ -152,7 +152,7 @@ impl World {
             self.requests[s].transfer = Some(id);
         }
         for intent in intents {
-            let Intent::Pay { withdrawal, amount, .. } = intent;
+            let Intent::Pay { withdrawal, amount, .. } = intent else { continue };
             assert!(self.requests.iter().any(|r| r.withdrawal == Some(withdrawal)), "a payment for a request");
             self.paid += amount;
             let owner = self.x.withdrawal(withdrawal).expect("its record").user;

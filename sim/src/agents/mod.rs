@@ -25,6 +25,7 @@ pub mod hot_wallet_thief;
 pub mod insider;
 pub mod malleability_claimant;
 pub mod market_maker;
+pub mod mass_mailer;
 pub mod momentum;
 pub mod noise;
 pub mod rfq;
@@ -155,4 +156,5 @@ kinds! {
     WithdrawalRacer(withdrawal_racer::WithdrawalRacer),
     HotWalletThief(hot_wallet_thief::HotWalletThief),
     Insider(insider::Insider),
+    MassMailer(mass_mailer::MassMailer),
 }

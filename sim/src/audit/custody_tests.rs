@@ -88,6 +88,7 @@ impl History {
             events: &[],
             entries: start..self.world.ledger.journal().len(),
             intents,
+            origin: crate::exchange::Origin::System,
             state: &self.world,
         };
         self.auditor.check(&obs, Stamp { seq: self.seq, time_ns: now })

@@ -57,6 +57,7 @@ mod ledger;
 mod limits;
 mod observation;
 mod paid_once;
+mod pii;
 mod quotes;
 mod requests;
 mod settlement;
@@ -88,6 +89,7 @@ fn checkers(state: &dyn Inspect, policy: &CustodyPolicy) -> Vec<Box<dyn Checker>
         Box::new(limits::WithdrawalLimits::new(policy, assets)),
         Box::new(solvency::Solvency::new(assets)),
         Box::new(settlement::Settlement::new(policy, assets)),
+        Box::new(pii::Pii::default()),
     ]
 }
 

@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use crate::engine::{Event, MatchingEngine};
-use crate::exchange::{Ack, Applied, Command, Exchange, Intent, Reject};
+use crate::exchange::{Ack, Applied, Command, Exchange, Intent, Origin, Reject};
 use crate::ledger::{Entry, Ledger, UserId};
 use crate::units::{Asset, Market, MarketId};
 
@@ -65,8 +65,10 @@ pub struct Observation<'a> {
     pub events: &'a [(MarketId, Event)],
     /// The journal entries it appended (numbered from genesis).
     pub entries: Range<usize>,
-    /// What it asked the world outside to do (a payment to broadcast), in order.
+    /// What it asked the world outside to do (a payment to broadcast, a message), in order.
     pub intents: &'a [Intent],
+    /// Who sent it: the exchange's systems, or a client with what it presented.
+    pub origin: Origin,
     /// The state after it.
     pub state: &'a dyn Inspect,
 }
@@ -83,6 +85,7 @@ impl<'a> Observation<'a> {
             events: applied.events,
             entries: applied.entries.clone(),
             intents: applied.intents,
+            origin: applied.origin,
             state: applied.exchange(),
         }
     }

@@ -80,7 +80,7 @@ impl Checker for PaidOnce {
             return;
         }
         for intent in obs.intents {
-            let Intent::Pay { withdrawal, payment, .. } = *intent;
+            let Intent::Pay { withdrawal, payment, .. } = *intent else { continue };
             if self.payments.insert(payment, withdrawal).is_none() {
                 self.record(withdrawal).outstanding += 1;
             }

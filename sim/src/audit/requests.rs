@@ -59,7 +59,7 @@ impl Requests {
     pub(super) fn follow(&mut self, obs: &Observation<'_>) -> Option<Step> {
         let Ok(ack) = *obs.result else { return None };
         for intent in obs.intents {
-            let Intent::Pay { withdrawal, payment, .. } = *intent;
+            let Intent::Pay { withdrawal, payment, .. } = *intent else { continue };
             if self.withdrawals.contains_key(&withdrawal) {
                 self.payments.insert(payment, withdrawal);
                 self.by_withdrawal.insert((withdrawal, payment));

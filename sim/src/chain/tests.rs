@@ -160,7 +160,7 @@ fn a_withdrawal_to_someone_else_s_address_counts_as_stolen() {
     let mut c = chain(1, 10_000);
     c.genesis(100);
     let mut to_attacker = pay(1, 1, 1, 30);
-    let Intent::Pay { to, .. } = &mut to_attacker;
+    let Intent::Pay { to, .. } = &mut to_attacker else { unreachable!("a payment") };
     *to = Address::outside(1);
     c.pay(&to_attacker, UserId(1)).unwrap();
     c.pay(&pay(2, 2, 2, 20), UserId(1)).unwrap();

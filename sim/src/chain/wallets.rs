@@ -123,7 +123,9 @@ impl Chain {
     /// `owner` (whom the kernel knows from the request): from the hot wallet to the intent's
     /// address, under the intent's txid and payment.
     pub fn pay(&mut self, intent: &Intent, owner: UserId) -> Result<ChainFact, Refused> {
-        let Intent::Pay { withdrawal, asset, to, amount, txid, payment } = *intent;
+        let Intent::Pay { withdrawal, asset, to, amount, txid, payment } = *intent else {
+            return Err(Refused::Invalid);
+        };
         if txid.0 >= TxId::MALLEATED || payment.0 >= Payment::INBOUND || payment.0 == 0 {
             return Err(Refused::Invalid);
         }

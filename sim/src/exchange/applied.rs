@@ -5,8 +5,7 @@
 //! The effects are borrowed from buffers the exchange reuses between commands (no allocation per
 //! command): the engine events with their market, in order; the range of ledger journal entries the
 //! command appended (numbered from genesis); and the outbound [`Intent`]s, things the exchange asks
-//! the world outside it to do (none yet: a chain transaction to broadcast comes with custody, a
-//! message to send with communications).
+//! the world outside it to do (a chain transaction to broadcast, a message to send).
 //!
 //! Invariant (a `Reject` changes nothing): a rejected command has no events, no entries and no
 //! intents — asserted by [`Exchange::apply`] where the value is produced, and checked again by the
@@ -15,19 +14,22 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::{Ack, Address, Exchange, Payment, Reject, TxId, WithdrawalId};
+use super::identity::mail::Mail;
+use super::{Ack, Address, Exchange, Origin, Payment, Reject, TxId, WithdrawalId};
 use crate::engine::{Book, Event, MatchingEngine};
 use crate::ledger::Entry;
 use crate::units::{AssetId, MarketId, Minor};
 
 /// Something the exchange asks the outside world to do as the effect of a command, for the
-/// simulator to carry out (never done by the exchange itself, which does no I/O). Communications
-/// will add a message to send.
+/// simulator to carry out (never done by the exchange itself, which does no I/O): a payment to
+/// broadcast, a message to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Intent {
     /// Broadcast, from the hot wallet of `asset`, transaction `txid` paying `amount` to `to` by
     /// spending `payment`, for `withdrawal`.
     Pay { withdrawal: WithdrawalId, asset: AssetId, to: Address, amount: Minor, txid: TxId, payment: Payment },
+    /// Send a message (SPEC §2.7).
+    Mail(Mail),
 }
 
 /// One command as applied: its result, its effects, and a read-only view of the exchange after it.
@@ -41,6 +43,8 @@ pub struct Applied<'a, E: MatchingEngine = Book> {
     pub entries: Range<usize>,
     /// What the command asks the outside world to do.
     pub intents: &'a [Intent],
+    /// Who sent it, as the exchange was told (its systems, or a client with its credential).
+    pub origin: Origin,
     exchange: &'a Exchange<E>,
 }
 
@@ -50,9 +54,10 @@ impl<'a, E: MatchingEngine> Applied<'a, E> {
         events: &'a [(MarketId, Event)],
         entries: Range<usize>,
         intents: &'a [Intent],
+        origin: Origin,
         exchange: &'a Exchange<E>,
     ) -> Applied<'a, E> {
-        Applied { result, events, entries, intents, exchange }
+        Applied { result, events, entries, intents, origin, exchange }
     }
 
     /// The journal entries the command appended, in order.
@@ -85,6 +90,7 @@ impl<E: MatchingEngine> fmt::Debug for Applied<'_, E> {
             .field("events", &self.events)
             .field("entries", &self.entries)
             .field("intents", &self.intents)
+            .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::identity::access::{need, Need, Role};
+use super::identity::credential::{Access, ApiKeyId, Device, Email, Ip, Password, ResetToken, Scopes, SessionId};
 use crate::engine::{OrderId, Stp, Tif};
 use crate::ledger::UserId;
 use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
@@ -50,11 +52,31 @@ pub enum Command {
     Trading(TradingCommand),
 }
 
-/// The identity area's commands.
+/// The identity area's commands (SPEC §2.6–2.7): accounts, signing in, keys, resets, and the
+/// messages operators send. What each needs is `identity/access.rs`'s [`need`](super::identity::access::need).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdentityCommand {
-    /// Opens a customer account; answers [`Ack::Account`].
+    /// System: opens a customer account with no way to sign in (set-up, tests, `exsim book`);
+    /// answers [`Ack::Account`].
     OpenAccount,
+    /// System (sign-up, at set-up): opens an account for `email` with `password` and, if the
+    /// customer enabled it, a second-factor `device`; answers [`Ack::Account`].
+    Register { email: Email, password: Password, device: Option<Device> },
+    /// System: gives `user` a role (staff are customers' accounts made operators).
+    GrantRole { user: UserId, role: Role },
+    /// Signs in from the request's IP (with its second-factor code when one is needed); answers
+    /// [`Ack::Session`].
+    Login { email: Email, password: Password },
+    /// Creates an API key for the signed-in user; answers [`Ack::ApiKey`].
+    CreateApiKey { scopes: Scopes, allow_ip: Option<Ip> },
+    /// Asks for a password-reset link, mailed to `email` if it is a user's.
+    RequestReset { email: Email },
+    /// Sets a new password with a mailed reset token (and the second factor, if the policy asks).
+    CompleteReset { token: ResetToken, password: Password },
+    /// An operator exports every customer's record, mailed to the operator's own address.
+    Export,
+    /// An operator sends an announcement to every account, in batches of `batch` addresses.
+    Announce { batch: u32 },
 }
 
 /// The funds area's commands: custody (SPEC §2.5). Customer requests, then the system inputs
@@ -99,12 +121,13 @@ pub enum FundsCommand {
     GrantPrivilege { user: UserId },
 }
 
-/// Who sends a command: a client (a customer, an attacker) or the exchange's own systems (set-up,
-/// the back office's workers and operators, the chain watchers). Only the latter may send a system
-/// input ([`Command::is_system`]).
+/// Who sends a command: a client (a customer, an operator, an attacker: the exchange cannot tell)
+/// with what it presents ([`Access`]), or the exchange's own systems (set-up, the back office's
+/// workers, the chain watchers, the monitors). Only the latter may send a system input
+/// ([`Command::is_system`]); a client's request is authenticated and authorized first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
-    Client,
+    Client(Access),
     System,
 }
 
@@ -224,22 +247,13 @@ impl Command {
     }
 
     /// Whether it is a system input, which only the exchange's own systems may send (set-up's
-    /// direct `Deposit`, a worker, a chain watcher, an operator's decision): [`Exchange::apply_from`](super::Exchange::apply_from)
-    /// refuses one from a client. `AdminAdjust` is not one: it is an operator's direct edit, which
-    /// the correct exchange refuses from anyone (the `insider` agent sends it as a client).
-    pub const fn is_system(&self) -> bool {
-        matches!(
-            self,
-            Command::Funds(
-                FundsCommand::Deposit { .. }
-                    | FundsCommand::DepositSeen { .. }
-                    | FundsCommand::ProcessWithdrawal { .. }
-                    | FundsCommand::ReviewWithdrawal { .. }
-                    | FundsCommand::PaymentConfirmed { .. }
-                    | FundsCommand::ProcessTransfer { .. }
-                    | FundsCommand::GrantPrivilege { .. }
-            )
-        )
+    /// direct `Deposit` and accounts, a worker, a chain watcher, an operator's decision):
+    /// [`Exchange::apply_from`](super::Exchange::apply_from) refuses one from a client. It is read
+    /// from the authorization table ([`need`]), so the two cannot disagree. `AdminAdjust` is not
+    /// one: it is an operator's direct edit (permission `edit_balances`), which the correct
+    /// exchange refuses from anyone.
+    pub fn is_system(&self) -> bool {
+        need(self) == Need::System
     }
 
     /// [`TradingCommand::Place`].
@@ -276,7 +290,17 @@ impl Command {
     /// the system inputs that act on a request rather than for a user.
     pub fn user(&self) -> Option<UserId> {
         match *self {
-            Command::Identity(IdentityCommand::OpenAccount) => None,
+            Command::Identity(IdentityCommand::GrantRole { user, .. }) => Some(user),
+            Command::Identity(
+                IdentityCommand::OpenAccount
+                | IdentityCommand::Register { .. }
+                | IdentityCommand::Login { .. }
+                | IdentityCommand::CreateApiKey { .. }
+                | IdentityCommand::RequestReset { .. }
+                | IdentityCommand::CompleteReset { .. }
+                | IdentityCommand::Export
+                | IdentityCommand::Announce { .. },
+            ) => None,
             Command::Funds(
                 FundsCommand::Deposit { user, .. }
                 | FundsCommand::Withdraw { user, .. }
@@ -340,4 +364,8 @@ pub enum Ack {
     Quote(Quote),
     /// A quote was honored: exactly its quantity at exactly its price.
     QuoteFilled(Quote),
+    /// Signed in: the new session.
+    Session(SessionId),
+    /// A new API key.
+    ApiKey(ApiKeyId),
 }

@@ -6,7 +6,7 @@
 //! custody's requests.
 //!
 //! `Exchange` composes sub-machines, one per area of [`Command`], each in its own file(s) that
-//! state the invariants they keep: `identity.rs` (accounts), `trading/` (`orders.rs`, `quotes.rs`)
+//! state the invariants they keep: `identity/` (accounts, credentials, authorization, mail), `trading/` (`orders.rs`, `quotes.rs`)
 //! and `custody/` (deposits, withdrawals, transfers, the withdrawal policy, privileges), over a
 //! shared core (`core.rs`: the shared checks, the entry being built, the commit paths) and the
 //! ledger. Each sub-machine's state is its own struct (`trading::Trading`: markets, open orders,
@@ -70,6 +70,13 @@ pub use command::{
     TradingCommand, TransferId, TxId, WithdrawalId,
 };
 pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState, KEPT_FINISHED};
+pub use identity::access::{Need, Permission, Role};
+pub use identity::credential::{
+    Access, ApiKeyId, Code, Credential, Device, Email, Ip, Password, Principal, ResetToken, Scopes, SessionId, Via,
+    CODE_WINDOW_NS,
+};
+pub use identity::mail::{Mail, MailKind, MessageId, Recipients, Records, NOREPLY};
+pub use identity::policy::IdentityPolicy;
 pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
 
 use core::Draft;
@@ -104,6 +111,8 @@ pub struct ExchangeConfig {
     pub faults: FaultSet,
     /// Custody policy (SPEC §6): confirmations, limits, caps, review, whitelist.
     pub custody: CustodyPolicy,
+    /// Identity policy (SPEC §6): second factors, API keys' scope and allowlist.
+    pub identity: IdentityPolicy,
 }
 
 /// A configuration the exchange cannot run.
@@ -136,7 +145,7 @@ pub struct OpenOrder {
 ///
 /// The shared core is its own fields (assets, ledger, command number and time, the command's
 /// effects, the entry drafts, the faults); each sub-machine's state is one field (`trading`,
-/// `custody`; identity's is the ledger's list of users).
+/// `custody`, `identity`).
 pub struct Exchange<E: MatchingEngine = Book> {
     assets: Vec<Asset>,
     ledger: Ledger,
@@ -156,6 +165,8 @@ pub struct Exchange<E: MatchingEngine = Book> {
     faults: FaultSet,
     /// The custody sub-machine's state.
     custody: custody::Custody,
+    /// The identity sub-machine's state.
+    identity: identity::Identity,
 }
 
 impl Exchange<Book> {
@@ -221,6 +232,7 @@ impl<E: MatchingEngine> Exchange<E> {
             fault_postings: Draft::with_capacity(0),
             faults: config.faults,
             custody: custody::Custody::new(&config.custody, config.assets.len()),
+            identity: identity::Identity::new(config.identity),
         })
     }
 
@@ -231,9 +243,11 @@ impl<E: MatchingEngine> Exchange<E> {
     }
 
     /// Applies one command at time `now_ns` from `origin`: its result and every effect it had
-    /// ([`Applied`]). A system input ([`Command::is_system`]: a confirmation, a worker's step, an
-    /// operator's decision) from a client is refused (`not_permitted`): a customer cannot confirm
-    /// its own deposit. A rejection changes nothing but the command count, and has no effects
+    /// ([`Applied`]). A client's request is first authenticated and authorized
+    /// (`identity/`: its credential, IP and second factor; the permission its command needs, for
+    /// the account it names); a system input ([`Command::is_system`]: a confirmation, a worker's
+    /// step, an operator's decision) from a client is refused (`not_permitted`): a customer cannot
+    /// confirm its own deposit. A rejection changes nothing but the command count, and has no effects
     /// (asserted).
     pub fn apply_from(&mut self, now_ns: u64, command: &Command, origin: Origin) -> Applied<'_, E> {
         let first_entry = self.ledger.journal().len();
@@ -244,7 +258,7 @@ impl<E: MatchingEngine> Exchange<E> {
             "command {} was rejected ({result:?}) but had effects",
             self.seq
         );
-        Applied::new(result, &self.command_events, entries, &self.intents, self)
+        Applied::new(result, &self.command_events, entries, &self.intents, origin, self)
     }
 
     fn dispatch(&mut self, now_ns: u64, command: &Command, origin: Origin) -> Result<Ack, Reject> {
@@ -255,11 +269,12 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::TimeRegressed);
         }
         self.now_ns = now_ns;
-        if origin == Origin::Client && command.is_system() {
-            return Err(Reject::NotPermitted);
-        }
+        let (access, principal) = match &origin {
+            Origin::System => (None, None),
+            Origin::Client(access) => (Some(access), self.admit(access, command)?),
+        };
         match *command {
-            Command::Identity(c) => self.identity(c),
+            Command::Identity(c) => self.identity(c, access, principal),
             Command::Funds(c) => self.funds(c),
             Command::Trading(c) => self.trading(c),
         }

@@ -49,11 +49,25 @@ pub enum Reject {
     NotPermitted,
     /// A confirmation of a payment the exchange never made.
     UnknownPayment,
+    /// No valid credential: no session or key by that id, or none presented where one is needed.
+    Unauthenticated,
+    /// A wrong email or password, or a reset token that is not outstanding.
+    BadCredentials,
+    /// A second-factor code was needed and none valid was shown.
+    SecondFactor,
+    /// A session used from another IP than it was opened from, or a key from outside its allowlist.
+    IpNotAllowed,
+    /// An email another account already registered.
+    EmailTaken,
+    /// An API key without an IP allowlist where the policy requires one.
+    AllowlistRequired,
+    /// More API keys than one user may hold.
+    TooMany,
 }
 
 impl Reject {
     /// Every rejection, for catalogues and tests.
-    pub const ALL: [Reject; 28] = [
+    pub const ALL: [Reject; 35] = [
         Reject::UnknownUser,
         Reject::UnknownAsset,
         Reject::UnknownMarket,
@@ -82,6 +96,13 @@ impl Reject {
         Reject::AlreadyDone,
         Reject::NotPermitted,
         Reject::UnknownPayment,
+        Reject::Unauthenticated,
+        Reject::BadCredentials,
+        Reject::SecondFactor,
+        Reject::IpNotAllowed,
+        Reject::EmailTaken,
+        Reject::AllowlistRequired,
+        Reject::TooMany,
     ];
 
     /// The stable snake_case code.
@@ -115,6 +136,13 @@ impl Reject {
             Reject::AlreadyDone => "already_done",
             Reject::NotPermitted => "not_permitted",
             Reject::UnknownPayment => "unknown_payment",
+            Reject::Unauthenticated => "unauthenticated",
+            Reject::BadCredentials => "bad_credentials",
+            Reject::SecondFactor => "second_factor",
+            Reject::IpNotAllowed => "ip_not_allowed",
+            Reject::EmailTaken => "email_taken",
+            Reject::AllowlistRequired => "allowlist_required",
+            Reject::TooMany => "too_many",
         }
     }
 }

@@ -12,6 +12,8 @@ const BTC: AssetId = AssetId(0);
 const USD: AssetId = AssetId(1);
 const M: MarketId = MarketId(0);
 const HOUSE: UserId = UserId::HOUSE;
+/// An anonymous client.
+const CLIENT: Origin = Origin::Client(Access::anonymous(Ip(9)));
 const A: UserId = UserId(1);
 const B: UserId = UserId(2);
 
@@ -30,6 +32,7 @@ fn config() -> ExchangeConfig {
         quote_spread_bps: 50,
         faults: FaultSet::NONE,
         custody: Default::default(),
+        identity: Default::default(),
     }
 }
 
@@ -463,7 +466,7 @@ fn system_inputs_are_refused_from_clients() {
     for command in system_inputs {
         assert!(command.is_system(), "{command:?}");
         let before = x.ledger().journal().len();
-        let applied = x.apply_from(1, &command, Origin::Client);
+        let applied = x.apply_from(1, &command, CLIENT);
         assert_eq!(applied.result, Err(Reject::NotPermitted), "{command:?}");
         assert!(applied.entries.is_empty() && applied.intents.is_empty());
         assert_eq!(x.ledger().journal().len(), before);
@@ -474,14 +477,14 @@ fn system_inputs_are_refused_from_clients() {
     assert_eq!(x.apply_from(2, &seen, Origin::System).result, Ok(Ack::Posted));
     assert_eq!(bal(&x, Account::Available(A), BTC), 500);
     // A direct credit is set-up's: a customer cannot credit itself.
-    assert_eq!(x.apply_from(3, &deposit(A, BTC, 1), Origin::Client).result, Err(Reject::NotPermitted));
+    assert_eq!(x.apply_from(3, &deposit(A, BTC, 1), CLIENT).result, Err(Reject::NotPermitted));
     // A customer's own requests are not system inputs.
     for command in [Command::withdraw(A, BTC, 1), Command::transfer(A, B, BTC, 1)] {
         assert!(!command.is_system(), "{command:?}");
     }
     let edit = Command::Funds(FundsCommand::AdminAdjust { user: A, asset: BTC, delta: 5 });
     assert!(!edit.is_system(), "an operator's edit is refused by the correct exchange from anyone");
-    assert_eq!(x.apply_from(3, &edit, Origin::Client).result, Err(Reject::NotPermitted));
+    assert_eq!(x.apply_from(3, &edit, CLIENT).result, Err(Reject::Unauthenticated), "and needs an operator first");
 }
 
 /// Each chain numbers its inbound payments on its own: the same payment number on two assets is

@@ -17,15 +17,16 @@ use super::kind_fields::{Env, KindFields};
 use super::limits::*;
 use super::model::{AgentGroup, MarketSetup};
 use super::tree::{hint, join, Node};
-use super::values::{asset_id, boolean, duration, format_ns, string, uint32, unknown_field, Fields};
+use super::values::{asset_id, boolean, duration, format_ns, lookup, string, uint32, unknown_field, Fields};
 use crate::agents::{Kind, KINDS};
+use crate::exchange::Role;
 use crate::shown::shown;
 use crate::units::{Asset, Market, Minor};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Fields every group has.
-pub(crate) const COMMON_FIELDS: [&str; 6] = ["kind", "count", "start", "stop", "funding", "privileged"];
+pub(crate) const COMMON_FIELDS: [&str; 7] = ["kind", "count", "start", "stop", "funding", "privileged", "role"];
 
 /// All groups of `[agents]`, in file order.
 pub(crate) fn groups(
@@ -94,6 +95,10 @@ pub(crate) fn groups(
         let funding = f.opt("funding", Vec::new(), |n, p| funding(&env, n, p, count, &mut funded))?;
         let behaviour = (kind.parse)(&KindFields::new(&env, &f))?;
         let privileged = f.opt("privileged", false, |n, p| boolean(ctx, n, p))?;
+        let role = f.opt("role", Role::Customer, |n, p| {
+            let names = Role::ALL.map(Role::name);
+            Ok(Role::ALL[lookup(ctx, n, p, &names, "role")?])
+        })?;
         let attacker = kind.about.attacker;
         groups.push(AgentGroup {
             name: entry.key.clone(),
@@ -103,6 +108,7 @@ pub(crate) fn groups(
             funding,
             behaviour,
             privileged,
+            role,
             attacker,
         });
     }

@@ -18,6 +18,7 @@ use super::agents;
 use super::context::Ctx;
 use super::custody;
 use super::error::ScenarioError;
+use super::identity;
 use super::limits::*;
 use super::model::{CustodySettings, ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
 use super::tree::{hint, join, Node, Table};
@@ -35,7 +36,7 @@ use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketSpec, Minor, Price
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Top-level fields, in documentation order.
-pub(crate) const TOP_FIELDS: [&str; 15] = [
+pub(crate) const TOP_FIELDS: [&str; 16] = [
     "name",
     "description",
     "sources",
@@ -46,6 +47,7 @@ pub(crate) const TOP_FIELDS: [&str; 15] = [
     "markets",
     "exchange",
     "policy",
+    "identity",
     "custody",
     "network",
     "agents",
@@ -142,8 +144,13 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
         top.opt("custody", custody::default_custody(), |n, p| custody::timings(ctx, n, p, duration_ns))?;
     let run_ns = duration_ns.saturating_add(custody.healing_ns);
     let assets = assets(ctx, top.require(ctx, "assets", "[assets.BTC] decimals = 8")?, run_ns, &mut custody)?;
+    let mut identity = identity::default_identity();
     if let Some(node) = top.get("policy") {
         custody::policy(ctx, node, "policy", &mut custody)?;
+        identity::policy(ctx, node, "policy", &mut identity)?;
+    }
+    if let Some(node) = top.get("identity") {
+        identity::habits(ctx, node, "identity", &mut identity)?;
     }
     let (markets, built) = markets(ctx, top.require(ctx, "markets", "[markets.BTC-USD] base = \"BTC\" …")?, &assets)?;
     let exchange = top.opt("exchange", default_exchange(), |n, p| exchange(ctx, n, p, duration_ns, &assets))?;
@@ -162,6 +169,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, root: &Table, variant: &str) -> Result<Scenar
         exchange,
         network,
         custody,
+        identity,
         faults,
         agents,
         expect,
@@ -427,7 +435,7 @@ fn crash_budget(duration_ns: u64, mean_ns: u64, scheduled: usize) -> std::result
 }
 
 /// A probability written as a decimal in [0, 1], in whole parts per million.
-fn ppm(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Ppm> {
+pub(crate) fn ppm(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Ppm> {
     let value = decimal(ctx, node, path)?;
     if value > Decimal::ONE {
         return Err(ctx.error(node.origin, path, format!("probability {value} is above 1")));

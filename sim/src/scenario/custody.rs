@@ -33,6 +33,11 @@ pub(crate) const ASSET_CUSTODY_FIELDS: [&str; 7] =
 /// `[policy]` fields that are modelled, in documentation order.
 const POLICY_FIELDS: [&str; 3] = ["withdrawal_whitelist", "whitelist_delay", "hot_wallet_multisig"];
 
+/// Every modelled `[policy]` field: custody's, then identity's.
+fn modelled_fields() -> Vec<&'static str> {
+    POLICY_FIELDS.iter().chain(super::identity::POLICY_FIELDS.iter()).copied().collect()
+}
+
 /// `[custody]` fields, in documentation order.
 const CUSTODY_FIELDS: [&str; 7] =
     ["withdrawal_delay", "review_delay", "review_approves", "sweep_delay", "reserves_check", "alarm_delay", "healing"];
@@ -98,7 +103,7 @@ pub(crate) fn policy(ctx: &Ctx<'_>, node: &Node, path: &str, custody: &mut Custo
     let f = Fields::any(ctx, node, path)?;
     for e in f.table.entries() {
         let key = e.key.as_str();
-        if POLICY_FIELDS.contains(&key) {
+        if POLICY_FIELDS.contains(&key) || super::identity::POLICY_FIELDS.contains(&key) {
             continue;
         }
         if let Some(p) = by_policy_key(key) {
@@ -108,11 +113,11 @@ pub(crate) fn policy(ctx: &Ctx<'_>, node: &Node, path: &str, custody: &mut Custo
                 format!(
                     "policy `{}` is {NOT_MODELLED}, so setting it would change nothing; modelled: {}",
                     p.name,
-                    POLICY_FIELDS.join(", ")
+                    modelled_fields().join(", ")
                 ),
             ));
         }
-        return Err(unknown_field(ctx, e.key_origin, path, key, &POLICY_FIELDS, ""));
+        return Err(unknown_field(ctx, e.key_origin, path, key, &modelled_fields(), ""));
     }
     let p = &mut custody.policy;
     p.whitelist = f.opt("withdrawal_whitelist", p.whitelist, |n, q| boolean(ctx, n, q))?;
@@ -227,9 +232,20 @@ mod tests {
             assert_eq!((listed(field), value), ("none", None));
         }
         assert_eq!((listed("assets.SYMBOL.hot_share"), a.hot_share_bps), ("100%", BPS_ONE));
+        let i = super::super::identity::default_identity().policy;
+        for (field, value) in [
+            ("policy.login_2fa", i.login_2fa),
+            ("policy.withdrawal_2fa", i.withdrawal_2fa),
+            ("policy.password_reset_2fa", i.reset_2fa),
+            ("policy.api_key_withdraw_scope", i.api_key_withdraw_scope),
+            ("policy.api_key_ip_allowlist", i.api_key_ip_allowlist),
+            ("policy.operator_mailbox_2fa", i.operator_mailbox_2fa),
+        ] {
+            assert_eq!(listed(field), value.to_string(), "{field}");
+        }
         for p in POLICIES.iter().filter(|p| p.modelled) {
             let key = p.field.rsplit('.').next().unwrap_or(p.field);
-            let known = POLICY_FIELDS.contains(&key) || ASSET_CUSTODY_FIELDS.contains(&key);
+            let known = modelled_fields().contains(&key) || ASSET_CUSTODY_FIELDS.contains(&key);
             assert!(known, "{}: no parser reads `{key}`", p.name);
         }
     }

@@ -30,6 +30,7 @@
 mod agents;
 mod build;
 mod custody;
+mod identity;
 mod model;
 pub mod policies;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub use crate::agents::Behaviour;
 use crate::audit::Invariant;
-use crate::exchange::CustodyPolicy;
+use crate::exchange::{CustodyPolicy, IdentityPolicy, Role};
 use crate::fault::FaultSet;
 use crate::units::{Asset, AssetId, MarketSpec, Minor, Price};
 
@@ -43,6 +43,8 @@ pub struct Scenario {
     /// Custody: the policy the exchange enforces, each asset's chain, and the simulator's timings
     /// (workers, operators, the reserves monitor, the healing phase).
     pub custody: CustodySettings,
+    /// Identity: the policy the exchange enforces and the population's habits.
+    pub identity: IdentitySettings,
     /// Faults switched on (SPEC §5).
     pub faults: FaultSet,
     /// Agent groups, in file order.
@@ -162,6 +164,8 @@ pub struct AgentGroup {
     /// The exchange marks these accounts privileged at set-up (`GrantPrivilege`): an affiliated
     /// market maker (FTX). The correct exchange exempts them from nothing.
     pub privileged: bool,
+    /// The role its accounts are given at set-up (`role`; customers by default).
+    pub role: Role,
     /// Ground truth: the group's kind is an attacker's (its catalogue entry says), for breach
     /// metrics. The exchange never sees it.
     pub attacker: bool,
@@ -180,4 +184,19 @@ pub struct Expectations {
     pub shortfall_at_most: Vec<(AssetId, Minor)>,
     /// The exchange's monitor must detect the breach within this long of the first attack.
     pub detected_within_ns: Option<u64>,
+}
+
+/// Identity as a scenario sets it (`[policy]`'s identity fields and `[identity]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdentitySettings {
+    /// The identity policy the exchange enforces.
+    pub policy: IdentityPolicy,
+    /// Share of customers who enabled a second factor (everyone is enrolled when the policy's
+    /// `login_2fa` is on).
+    pub twofa_ppm: Ppm,
+    /// Share of customers whose exchange password is on a list leaked from another site.
+    pub password_reuse_ppm: Ppm,
+    /// Customers registered at set-up besides the agents' accounts (they never act; they receive
+    /// mail and can be attacked).
+    pub population: u32,
 }

@@ -32,11 +32,31 @@ const fn planned(name: &'static str, field: &'static str, about: &'static str) -
 
 /// Every SPEC §6 policy, in the SPEC's order.
 pub const POLICIES: [Policy; 15] = [
-    planned("login_2fa", "policy.login_2fa", "a login needs a second factor"),
-    planned("withdrawal_2fa", "policy.withdrawal_2fa", "a withdrawal needs a second factor"),
-    planned("password_reset_2fa", "policy.password_reset_2fa", "a password reset needs a second factor"),
-    planned("api_key_withdraw_scope", "policy.api_key_withdraw_scope", "API keys may carry the withdraw scope"),
-    planned("api_key_ip_allowlist", "policy.api_key_ip_allowlist", "API keys are refused outside their IP allowlist"),
+    modelled("login_2fa", "policy.login_2fa", "true", "every login needs a second factor (all customers enrolled)"),
+    modelled(
+        "withdrawal_2fa",
+        "policy.withdrawal_2fa",
+        "true",
+        "every withdrawal and transfer out needs a second factor",
+    ),
+    modelled(
+        "password_reset_2fa",
+        "policy.password_reset_2fa",
+        "true",
+        "completing a password reset needs the second factor of a user who has one",
+    ),
+    modelled(
+        "api_key_withdraw_scope",
+        "policy.api_key_withdraw_scope",
+        "false",
+        "API keys may carry the withdraw scope",
+    ),
+    modelled(
+        "api_key_ip_allowlist",
+        "policy.api_key_ip_allowlist",
+        "true",
+        "API keys must name an IP allowlist and are refused outside it",
+    ),
     modelled(
         "address_whitelist",
         "policy.withdrawal_whitelist",
@@ -64,7 +84,12 @@ pub const POLICIES: [Policy; 15] = [
     ),
     modelled("hot_wallet_share", "assets.SYMBOL.hot_share", "100%", "the share of custody kept in the hot wallet"),
     modelled("hot_wallet_multisig", "policy.hot_wallet_multisig", "false", "a hot-wallet payment needs two signatures"),
-    planned("operator_mailbox_2fa", "policy.operator_mailbox_2fa", "operators' mailboxes need a second factor"),
+    modelled(
+        "operator_mailbox_2fa",
+        "policy.operator_mailbox_2fa",
+        "true",
+        "operators' mailboxes and outside-service accounts need a second factor",
+    ),
     planned("circuit_breaker", "policy.circuit_breaker", "trading halts on a large price move"),
     planned("freeze_on_alert", "policy.freeze_on_alert", "trading and withdrawals freeze on a monitor's alarm"),
 ];
@@ -88,6 +113,6 @@ mod tests {
             assert_eq!(p.modelled, p.default != "-", "{}: a modelled policy has a default", p.name);
         }
         assert!(by_policy_key("withdrawal_whitelist").is_some_and(|p| p.modelled));
-        assert!(by_policy_key("withdrawal_2fa").is_some_and(|p| !p.modelled));
+        assert!(by_policy_key("withdrawal_2fa").is_some_and(|p| p.modelled));
     }
 }

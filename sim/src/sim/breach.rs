@@ -30,6 +30,10 @@ pub struct Breach {
     shortfall: Vec<Minor>,
     /// When the first attacker acted.
     pub first_attack_ns: Option<u64>,
+    /// Customers' accounts an attacker signed into or used a key of (each counted once).
+    pub accounts_taken_over: u64,
+    /// Personal records that reached someone not entitled to them (each counted once).
+    pub records_exposed: u64,
     /// When the exchange's monitor raised its alarm.
     pub detected_ns: Option<u64>,
 }

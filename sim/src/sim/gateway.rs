@@ -64,6 +64,9 @@ pub struct Logged {
     pub time_ns: u64,
     pub client: ClientId,
     pub key: u64,
+    /// Who sent it as the exchange saw it: its systems, or a client with its credential (replayed
+    /// as such, so recovery authenticates exactly as the original did).
+    pub origin: Origin,
     pub command: Command,
     pub outcome: Outcome,
 }
@@ -124,16 +127,6 @@ fn client_table<'t>(
         system
     } else {
         &mut clients[client as usize]
-    }
-}
-
-/// Who a request comes from, as the exchange sees it: the simulator's own [`SYSTEM`] client is the
-/// exchange's systems (set-up, the back office); every agent is a client.
-fn origin(client: ClientId) -> Origin {
-    if client == SYSTEM {
-        Origin::System
-    } else {
-        Origin::Client
     }
 }
 
@@ -220,15 +213,19 @@ impl Gateway {
         client_table(&mut self.system, &mut self.clients, client)
     }
 
-    /// Handles a request at `now_ns`. `floor` is the client's oldest key still awaiting an answer
-    /// (everything below it was answered or abandoned), so the gateway may forget older answers.
-    /// Answers that may leave now are pushed to `out`.
+    /// Handles a request at `now_ns` from `origin` (an agent's requests are a client's, with what
+    /// it presents; the [`SYSTEM`] client's are the exchange's own systems', except the sign-ins
+    /// set-up makes on customers' behalf). `floor` is the client's oldest key still awaiting an
+    /// answer (everything below it was answered or abandoned), so the gateway may forget older
+    /// answers. Answers that may leave now are pushed to `out`.
+    #[allow(clippy::too_many_arguments)]
     pub fn receive(
         &mut self,
         now_ns: u64,
         client: ClientId,
         key: u64,
         floor: u64,
+        origin: Origin,
         command: &Command,
         out: &mut Vec<Answer>,
     ) -> Received<'_> {
@@ -255,9 +252,10 @@ impl Gateway {
             return Received::Duplicate;
         }
         let index = self.log_end();
-        let applied = self.exchange.apply_from(now_ns, command, origin(client));
+        assert!(client == SYSTEM || origin != Origin::System, "an agent is never the exchange's systems");
+        let applied = self.exchange.apply_from(now_ns, command, origin);
         let outcome = applied.result;
-        self.log.push(Logged { time_ns: now_ns, client, key, command: *command, outcome });
+        self.log.push(Logged { time_ns: now_ns, client, key, origin, command: *command, outcome });
         client_table(&mut self.system, &mut self.clients, client).answers.insert(key, Remembered { outcome, index });
         let answer = Answer { client, key, outcome, index };
         if ack_early {
@@ -328,7 +326,7 @@ impl Gateway {
         self.system = self.checkpoint.system.clone();
         for i in 0..self.log.len() {
             let (entry, index) = (self.log[i], self.checkpoint.len + i);
-            let applied = self.exchange.apply_from(entry.time_ns, &entry.command, origin(entry.client));
+            let applied = self.exchange.apply_from(entry.time_ns, &entry.command, entry.origin);
             let outcome = applied.result;
             assert_eq!(
                 outcome, entry.outcome,
@@ -356,12 +354,17 @@ impl Gateway {
         self.system.answers.keys().next_back().map_or(0, |k| k + 1)
     }
 
-    /// Applies a set-up command directly (time zero, made durable at once); `observe` sees it as
-    /// applied.
+    /// Applies a set-up command of the exchange's own systems directly (time zero, made durable
+    /// at once); `observe` sees it as applied.
     pub fn setup(&mut self, command: &Command, observe: impl FnOnce(&Applied<'_>)) -> Outcome {
+        self.setup_from(Origin::System, command, observe)
+    }
+
+    /// [`Gateway::setup`] from `origin`: set-up signs customers in as the clients they are.
+    pub fn setup_from(&mut self, origin: Origin, command: &Command, observe: impl FnOnce(&Applied<'_>)) -> Outcome {
         let key = self.next_system_key();
         let mut out = Vec::new();
-        match self.receive(0, SYSTEM, key, 0, command, &mut out) {
+        match self.receive(0, SYSTEM, key, 0, origin, command, &mut out) {
             Received::Applied { applied, .. } => observe(&applied),
             other => panic!("a set-up command was not applied: {other:?}"),
         }
@@ -373,7 +376,7 @@ impl Gateway {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::Ack;
+    use crate::exchange::{Access, Ack, Email, IdentityCommand, IdentityPolicy, Ip, Password};
     use crate::fault::FaultSet;
     use crate::ledger::UserId;
     use crate::units::{Asset, AssetId};
@@ -386,7 +389,25 @@ mod tests {
             quote_spread_bps: 0,
             faults,
             custody: Default::default(),
+            identity: lax(),
         }
+    }
+
+    /// No second factor anywhere: these tests are about the gateway, not about signing in.
+    pub(super) fn lax() -> IdentityPolicy {
+        IdentityPolicy { login_2fa: false, withdrawal_2fa: false, ..IdentityPolicy::default() }
+    }
+
+    /// Registers account 1 at set-up and signs it in as a client: what its requests present.
+    pub(super) fn signed_in(g: &mut Gateway) -> Origin {
+        let register = IdentityCommand::Register { email: Email(1), password: Password(7), device: None };
+        assert_eq!(g.setup(&register.into(), |_| {}), Ok(Ack::Account(UserId(1))));
+        let login = IdentityCommand::Login { email: Email(1), password: Password(7) };
+        let ip = Ip(1);
+        let Ok(Ack::Session(s)) = g.setup_from(Origin::Client(Access::anonymous(ip)), &login.into(), |_| {}) else {
+            panic!("signed in")
+        };
+        Origin::Client(Access::session(s, ip))
     }
 
     /// What every test's client sends: a withdrawal request of 100 (a hold in the ledger). A
@@ -399,43 +420,44 @@ mod tests {
     /// Set-up funding of each account in the tests.
     const FUNDING: i128 = 1_000_000;
 
-    /// A gateway with user 1 open and funded at set-up.
-    fn funded(faults: FaultSet) -> Gateway {
+    /// A gateway with user 1 registered, signed in and funded at set-up, and what its client's
+    /// requests present.
+    fn funded(faults: FaultSet) -> (Gateway, Origin) {
         let mut g = Gateway::new(&config(faults), 1).unwrap();
-        assert_eq!(g.setup(&Command::open_account(), |_| {}), Ok(Ack::Account(UserId(1))));
+        let me = signed_in(&mut g);
         assert_eq!(g.setup(&Command::deposit(UserId(1), AssetId(0), FUNDING), |_| {}), Ok(Ack::Posted));
-        g
+        (g, me)
     }
 
     #[test]
     fn answers_wait_for_the_flush_and_retries_do_not_reapply() {
-        let mut g = funded(FaultSet::NONE);
+        let (mut g, me) = funded(FaultSet::NONE);
         let user = UserId(1);
         let mut out = Vec::new();
-        assert!(matches!(g.receive(5, 0, 1, 1, &request(user.0), &mut out), Received::Applied { .. }));
+        assert!(matches!(g.receive(5, 0, 1, 1, me, &request(user.0), &mut out), Received::Applied { .. }));
         assert!(out.is_empty(), "no answer before the journal is durable");
-        assert!(matches!(g.receive(6, 0, 1, 1, &request(user.0), &mut out), Received::Duplicate));
+        assert!(matches!(g.receive(6, 0, 1, 1, me, &request(user.0), &mut out), Received::Duplicate));
         assert!(out.is_empty());
         g.flush(&mut out);
         assert_eq!(out.len(), 2);
         let available = g.exchange().ledger().balance(crate::ledger::Account::Available(user), AssetId(0));
         assert_eq!(available, FUNDING - 100, "applied once");
-        assert!(matches!(g.receive(7, 0, 0, 1, &request(user.0), &mut out), Received::Stale));
+        assert!(matches!(g.receive(7, 0, 0, 1, me, &request(user.0), &mut out), Received::Stale));
     }
 
     #[test]
     fn a_crash_loses_only_what_was_not_durable() {
-        let mut g = funded(FaultSet::NONE);
+        let (mut g, me) = funded(FaultSet::NONE);
         let mut out = Vec::new();
-        g.receive(5, 0, 1, 1, &request(1), &mut out);
+        g.receive(5, 0, 1, 1, me, &request(1), &mut out);
         g.flush(&mut out);
-        g.receive(6, 0, 2, 1, &request(1), &mut out);
+        g.receive(6, 0, 2, 1, me, &request(1), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(g.crash(), 1);
-        assert!(matches!(g.receive(7, 0, 3, 1, &request(1), &mut out), Received::Down));
+        assert!(matches!(g.receive(7, 0, 3, 1, me, &request(1), &mut out), Received::Down));
         let mut replayed = 0;
         assert_eq!(g.recover(|_, _| replayed += 1), 0, "no checkpoint yet: replay from genesis");
-        assert_eq!(replayed, 3, "the set-up account, its funding and the durable request");
+        assert_eq!(replayed, 4, "the set-up account, its sign-in, its funding and the durable request");
         assert!(g.remembered(0, 1).is_some() && g.remembered(0, 2).is_none());
         let bal = g.exchange().ledger().balance(crate::ledger::Account::Available(UserId(1)), AssetId(0));
         assert_eq!(bal, FUNDING - 100);
@@ -447,14 +469,16 @@ mod tests {
     #[test]
     fn a_clients_system_input_is_refused_and_replays_the_same() {
         let mut g = Gateway::new(&config(FaultSet::NONE), 1).unwrap();
-        g.setup(&Command::open_account(), |_| {}).unwrap();
+        let me = signed_in(&mut g);
         let grant = Command::Funds(crate::exchange::FundsCommand::GrantPrivilege { user: UserId(1) });
         let mut out = Vec::new();
-        let Received::Applied { applied, .. } = g.receive(5, 0, 1, 1, &grant, &mut out) else { panic!("applied") };
+        let Received::Applied { applied, .. } = g.receive(5, 0, 1, 1, me, &grant, &mut out) else { panic!("applied") };
         assert_eq!(applied.result, Err(crate::exchange::Reject::NotPermitted));
         assert!(!g.exchange().is_privileged(UserId(1)));
         let key = g.next_system_key();
-        let Received::Applied { applied, .. } = g.receive(6, SYSTEM, key, key, &grant, &mut out) else { panic!() };
+        let Received::Applied { applied, .. } = g.receive(6, SYSTEM, key, key, Origin::System, &grant, &mut out) else {
+            panic!()
+        };
         assert_eq!(applied.result, Ok(Ack::Posted));
         g.flush(&mut out);
         g.crash();
@@ -465,9 +489,9 @@ mod tests {
 
     #[test]
     fn ack_before_durable_answers_at_once() {
-        let mut g = funded(FaultSet::NONE.with(Fault::AckBeforeDurable));
+        let (mut g, me) = funded(FaultSet::NONE.with(Fault::AckBeforeDurable));
         let mut out = Vec::new();
-        g.receive(5, 0, 1, 1, &request(1), &mut out);
+        g.receive(5, 0, 1, 1, me, &request(1), &mut out);
         assert_eq!(out.len(), 1);
     }
 }
@@ -488,9 +512,10 @@ mod checkpoint_tests {
             quote_spread_bps: 0,
             faults: FaultSet::NONE,
             custody: Default::default(),
+            identity: super::tests::lax(),
         };
         let mut g = Gateway::new(&config, 1).unwrap();
-        g.setup(&Command::open_account(), |_| {}).unwrap();
+        let me = super::tests::signed_in(&mut g);
         // Funded at set-up (a client cannot credit itself); each client request then holds 1.
         const FUNDING: i128 = 1_000_000;
         g.setup(&Command::deposit(UserId(1), AssetId(0), FUNDING), |_| {}).unwrap();
@@ -498,7 +523,7 @@ mod checkpoint_tests {
         let n = CHECKPOINT_EVERY as u64 + 10;
         for key in 1..=n {
             let command = Command::withdraw(UserId(1), AssetId(0), 1);
-            g.receive(key, 0, key, key, &command, &mut out);
+            g.receive(key, 0, key, key, me, &command, &mut out);
             if key == n / 2 {
                 g.flush(&mut out);
                 assert!(!g.checkpoint_due());
@@ -509,21 +534,21 @@ mod checkpoint_tests {
         let before = g.retained();
         assert_eq!(
             (before.log_entries, before.journal_entries),
-            (n as usize + 2, n as usize + 1),
-            "opening the account posts nothing; the funding and each request one entry"
+            (n as usize + 3, n as usize + 1),
+            "opening the account and signing in post nothing; the funding and each request one entry"
         );
         g.take_checkpoint();
         // The checkpoint holds the state; the log and the journal before it are forgotten, their
         // numbering kept; the dedup table keeps only the client's window (its floor is n).
         let after = g.retained();
-        // Remembered: the set-up's two answers (the system's table) and the client's window.
-        assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 3, journal_entries: 0 });
-        assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 2, n as usize + 2), n as usize + 2));
-        assert!(g.logged(n as usize + 1).is_none(), "request n is covered by the checkpoint, not held");
+        // Remembered: the set-up's three answers (the system's table) and the client's window.
+        assert_eq!(after, GatewayRetained { log_entries: 0, remembered_answers: 4, journal_entries: 0 });
+        assert_eq!((g.log_len(), g.checkpointed()), ((n as usize + 3, n as usize + 3), n as usize + 3));
+        assert!(g.logged(n as usize + 2).is_none(), "request n is covered by the checkpoint, not held");
         let command = Command::withdraw(UserId(1), AssetId(0), 5);
-        g.receive(n + 1, 0, n + 1, n + 1, &command, &mut out);
+        g.receive(n + 1, 0, n + 1, n + 1, me, &command, &mut out);
         g.flush(&mut out);
-        assert_eq!(g.logged(n as usize + 2).map(|l| l.key), Some(n + 1));
+        assert_eq!(g.logged(n as usize + 3).map(|l| l.key), Some(n + 1));
         g.crash();
         let mut replayed = 0;
         assert_eq!(g.recover(|_, _| replayed += 1), g.log_len().0 - 1);

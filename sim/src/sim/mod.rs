@@ -15,6 +15,7 @@
 pub mod breach;
 pub mod gateway;
 pub mod network;
+pub mod people;
 pub mod queue;
 pub mod record;
 pub mod report;

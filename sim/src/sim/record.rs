@@ -9,7 +9,9 @@
 
 use std::io::{self, Write};
 
-use crate::exchange::{Ack, Command, FundsCommand, IdentityCommand, OrderKind, Reject, TradingCommand};
+use crate::exchange::{
+    Access, Ack, Command, Credential, FundsCommand, IdentityCommand, OrderKind, Reject, TradingCommand,
+};
 use crate::units::Side;
 
 use super::gateway::Outcome;
@@ -133,6 +135,42 @@ impl<'w> Recorder<'w> {
                 b.push(18);
                 b.extend_from_slice(&user.0.to_le_bytes());
             }
+            // Identity's commands: tags 19.. (appended).
+            Command::Identity(IdentityCommand::Register { email, password, device }) => {
+                b.push(19);
+                b.extend_from_slice(&email.0.to_le_bytes());
+                b.extend_from_slice(&password.0.to_le_bytes());
+                b.extend_from_slice(&device.map_or(u64::MAX, |d| u64::from(d.0)).to_le_bytes());
+            }
+            Command::Identity(IdentityCommand::GrantRole { user, role }) => {
+                b.push(20);
+                b.extend_from_slice(&user.0.to_le_bytes());
+                b.push(role as u8);
+            }
+            Command::Identity(IdentityCommand::Login { email, password }) => {
+                b.push(21);
+                b.extend_from_slice(&email.0.to_le_bytes());
+                b.extend_from_slice(&password.0.to_le_bytes());
+            }
+            Command::Identity(IdentityCommand::CreateApiKey { scopes, allow_ip }) => {
+                b.push(22);
+                b.push(u8::from(scopes.trade) | u8::from(scopes.withdraw) << 1);
+                b.extend_from_slice(&allow_ip.map_or(u64::MAX, |ip| u64::from(ip.0)).to_le_bytes());
+            }
+            Command::Identity(IdentityCommand::RequestReset { email }) => {
+                b.push(23);
+                b.extend_from_slice(&email.0.to_le_bytes());
+            }
+            Command::Identity(IdentityCommand::CompleteReset { token, password }) => {
+                b.push(24);
+                b.extend_from_slice(&token.0.to_le_bytes());
+                b.extend_from_slice(&password.0.to_le_bytes());
+            }
+            Command::Identity(IdentityCommand::Export) => b.push(25),
+            Command::Identity(IdentityCommand::Announce { batch }) => {
+                b.push(26);
+                b.extend_from_slice(&batch.to_le_bytes());
+            }
             Command::Trading(TradingCommand::Place(o)) => {
                 b.push(3);
                 b.extend_from_slice(&o.user.0.to_le_bytes());
@@ -231,6 +269,39 @@ impl<'w> Recorder<'w> {
             Ok(Ack::Transfer(id)) => {
                 b.push(9);
                 b.extend_from_slice(&id.0.to_le_bytes());
+            }
+            Ok(Ack::Session(id)) => {
+                b.push(10);
+                b.extend_from_slice(&id.0.to_le_bytes());
+            }
+            Ok(Ack::ApiKey(id)) => {
+                b.push(11);
+                b.extend_from_slice(&id.0.to_le_bytes());
+            }
+        }
+    }
+
+    /// Appends what a client presented with a request: its credential, IP and code.
+    pub fn access(&mut self, a: &Access) {
+        let b = &mut self.buf;
+        match a.credential {
+            Credential::Anonymous => b.push(0),
+            Credential::Session(s) => {
+                b.push(1);
+                b.extend_from_slice(&s.0.to_le_bytes());
+            }
+            Credential::ApiKey(k) => {
+                b.push(2);
+                b.extend_from_slice(&k.0.to_le_bytes());
+            }
+        }
+        b.extend_from_slice(&a.ip.0.to_le_bytes());
+        match a.code {
+            None => b.push(0),
+            Some(c) => {
+                b.push(1);
+                b.extend_from_slice(&c.device.0.to_le_bytes());
+                b.extend_from_slice(&c.window.to_le_bytes());
             }
         }
     }

@@ -54,6 +54,7 @@ pub fn config(faults: FaultSet) -> ExchangeConfig {
         quote_spread_bps: 30,
         faults,
         custody: Default::default(),
+        identity: Default::default(),
     }
 }
 
@@ -133,8 +134,10 @@ impl Ids {
             Ok(Ack::Transfer(id)) => self.next_transfer = id.0 + 1,
             _ => {}
         }
-        for &Intent::Pay { payment, .. } in intents {
-            self.next_payment = payment.0 + 1;
+        for intent in intents {
+            if let Intent::Pay { payment, .. } = *intent {
+                self.next_payment = payment.0 + 1;
+            }
         }
     }
 }

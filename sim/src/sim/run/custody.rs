@@ -220,7 +220,7 @@ impl World<'_> {
         let floor = self.custody.outstanding.keys().next().copied().unwrap_or(key);
         // Down: kept outstanding, re-sent after the recovery. Recorded one above the gateway's
         // code: 0 is "answered already".
-        let (received, outcome) = self.deliver(at, SYSTEM, key, floor, &command);
+        let (received, outcome) = self.deliver(at, SYSTEM, key, floor, crate::exchange::Origin::System, &command);
         let code = received + 1;
         self.rec.u64(code);
         if let Some(outcome) = &outcome {
@@ -287,6 +287,7 @@ impl World<'_> {
                     self.chain_fact(fact, at);
                 }
             }
+            Intent::Mail(mail) => self.deliver_mail(at, &mail),
         }
     }
 

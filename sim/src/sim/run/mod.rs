@@ -36,7 +36,10 @@ use serde_json::json;
 use crate::audit::{Auditor, Findings, Invariant, Stamp};
 use crate::chain::Chain;
 use crate::engine::{Book, Event};
-use crate::exchange::{Ack, Applied, Command, ConfigError, Exchange, ExchangeConfig, FundsCommand};
+use crate::exchange::{
+    Access, Ack, Applied, Code, Command, ConfigError, Device, Exchange, ExchangeConfig, FundsCommand, IdentityCommand,
+    Ip, Mail, Origin, Role,
+};
 use crate::fault::{FaultArea, FaultSet};
 use crate::ledger::UserId;
 use crate::scenario::Scenario;
@@ -45,6 +48,7 @@ use crate::units::{AssetId, MarketId, Minor, Price};
 use super::breach::Breach;
 use super::gateway::{Answer, ClientId, Gateway, Outcome, Received, SYSTEM};
 use super::network::{NetStats, Network, Verdict};
+use super::people::People;
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
 use crate::agents::{AccountState, Action, Agent, GroundTruth, MarketData, View, Wake};
@@ -65,6 +69,7 @@ enum Ev {
         client: ClientId,
         key: u64,
         floor: u64,
+        access: Access,
         command: Command,
     },
     ToClient {
@@ -104,6 +109,8 @@ enum Ev {
 #[derive(Clone, Copy, Debug)]
 struct Pending {
     command: Command,
+    /// What it presented when first sent (a retry presents the same).
+    access: Access,
     resent: u32,
 }
 
@@ -115,6 +122,10 @@ struct Slot {
     stop_ns: u64,
     next_key: u64,
     outstanding: BTreeMap<u64, Pending>,
+    /// What its client presents by default: the session set-up signed it in with, from its IP.
+    access: Access,
+    /// The second-factor device it holds (its own account's), if the account has one.
+    device: Option<Device>,
 }
 
 impl Slot {
@@ -240,6 +251,8 @@ struct World<'w> {
     counts: Counts,
     /// The chains and the exchange's back office.
     custody: Custody,
+    /// The people behind the accounts (ground truth), and what mail exposed.
+    people: People,
     scenario: &'w Scenario,
 }
 
@@ -252,6 +265,7 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
         quote_spread_bps: s.exchange.quote_spread_bps,
         faults: s.faults,
         custody: s.custody.policy.clone(),
+        identity: s.identity.policy,
     }
 }
 
@@ -285,17 +299,41 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         })
         .collect();
     let mut custody = Custody::new(chains, seed, &symbols);
+    // Who everyone is (ground truth: the exchange sees only what each registers): drawn from the
+    // `identity` stream, in account order.
+    let mut people = People::new(scenario.identity, seed);
     for &(asset, amount) in &scenario.exchange.house_funding {
         let outcome = setup(&mut gateway, &mut auditor, Command::deposit(UserId::HOUSE, asset, amount));
         assert!(outcome.is_ok(), "house funding at set-up answered {outcome:?} (the scenario caps amounts)");
         funded[usize::from(asset.0)] += amount;
     }
+    let mut agent_index = 0u32;
     for group in &scenario.agents {
         for i in 0..group.count {
-            let user = match setup(&mut gateway, &mut auditor, Command::open_account()) {
+            let next = UserId(u32::try_from(gateway.exchange().ledger().users()).expect("user ids fit u32"));
+            let person = people.person(next, Some(agent_index), group.role, group.attacker);
+            let user = match setup(&mut gateway, &mut auditor, person.register()) {
                 Ok(Ack::Account(user)) => user,
-                other => panic!("opening an account at set-up answered {other:?}"),
+                other => panic!("registering an account at set-up answered {other:?}"),
             };
+            assert_eq!(user, next, "accounts are numbered densely");
+            if group.role != Role::Customer {
+                let grant = IdentityCommand::GrantRole { user, role: group.role }.into();
+                let outcome = setup(&mut gateway, &mut auditor, grant);
+                assert!(outcome.is_ok(), "granting a role at set-up answered {outcome:?}");
+            }
+            // The agent's client signs in once, from its own IP, with its device's code if it has
+            // one: its requests then present that session.
+            let ip = Ip(agent_index + 1);
+            let sign_in = Origin::Client(Access::anonymous(ip).with_code(person.device.map(|d| Code::at(d, 0))));
+            let login = IdentityCommand::Login { email: person.email, password: person.password }.into();
+            let session = match gateway.setup_from(sign_in, &login, |applied| {
+                auditor.observe_at(&login, applied, Stamp::default());
+            }) {
+                Ok(Ack::Session(s)) => s,
+                other => panic!("signing an agent in at set-up answered {other:?}"),
+            };
+            people.add(person);
             for &(asset, amount) in &group.funding {
                 let outcome = setup(&mut gateway, &mut auditor, Command::deposit(user, asset, amount));
                 assert!(outcome.is_ok(), "funding at set-up answered {outcome:?} (the scenario caps amounts)");
@@ -317,8 +355,19 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 stop_ns: group.stop_ns,
                 next_key: 1,
                 outstanding: BTreeMap::new(),
+                access: Access::session(session, ip),
+                device: person.device,
             });
+            agent_index += 1;
         }
+    }
+    // The rest of the population: customers with no agent, who receive mail and can be attacked.
+    for _ in 0..scenario.identity.population {
+        let next = UserId(u32::try_from(gateway.exchange().ledger().users()).expect("user ids fit u32"));
+        let person = people.person(next, None, Role::Customer, false);
+        let outcome = setup(&mut gateway, &mut auditor, person.register());
+        assert_eq!(outcome, Ok(Ack::Account(next)), "registering the population at set-up");
+        people.add(person);
     }
     for (asset, &amount) in funded.iter().enumerate() {
         let fact = custody.chains[asset].genesis(amount);
@@ -360,6 +409,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         crash_seqs: Reserved::default(),
         counts: Counts::default(),
         custody,
+        people,
         scenario,
     };
     world.schedule_start();
@@ -601,7 +651,9 @@ impl World<'_> {
     fn handle(&mut self, at: Stamp, ev: Ev) {
         match ev {
             Ev::Wake { agent, why } => self.wake(at, agent, why),
-            Ev::ToExchange { client, key, floor, command } => self.at_exchange(at, client, key, floor, command),
+            Ev::ToExchange { client, key, floor, access, command } => {
+                self.at_exchange(at, client, key, floor, access, command)
+            }
             Ev::ToClient { client, key, outcome } => self.at_client(at, client, key, outcome),
             Ev::Retry { client, key } => self.retry(at, client, key),
             Ev::Flush => self.flush(at),
@@ -628,9 +680,9 @@ impl World<'_> {
     }
 
     /// Sends a request over the network.
-    fn send_request(&mut self, now: u64, client: ClientId, key: u64, command: Command) {
+    fn send_request(&mut self, now: u64, client: ClientId, key: u64, access: Access, command: Command) {
         let floor = self.slots[client as usize].floor();
-        self.send(now, Ev::ToExchange { client, key, floor, command });
+        self.send(now, Ev::ToExchange { client, key, floor, access, command });
     }
 
     /// Sends the answers the gateway released, remembering as acknowledged each one whose command
@@ -689,8 +741,10 @@ impl World<'_> {
             let slot = &mut self.slots[agent as usize];
             let key = slot.next_key;
             slot.next_key += 1;
-            slot.outstanding.insert(key, Pending { command, resent: 0 });
-            self.send_request(now, agent, key, command);
+            // Its own account's client shows a code of the device it holds (an authenticator app).
+            let access = slot.access.with_code(slot.device.map(|d| Code::at(d, now)));
+            slot.outstanding.insert(key, Pending { command, access, resent: 0 });
+            self.send_request(now, agent, key, access, command);
             self.queue.schedule(now + retry_ns, Ev::Retry { client: agent, key });
         }
         self.commands = commands;
@@ -721,9 +775,10 @@ impl World<'_> {
         client: ClientId,
         key: u64,
         floor: u64,
+        origin: Origin,
         command: &Command,
     ) -> (u64, Option<Outcome>) {
-        let received = self.gateway.receive(at.time_ns, client, key, floor, command, &mut self.answers);
+        let received = self.gateway.receive(at.time_ns, client, key, floor, origin, command, &mut self.answers);
         let delivered = match received {
             Received::Down => (DOWN, None),
             Received::Stale => (STALE, None),
@@ -748,12 +803,13 @@ impl World<'_> {
         delivered
     }
 
-    fn at_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, command: Command) {
+    fn at_exchange(&mut self, at: Stamp, client: ClientId, key: u64, floor: u64, access: Access, command: Command) {
         self.rec.begin(at.seq, at.time_ns, TO_EXCHANGE);
         self.rec.u64(u64::from(client));
         self.rec.u64(key);
+        self.rec.access(&access);
         self.rec.command(&command);
-        let (code, outcome) = self.deliver(at, client, key, floor, &command);
+        let (code, outcome) = self.deliver(at, client, key, floor, Origin::Client(access), &command);
         match code {
             DOWN => self.counts.lost_down += 1,
             DUPLICATE => self.counts.duplicates += 1,
@@ -810,8 +866,8 @@ impl World<'_> {
             }
             Some(p) => {
                 p.resent += 1;
-                let command = p.command;
-                self.send_request(at.time_ns, client, key, command);
+                let (command, access) = (p.command, p.access);
+                self.send_request(at.time_ns, client, key, access, command);
                 self.queue.schedule(at.time_ns + timeout, Ev::Retry { client, key });
                 2
             }
@@ -900,6 +956,12 @@ impl World<'_> {
             credited_deposits: self.gateway.exchange().credited_deposits(),
         };
         self.retained = self.retained.max(now);
+    }
+
+    /// Delivers a message the exchange sent: what it exposed counts in the breach metrics.
+    fn deliver_mail(&mut self, _at: Stamp, mail: &Mail) {
+        self.people.deliver(mail, |_| false);
+        self.custody.breach.records_exposed = self.people.exposed();
     }
 
     fn fair_value(&mut self, at: Stamp, market: u16) {
