@@ -254,6 +254,9 @@ fn a_files_runs_are_shown_side_by_side() {
         "violated",
         "stolen",
         "shortfall",
+        "taken",
+        "over",
+        "exposed",
         "detected"
     ]));
     assert!(

@@ -10,16 +10,36 @@
 //! address (implied: the agent's user), a withdrawal id an answer gave it, or, for a thief, a
 //! stolen key (the hot wallet's, as ground truth) — never another customer's state.
 
-use crate::exchange::{Address, Command, WithdrawalId};
+use crate::exchange::{Address, Code, Command, Credential, Email, Password, WithdrawalId};
 use crate::units::{AssetId, Minor};
 
 /// One thing an agent asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// A request to the exchange, sent over the network.
+    /// A request to the exchange, sent over the network with the agent's own access (the session
+    /// set-up signed it in with, and its device's code if it has one).
     Command(Command),
+    /// A request to the exchange presenting another credential (and code): an attacker using a
+    /// session, key or code it obtained. It comes from the agent's own IP.
+    As { credential: Credential, code: Option<Code>, command: Command },
     /// An action on a chain, carried out by the world.
     Chain(ChainAction),
+    /// An action on the world outside the exchange (mailboxes, phishing, outside services).
+    World(WorldAction),
+}
+
+/// An action on the world outside the exchange (SPEC §2.6: mailboxes and outside services are
+/// entities; the simulator decides what succeeds, from ground truth and the policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorldAction {
+    /// Sends a phishing mail to `email`: its owner falls for it with probability `fall_ppm`
+    /// (parts per million), typing their password and, when `realtime`, their current code
+    /// ([`Intel::phished`](super::Intel)).
+    Phish { email: Email, fall_ppm: u32, realtime: bool },
+    /// Tries to sign in to the mailbox `email` with `password`: it works if the owner reused that
+    /// password for their mail and the mailbox asks no second factor (an operator's does under
+    /// `operator_mailbox_2fa`). From then on the attacker reads its mail (reset links, exports).
+    TakeMailbox { email: Email, password: Password },
 }
 
 impl From<Command> for Action {
@@ -53,8 +73,8 @@ impl Action {
     /// The exchange command, if it is one.
     pub fn command(&self) -> Option<&Command> {
         match self {
-            Action::Command(c) => Some(c),
-            Action::Chain(_) => None,
+            Action::Command(c) | Action::As { command: c, .. } => Some(c),
+            Action::Chain(_) | Action::World(_) => None,
         }
     }
 }

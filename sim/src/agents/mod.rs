@@ -23,6 +23,7 @@ pub mod bank_run;
 pub mod depositor;
 pub mod hot_wallet_thief;
 pub mod insider;
+mod intel;
 pub mod malleability_claimant;
 pub mod market_maker;
 pub mod mass_mailer;
@@ -41,7 +42,8 @@ use crate::input::{KindFields, ScenarioError};
 use crate::rng::Stream;
 use crate::units::{AssetId, Minor};
 
-pub use action::{Action, ChainAction};
+pub use action::{Action, ChainAction, WorldAction};
+pub use intel::{Intel, Phished};
 pub use view::{AccountState, GroundTruth, MarketData, View};
 
 /// Why an agent is woken.

@@ -4,7 +4,7 @@
 //! Invariant: test-only (compiled under `cfg(test)`); it builds views exactly as the kernel
 //! does, from an account state and public market data, never from an exchange.
 
-use super::{AccountState, Action, GroundTruth, MarketData, View, Wake};
+use super::{AccountState, Action, GroundTruth, Intel, MarketData, View, Wake};
 use crate::ledger::UserId;
 use crate::rng::Stream;
 use crate::units::{Asset, Market, MarketSpec, Price};
@@ -31,6 +31,8 @@ pub(crate) struct Bench {
     pub markets: Vec<MarketData>,
     pub fair: Vec<Price>,
     pub rng: Stream,
+    pub intel: Intel,
+    pub victims: Vec<(UserId, AccountState)>,
 }
 
 impl Bench {
@@ -42,6 +44,8 @@ impl Bench {
             markets,
             fair,
             rng: Stream::new(1, "test"),
+            intel: Intel::default(),
+            victims: Vec::new(),
         }
     }
 
@@ -56,6 +60,8 @@ impl Bench {
             account: &self.account,
             markets: &self.markets,
             ground_truth: GroundTruth::new(&self.fair),
+            intel: &self.intel,
+            victims: &self.victims,
         };
         let mut out = Vec::new();
         let next = wake(why, &view, &mut self.rng, &mut out);

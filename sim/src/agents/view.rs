@@ -16,6 +16,7 @@
 //! reads per asset into a buffer the kernel reuses: nothing is allocated per wake, and nothing is
 //! proportional to a book.
 
+use super::Intel;
 use crate::ledger::{Account, Ledger, UserId};
 use crate::units::{AssetId, Market, MarketId, Minor, Price};
 
@@ -101,6 +102,11 @@ pub struct View<'a> {
     pub markets: &'a [MarketData],
     /// Ground truth: the fair values.
     pub ground_truth: GroundTruth<'a>,
+    /// Ground truth for attackers: what they know ([`Intel`]). Honest agents never read it.
+    pub intel: &'a Intel,
+    /// The accounts the agent has signed into or used a key of besides its own (an attacker's
+    /// victims), each as its account page shows it when the agent wakes.
+    pub victims: &'a [(UserId, AccountState)],
 }
 
 impl View<'_> {

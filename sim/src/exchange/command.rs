@@ -364,8 +364,8 @@ pub enum Ack {
     Quote(Quote),
     /// A quote was honored: exactly its quantity at exactly its price.
     QuoteFilled(Quote),
-    /// Signed in: the new session.
-    Session(SessionId),
+    /// Signed in: the new session, and the account it is for (as a login page shows it).
+    Session { session: SessionId, user: UserId },
     /// A new API key.
     ApiKey(ApiKeyId),
 }

@@ -83,8 +83,18 @@ const NETWORK_FIELDS: [&str; 8] = [
     "max_retries",
 ];
 
-const EXPECT_FIELDS: [&str; 6] =
-    ["violated", "stolen_at_least", "stolen_at_most", "shortfall_at_least", "shortfall_at_most", "detected_within"];
+const EXPECT_FIELDS: [&str; 10] = [
+    "violated",
+    "stolen_at_least",
+    "stolen_at_most",
+    "shortfall_at_least",
+    "shortfall_at_most",
+    "detected_within",
+    "taken_over_at_least",
+    "taken_over_at_most",
+    "exposed_at_least",
+    "exposed_at_most",
+];
 
 const MS: u64 = 1_000_000;
 const US: u64 = 1_000;
@@ -510,5 +520,11 @@ fn expect(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Ex
         shortfall_at_least: bounds("shortfall_at_least")?,
         shortfall_at_most: bounds("shortfall_at_most")?,
         detected_within_ns: f.opt("detected_within", None, |n, p| duration(ctx, n, p, 0, MAX_DURATION_NS).map(Some))?,
+        taken_over_at_least: f
+            .opt("taken_over_at_least", None, |n, p| uint(ctx, n, p, 0, u64::from(u32::MAX)).map(Some))?,
+        taken_over_at_most: f
+            .opt("taken_over_at_most", None, |n, p| uint(ctx, n, p, 0, u64::from(u32::MAX)).map(Some))?,
+        exposed_at_least: f.opt("exposed_at_least", None, |n, p| uint(ctx, n, p, 0, u64::from(u32::MAX)).map(Some))?,
+        exposed_at_most: f.opt("exposed_at_most", None, |n, p| uint(ctx, n, p, 0, u64::from(u32::MAX)).map(Some))?,
     })
 }

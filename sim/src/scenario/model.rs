@@ -184,6 +184,12 @@ pub struct Expectations {
     pub shortfall_at_most: Vec<(AssetId, Minor)>,
     /// The exchange's monitor must detect the breach within this long of the first attack.
     pub detected_within_ns: Option<u64>,
+    /// Accounts taken over: bounds, if any.
+    pub taken_over_at_least: Option<u64>,
+    pub taken_over_at_most: Option<u64>,
+    /// Personal records exposed: bounds, if any.
+    pub exposed_at_least: Option<u64>,
+    pub exposed_at_most: Option<u64>,
 }
 
 /// Identity as a scenario sets it (`[policy]`'s identity fields and `[identity]`).

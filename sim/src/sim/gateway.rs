@@ -404,7 +404,9 @@ mod tests {
         assert_eq!(g.setup(&register.into(), |_| {}), Ok(Ack::Account(UserId(1))));
         let login = IdentityCommand::Login { email: Email(1), password: Password(7) };
         let ip = Ip(1);
-        let Ok(Ack::Session(s)) = g.setup_from(Origin::Client(Access::anonymous(ip)), &login.into(), |_| {}) else {
+        let Ok(Ack::Session { session: s, .. }) =
+            g.setup_from(Origin::Client(Access::anonymous(ip)), &login.into(), |_| {})
+        else {
             panic!("signed in")
         };
         Origin::Client(Access::session(s, ip))

@@ -101,6 +101,15 @@ pub struct People {
     entitlements: Entitlements,
     exposed: Vec<bool>,
     exposed_count: u64,
+    /// By account id: an attacker reads its mailbox.
+    mailbox_taken: Vec<bool>,
+    /// By account id: an attacker signed into it or used a key of it.
+    taken_over: Vec<bool>,
+    taken_over_count: u64,
+    /// Who falls for phishing: its own stream, so attacks never shift other draws.
+    phishing: Stream,
+    /// Accounts newly exposed by the last delivery (scratch).
+    newly: Vec<UserId>,
 }
 
 impl People {
@@ -112,6 +121,11 @@ impl People {
             entitlements: Entitlements { accounts: vec![None] },
             exposed: vec![false],
             exposed_count: 0,
+            mailbox_taken: vec![false],
+            taken_over: vec![false],
+            taken_over_count: 0,
+            phishing: Stream::new(seed, "identity/phishing"),
+            newly: Vec::new(),
         }
     }
 
@@ -137,6 +151,8 @@ impl People {
         assert_eq!(person.user.0 as usize, self.people.len() + 1, "people are added in account order");
         self.entitlements.accounts.push(Some((person.email, person.staff())));
         self.exposed.push(false);
+        self.mailbox_taken.push(false);
+        self.taken_over.push(false);
         self.people.push(person);
     }
 
@@ -165,18 +181,101 @@ impl People {
             Some(seen) if !*seen => {
                 *seen = true;
                 self.exposed_count += 1;
+                self.newly.push(user);
                 1
             }
             _ => 0,
         }
     }
 
+    /// The accounts the last [`People::deliver`] newly exposed.
+    pub fn newly_exposed(&self) -> &[UserId] {
+        &self.newly
+    }
+
+    /// The person whose address is `email`.
+    pub fn by_email(&self, email: Email) -> Option<&Person> {
+        self.get(UserId(email.0)).filter(|p| p.email == email)
+    }
+
+    /// The list leaked from another site (what a credential stuffer starts from): every
+    /// customer's address with the password they used there — the one they use here if they
+    /// reused it, another otherwise (drawn from the `identity` stream, in account order).
+    pub fn leak(&mut self) -> crate::agents::Intel {
+        let mut intel = crate::agents::Intel::default();
+        for i in 0..self.people.len() {
+            let p = self.people[i];
+            if p.staff() || p.attacker {
+                continue;
+            }
+            let password = if p.reused { p.password } else { Password(self.rng.next_u64()) };
+            intel.leaked.push((p.email, password));
+        }
+        intel
+    }
+
+    /// Whether an attacker reads `user`'s mailbox.
+    pub fn mailbox_taken(&self, user: UserId) -> bool {
+        self.mailbox_taken.get(user.0 as usize).copied().unwrap_or(false)
+    }
+
+    /// An attacker tries `password` on the mailbox `email`: it opens if its owner reused that
+    /// password for their mail and the mailbox asks no second factor (an operator's does when
+    /// `operator_mailbox_2fa` is on). Returns whether the attacker now reads it.
+    pub fn take_mailbox(&mut self, email: Email, password: Password) -> bool {
+        let Some(p) = self.by_email(email).copied() else { return false };
+        let guarded = p.staff() && self.settings.policy.operator_mailbox_2fa;
+        if !p.reused || p.password != password || guarded {
+            return false;
+        }
+        self.mailbox_taken[p.user.0 as usize] = true;
+        true
+    }
+
+    /// A phishing mail reaches `email`'s owner: whether they fall for it (probability
+    /// `fall_ppm`, from the `identity/phishing` stream), and if so what they type.
+    pub fn phish(
+        &mut self,
+        email: Email,
+        fall_ppm: u32,
+        realtime: bool,
+        now_ns: u64,
+    ) -> Option<crate::agents::Phished> {
+        let p = self.by_email(email).copied()?;
+        if p.attacker || !self.phishing.chance_ppm(fall_ppm) {
+            return None;
+        }
+        let code = if realtime { p.device.map(|d| crate::exchange::Code::at(d, now_ns)) } else { None };
+        Some(crate::agents::Phished { email, password: p.password, code })
+    }
+
+    /// Marks `user`'s account taken over by an attacker; whether this is the first time. An
+    /// attacker's own accounts are never counted.
+    pub fn take_over(&mut self, user: UserId) -> bool {
+        let own = self.get(user).is_none_or(|p| p.attacker);
+        match self.taken_over.get_mut(user.0 as usize) {
+            Some(taken) if !*taken && !own => {
+                *taken = true;
+                self.taken_over_count += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Accounts taken over so far.
+    pub fn taken_over(&self) -> u64 {
+        self.taken_over_count
+    }
+
     /// Delivers `mail`: every recipient sees the `To:` addresses and the body's records, and a
     /// `Bcc:` recipient its own address. A record seen by a recipient who is neither its owner
-    /// nor staff is exposed. `reader_is_attacker` tells, per recipient account, whether someone
-    /// else (an attacker who took the mailbox over) reads it too; such a reader is entitled to
-    /// nothing.
-    pub fn deliver(&mut self, mail: &Mail, reader_is_attacker: impl Fn(UserId) -> bool) -> Delivery {
+    /// nor staff is exposed; so is one seen by an attacker who took a recipient's mailbox over
+    /// (entitled to nothing).
+    pub fn deliver(&mut self, mail: &Mail) -> Delivery {
+        self.newly.clear();
+        let taken = std::mem::take(&mut self.mailbox_taken);
+        let reader_is_attacker = |u: UserId| taken.get(u.0 as usize).copied().unwrap_or(false);
         let to: Vec<(UserId, Email, bool)> = self.entitlements.named(mail.to).collect();
         let bcc: Vec<(UserId, Email, bool)> = self.entitlements.named(mail.bcc).collect();
         let outside = matches!(mail.to, Recipients::One(e) if e != NOREPLY && self.entitlements.owner(e).is_none());
@@ -185,6 +284,7 @@ impl People {
         // or an attacker reading a taken-over mailbox (who may see nothing).
         let unentitled_reader = to.iter().chain(&bcc).any(|&(u, _, staff)| !staff || reader_is_attacker(u));
         if !unentitled_reader && !outside {
+            self.mailbox_taken = taken;
             return d;
         }
         // The To: addresses are shown to every recipient: with two or more, each sees others'.
@@ -207,7 +307,14 @@ impl People {
                 }
             }
         }
+        self.mailbox_taken = taken;
         d
+    }
+
+    /// Hands `user`'s mailbox to an attacker (tests: bypassing the password and policy checks).
+    #[cfg(test)]
+    fn give_mailbox(&mut self, user: UserId) {
+        self.mailbox_taken[user.0 as usize] = true;
     }
 }
 
@@ -236,11 +343,11 @@ mod tests {
     fn a_batch_in_bcc_exposes_nothing_and_in_to_exposes_the_batch() {
         let mut p = people(10, &[]);
         let batch = Recipients::Accounts { first: UserId(1), count: 4 };
-        let d = p.deliver(&mail(Recipients::One(NOREPLY), batch, Records::None), |_| false);
+        let d = p.deliver(&mail(Recipients::One(NOREPLY), batch, Records::None));
         assert_eq!(d, Delivery { recipients: 4, newly_exposed: 0 });
-        let d = p.deliver(&mail(batch, Recipients::Nobody, Records::None), |_| false);
+        let d = p.deliver(&mail(batch, Recipients::Nobody, Records::None));
         assert_eq!(d, Delivery { recipients: 4, newly_exposed: 4 });
-        let again = p.deliver(&mail(batch, Recipients::Nobody, Records::None), |_| false);
+        let again = p.deliver(&mail(batch, Recipients::Nobody, Records::None));
         assert_eq!(again.newly_exposed, 0, "a record is exposed once");
         assert_eq!(p.exposed(), 4);
     }
@@ -249,15 +356,17 @@ mod tests {
     fn an_export_to_staff_exposes_nothing_unless_an_attacker_reads_their_mailbox() {
         let mut p = people(5, &[5]);
         let export = mail(Recipients::One(Email(5)), Recipients::Nobody, Records::Everyone);
-        assert_eq!(p.deliver(&export, |_| false).newly_exposed, 0);
-        assert_eq!(p.deliver(&export, |u| u == UserId(5)).newly_exposed, 5, "every record, the operator's own too");
+        assert_eq!(p.deliver(&export).newly_exposed, 0);
+        p.give_mailbox(UserId(5));
+        assert_eq!(p.deliver(&export).newly_exposed, 5, "every record, the operator's own too");
     }
 
     #[test]
     fn a_reset_link_to_a_taken_over_mailbox_exposes_its_owner() {
         let mut p = people(3, &[]);
         let reset = mail(Recipients::One(Email(2)), Recipients::Nobody, Records::None);
-        assert_eq!(p.deliver(&reset, |_| false).newly_exposed, 0);
-        assert_eq!(p.deliver(&reset, |u| u == UserId(2)).newly_exposed, 1);
+        assert_eq!(p.deliver(&reset).newly_exposed, 0);
+        p.give_mailbox(UserId(2));
+        assert_eq!(p.deliver(&reset).newly_exposed, 1);
     }
 }

@@ -270,9 +270,10 @@ impl<'w> Recorder<'w> {
                 b.push(9);
                 b.extend_from_slice(&id.0.to_le_bytes());
             }
-            Ok(Ack::Session(id)) => {
+            Ok(Ack::Session { session, user }) => {
                 b.push(10);
-                b.extend_from_slice(&id.0.to_le_bytes());
+                b.extend_from_slice(&session.0.to_le_bytes());
+                b.extend_from_slice(&user.0.to_le_bytes());
             }
             Ok(Ack::ApiKey(id)) => {
                 b.push(11);

@@ -249,6 +249,9 @@ pub struct RunLine {
     pub violated: String,
     pub stolen: String,
     pub shortfall: String,
+    /// Accounts taken over and personal records exposed (`-` for none).
+    pub taken_over: String,
+    pub exposed: String,
     pub detected: String,
 }
 
@@ -271,6 +274,7 @@ impl RunLine {
             }
             list(parts)
         };
+        let count = |n: u64| if n == 0 { "-".to_owned() } else { n.to_string() };
         let detected = match (r.breach.first_attack_ns, r.breach.detection_delay_ns()) {
             (None, _) => "-".to_owned(),
             (Some(_), Some(d)) => format!("after {}", duration(d)),
@@ -283,18 +287,21 @@ impl RunLine {
             violated: list(violated),
             stolen: per_asset(&|a| r.breach.stolen(a)),
             shortfall: per_asset(&|a| r.breach.shortfall(a)),
+            taken_over: count(r.breach.accounts_taken_over),
+            exposed: count(r.breach.records_exposed),
             detected,
         }
     }
 }
 
 /// A file's runs side by side — the base and its counterfactual variants, one line each: faults,
-/// whether its expectations were met, what it violated, what was stolen, the shortfall at the end
-/// and when the breach was detected.
+/// whether its expectations were met, what it violated, what was stolen, the shortfall at the end,
+/// the accounts taken over, the personal records exposed and when the breach was detected.
 pub fn side_by_side(name: &str, lines: &[RunLine]) -> String {
     let mut out = String::new();
-    let header = ["run", "faults", "expectations", "violated", "stolen", "shortfall", "detected"];
-    let rows: Vec<[String; 7]> = lines
+    let header =
+        ["run", "faults", "expectations", "violated", "stolen", "shortfall", "taken over", "exposed", "detected"];
+    let rows: Vec<[String; 9]> = lines
         .iter()
         .map(|l| {
             [
@@ -304,6 +311,8 @@ pub fn side_by_side(name: &str, lines: &[RunLine]) -> String {
                 l.violated.clone(),
                 l.stolen.clone(),
                 l.shortfall.clone(),
+                l.taken_over.clone(),
+                l.exposed.clone(),
                 l.detected.clone(),
             ]
         })
@@ -354,6 +363,19 @@ fn breach_failures(scenario: &Scenario, b: &Breach, failures: &mut Vec<String>) 
             }
         }
     }
+    let counts = [
+        ("accounts taken over", "at least", e.taken_over_at_least, b.accounts_taken_over, true),
+        ("accounts taken over", "at most", e.taken_over_at_most, b.accounts_taken_over, false),
+        ("records exposed", "at least", e.exposed_at_least, b.records_exposed, true),
+        ("records exposed", "at most", e.exposed_at_most, b.records_exposed, false),
+    ];
+    for (what, bound, limit, got, at_least) in counts {
+        if let Some(limit) = limit {
+            if (at_least && got < limit) || (!at_least && got > limit) {
+                failures.push(format!("breach: {what} was {got}, expected {bound} {limit}"));
+            }
+        }
+    }
     if let Some(within) = e.detected_within_ns {
         match (b.first_attack_ns, b.detection_delay_ns()) {
             (Some(_), Some(d)) if d <= within => {}
@@ -383,6 +405,8 @@ fn breach_json(b: &Breach, scenario: &Scenario) -> Value {
     json!({
         "stolen": per_asset(&|a| b.stolen(a)),
         "shortfall": per_asset(&|a| b.shortfall(a)),
+        "accounts_taken_over": b.accounts_taken_over,
+        "records_exposed": b.records_exposed,
         "first_attack_ns": b.first_attack_ns,
         "detected_ns": b.detected_ns,
         "detection_delay_ns": b.detection_delay_ns(),

@@ -256,7 +256,7 @@ impl<E: MatchingEngine> Exchange<E> {
                 self.identity.sessions.remove(&oldest);
             }
         }
-        Ok(Ack::Session(id))
+        Ok(Ack::Session { session: id, user })
     }
 
     fn create_api_key(&mut self, user: UserId, scopes: Scopes, allow_ip: Option<Ip>) -> Result<Ack, Reject> {

@@ -45,7 +45,7 @@ fn client(credential: Credential, ip: Ip, code: Option<Code>) -> Origin {
 fn login(x: &mut Exchange, n: u32, ip: Ip, code: Option<Code>) -> Result<SessionId, Reject> {
     let c = IdentityCommand::Login { email: Email(n), password: Password(100 + u64::from(n)) };
     match x.apply_from(T, &c.into(), client(Credential::Anonymous, ip, code)).result {
-        Ok(Ack::Session(s)) => Ok(s),
+        Ok(Ack::Session { session, .. }) => Ok(session),
         Ok(other) => panic!("login answered {other:?}"),
         Err(e) => Err(e),
     }
@@ -222,7 +222,7 @@ fn a_reset_link_goes_to_the_mailbox_and_completing_it_needs_the_policys_second_f
         assert_eq!(apply(&mut x, anyone, complete.into()), Err(Reject::BadCredentials), "a token works once");
         let new = IdentityCommand::Login { email: Email(1), password: Password(5) };
         let sign_in = client(Credential::Anonymous, AWAY, Some(Code::at(Device(1), T)));
-        assert!(matches!(apply(&mut x, sign_in, new.into()), Ok(Ack::Session(_))));
+        assert!(matches!(apply(&mut x, sign_in, new.into()), Ok(Ack::Session { .. })));
         let _ = me;
     }
 }

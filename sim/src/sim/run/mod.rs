@@ -38,7 +38,7 @@ use crate::chain::Chain;
 use crate::engine::{Book, Event};
 use crate::exchange::{
     Access, Ack, Applied, Code, Command, ConfigError, Device, Exchange, ExchangeConfig, FundsCommand, IdentityCommand,
-    Ip, Mail, Origin, Role,
+    Ip, Origin, Role,
 };
 use crate::fault::{FaultArea, FaultSet};
 use crate::ledger::UserId;
@@ -51,10 +51,11 @@ use super::network::{NetStats, Network, Verdict};
 use super::people::People;
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
-use crate::agents::{AccountState, Action, Agent, GroundTruth, MarketData, View, Wake};
+use crate::agents::{AccountState, Action, Agent, GroundTruth, Intel, MarketData, View, Wake};
 use crate::rng::Stream;
 
 mod custody;
+mod identity;
 
 use custody::Custody;
 
@@ -124,6 +125,10 @@ struct Slot {
     outstanding: BTreeMap<u64, Pending>,
     /// What its client presents by default: the session set-up signed it in with, from its IP.
     access: Access,
+    /// Ground truth: the agent is an attacker.
+    attacker: bool,
+    /// Accounts besides its own it has signed into or used a key of (an attacker's victims).
+    victims: Vec<UserId>,
     /// The second-factor device it holds (its own account's), if the account has one.
     device: Option<Device>,
 }
@@ -234,6 +239,10 @@ struct World<'w> {
     market_data: Vec<MarketData>,
     /// The waking agent's balances, read into this buffer at each wake.
     account: AccountState,
+    /// The waking agent's victims' balances (an attacker's), read into this buffer at each wake.
+    victim_states: Vec<(UserId, AccountState)>,
+    /// What attackers know (ground truth, shared by every attacker).
+    intel: Intel,
     markets: Vec<MarketStats>,
     rec: Recorder<'w>,
     answers: Vec<Answer>,
@@ -330,7 +339,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
             let session = match gateway.setup_from(sign_in, &login, |applied| {
                 auditor.observe_at(&login, applied, Stamp::default());
             }) {
-                Ok(Ack::Session(s)) => s,
+                Ok(Ack::Session { session, .. }) => session,
                 other => panic!("signing an agent in at set-up answered {other:?}"),
             };
             people.add(person);
@@ -356,6 +365,8 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 next_key: 1,
                 outstanding: BTreeMap::new(),
                 access: Access::session(session, ip),
+                attacker: group.attacker,
+                victims: Vec::new(),
                 device: person.device,
             });
             agent_index += 1;
@@ -387,6 +398,8 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         fair_streams: scenario.markets.iter().map(|m| Stream::new(seed, &format!("fair_value/{}", m.name))).collect(),
         market_data,
         account: AccountState::default(),
+        victim_states: Vec::new(),
+        intel: people.leak(),
         markets: scenario
             .markets
             .iter()
@@ -714,13 +727,26 @@ impl World<'_> {
         if now < slot.stop_ns {
             // What a client could know now: its own balances (an account API answers from the
             // exchange's state at this instant), the public market data, and the ground truth.
-            self.account.read(self.gateway.exchange().ledger(), slot.user, self.scenario.assets.len());
+            let ledger = self.gateway.exchange().ledger();
+            let assets = self.scenario.assets.len();
+            self.account.read(ledger, slot.user, assets);
+            // An attacker's victims: their account pages, as its stolen sessions show them.
+            self.victim_states.truncate(slot.victims.len());
+            for (i, &victim) in slot.victims.iter().enumerate() {
+                if i == self.victim_states.len() {
+                    self.victim_states.push((victim, AccountState::default()));
+                }
+                self.victim_states[i].0 = victim;
+                self.victim_states[i].1.read(ledger, victim, assets);
+            }
             let view = View {
                 user: slot.user,
                 now_ns: now,
                 account: &self.account,
                 markets: &self.market_data,
                 ground_truth: GroundTruth::new(&self.fair),
+                intel: &self.intel,
+                victims: &self.victim_states,
             };
             next = slot.agent.wake(why, &view, &mut slot.rng, &mut commands);
         }
@@ -731,18 +757,23 @@ impl World<'_> {
             self.custody.breach.attack(now);
         }
         for action in commands.drain(..) {
-            let command = match action {
-                Action::Command(command) => command,
+            let slot = &mut self.slots[agent as usize];
+            let (access, command) = match action {
+                // Its own account's client shows a code of the device it holds (an authenticator
+                // app).
+                Action::Command(command) => (slot.access.with_code(slot.device.map(|d| Code::at(d, now))), command),
+                Action::As { credential, code, command } => (Access { credential, ip: slot.access.ip, code }, command),
                 Action::Chain(chain) => {
                     self.chain_action(at, user, chain);
                     continue;
                 }
+                Action::World(world) => {
+                    self.world_action(at, world);
+                    continue;
+                }
             };
-            let slot = &mut self.slots[agent as usize];
             let key = slot.next_key;
             slot.next_key += 1;
-            // Its own account's client shows a code of the device it holds (an authenticator app).
-            let access = slot.access.with_code(slot.device.map(|d| Code::at(d, now)));
             slot.outstanding.insert(key, Pending { command, access, resent: 0 });
             self.send_request(now, agent, key, access, command);
             self.queue.schedule(now + retry_ns, Ev::Retry { client: agent, key });
@@ -810,6 +841,9 @@ impl World<'_> {
         self.rec.access(&access);
         self.rec.command(&command);
         let (code, outcome) = self.deliver(at, client, key, floor, Origin::Client(access), &command);
+        if let (APPLIED, Some(Ok(ack))) = (code, outcome) {
+            self.note_access(client, &access, &ack);
+        }
         match code {
             DOWN => self.counts.lost_down += 1,
             DUPLICATE => self.counts.duplicates += 1,
@@ -956,12 +990,6 @@ impl World<'_> {
             credited_deposits: self.gateway.exchange().credited_deposits(),
         };
         self.retained = self.retained.max(now);
-    }
-
-    /// Delivers a message the exchange sent: what it exposed counts in the breach metrics.
-    fn deliver_mail(&mut self, _at: Stamp, mail: &Mail) {
-        self.people.deliver(mail, |_| false);
-        self.custody.breach.records_exposed = self.people.exposed();
     }
 
     fn fair_value(&mut self, at: Stamp, market: u16) {

@@ -1,0 +1,78 @@
+//! The kernel's identity world: what attackers do outside the exchange (phishing, taking
+//! mailboxes over), what the mail the exchange sends reaches and exposes, and the breach metrics
+//! of identity (accounts taken over, personal records exposed). Ground truth lives in
+//! [`People`](crate::sim::people::People) and [`Intel`](crate::agents::Intel); the exchange
+//! never sees either.
+//!
+//! Invariants: every outcome is decided from ground truth, the policy and the run's named
+//! streams only; an account counts as taken over once, the first time an attacker's request
+//! through one of its sessions or keys is accepted; a record counts as exposed once.
+
+use crate::agents::WorldAction;
+use crate::audit::Stamp;
+use crate::exchange::{Access, Ack, Credential, Mail, MailKind};
+use crate::ledger::UserId;
+
+use super::World;
+
+impl World<'_> {
+    /// Carries out an agent's action on the world outside the exchange.
+    pub(super) fn world_action(&mut self, at: Stamp, action: WorldAction) {
+        match action {
+            WorldAction::Phish { email, fall_ppm, realtime } => {
+                if let Some(phished) = self.people.phish(email, fall_ppm, realtime, at.time_ns) {
+                    if !self.intel.phished.iter().any(|p| p.email == email) {
+                        self.intel.phished.push(phished);
+                    }
+                }
+            }
+            WorldAction::TakeMailbox { email, password } => {
+                self.people.take_mailbox(email, password);
+            }
+        }
+    }
+
+    /// Delivers a message the exchange sent: it reaches its recipients' mailboxes (and whoever
+    /// took one over); what it exposed counts in the breach metrics, addresses shown to strangers
+    /// become public, and a reset link in a taken-over mailbox is the attacker's.
+    pub(super) fn deliver_mail(&mut self, _at: Stamp, mail: &Mail) {
+        self.people.deliver(mail);
+        for &u in self.people.newly_exposed() {
+            if let Some(p) = self.people.get(u) {
+                self.intel.exposed.push(p.email);
+            }
+        }
+        if let (MailKind::ResetLink(token), crate::exchange::Recipients::One(email)) = (mail.kind, mail.to) {
+            if self.people.by_email(email).is_some_and(|p| self.people.mailbox_taken(p.user)) {
+                self.intel.reset_links.retain(|(e, _)| *e != email);
+                self.intel.reset_links.push((email, token));
+            }
+        }
+        self.custody.breach.records_exposed = self.people.exposed();
+    }
+
+    /// An attacker's request was accepted through `access`: if it used a session or key of an
+    /// account not its own, that account is taken over (counted once), and the attacker now sees
+    /// that account's page.
+    pub(super) fn note_access(&mut self, client: u32, access: &Access, ack: &Ack) {
+        let Some(slot) = self.slots.get(client as usize) else { return };
+        if !slot.attacker {
+            return;
+        }
+        let exchange = self.gateway.exchange();
+        let victim = match (access.credential, ack) {
+            (_, Ack::Session { user, .. }) => Some(*user),
+            (Credential::Session(s), _) => exchange.session_user(s),
+            (Credential::ApiKey(k), _) => exchange.key_user(k),
+            (Credential::Anonymous, _) => None,
+        };
+        let Some(victim) = victim.filter(|&v| v != slot.user && v != UserId::HOUSE) else { return };
+        if self.people.take_over(victim) {
+            self.custody.breach.accounts_taken_over = self.people.taken_over();
+        }
+        let slot = &mut self.slots[client as usize];
+        if !slot.victims.contains(&victim) {
+            slot.victims.push(victim);
+        }
+    }
+}
