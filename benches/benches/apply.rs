@@ -34,6 +34,7 @@ fn config() -> ExchangeConfig {
         quote_spread_bps: 10,
         faults: FaultSet::NONE,
         custody: Default::default(),
+        trading: Default::default(),
     }
 }
 

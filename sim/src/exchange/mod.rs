@@ -24,6 +24,10 @@
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
 //! - time never goes backwards (`time_regressed`);
+//! - after a monitor's alarm (`RaiseAlert`) under the `freeze_on_alert` policy, every client
+//!   request that trades or moves money out ([`Command::is_frozen_by_alert`]: orders, replaces,
+//!   quotes, withdrawals, transfers, not-received claims) is refused `frozen`, from any origin;
+//!   cancels and the system inputs (a withdrawal already sent still confirms) go on;
 //! - no order, replace or quote has a price above its market's highest
 //!   ([`Market::max_price`], `price_too_high`), so every price on the books renders exactly and
 //!   one lot at it costs at most `AMOUNT_MAX`.
@@ -70,7 +74,7 @@ pub use command::{
     TradingCommand, TransferId, TxId, WithdrawalId,
 };
 pub use custody::{TransferRecord, TransferState, WithdrawalRecord, WithdrawalState, KEPT_FINISHED};
-pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
+pub use policy::{AssetPolicy, CircuitBreaker, CustodyPolicy, TradingPolicy, DAY_NS};
 
 use core::Draft;
 pub use reject::Reject;
@@ -104,6 +108,8 @@ pub struct ExchangeConfig {
     pub faults: FaultSet,
     /// Custody policy (SPEC §6): confirmations, limits, caps, review, whitelist.
     pub custody: CustodyPolicy,
+    /// Trading policy (SPEC §6): the circuit breaker and the freeze on alert.
+    pub trading: TradingPolicy,
 }
 
 /// A configuration the exchange cannot run.
@@ -156,6 +162,11 @@ pub struct Exchange<E: MatchingEngine = Book> {
     faults: FaultSet,
     /// The custody sub-machine's state.
     custody: custody::Custody,
+    /// Whether a monitor's alarm ([`FundsCommand::RaiseAlert`]) freezes client trading and
+    /// withdrawals (the policy).
+    freeze_on_alert: bool,
+    /// Whether they are frozen: an alarm was raised under `freeze_on_alert`. Never lifted.
+    frozen: bool,
 }
 
 impl Exchange<Book> {
@@ -214,6 +225,7 @@ impl<E: MatchingEngine> Exchange<E> {
                 next_order: 1,
                 next_quote: 1,
                 events: Vec::with_capacity(64),
+                breaker: trading::Breaker::new(config.trading.circuit_breaker, config.markets.len()),
             },
             command_events: Vec::with_capacity(64),
             intents: Vec::new(),
@@ -221,6 +233,8 @@ impl<E: MatchingEngine> Exchange<E> {
             fault_postings: Draft::with_capacity(0),
             faults: config.faults,
             custody: custody::Custody::new(&config.custody, config.assets.len()),
+            freeze_on_alert: config.trading.freeze_on_alert,
+            frozen: false,
         })
     }
 
@@ -258,11 +272,26 @@ impl<E: MatchingEngine> Exchange<E> {
         if origin == Origin::Client && command.is_system() {
             return Err(Reject::NotPermitted);
         }
+        if self.frozen && command.is_frozen_by_alert() {
+            return Err(Reject::Frozen);
+        }
         match *command {
             Command::Identity(c) => self.identity(c),
             Command::Funds(c) => self.funds(c),
             Command::Trading(c) => self.trading(c),
         }
+    }
+
+    /// A monitor's alarm (system input [`FundsCommand::RaiseAlert`]): freezes client trading and
+    /// withdrawals if the policy says so, for the rest of the run. Idempotent.
+    pub(crate) fn raise_alert(&mut self) -> Result<Ack, Reject> {
+        self.frozen |= self.freeze_on_alert;
+        Ok(Ack::Posted)
+    }
+
+    /// Whether client trading and withdrawals are frozen by an alarm.
+    pub fn frozen(&self) -> bool {
+        self.frozen
     }
 
     /// The ledger.

@@ -49,11 +49,15 @@ pub enum Reject {
     NotPermitted,
     /// A confirmation of a payment the exchange never made.
     UnknownPayment,
+    /// An order or replace in a market the circuit breaker halted (`trading/breaker.rs`).
+    MarketHalted,
+    /// Trading and withdrawals are frozen after a monitor's alarm (policy `freeze_on_alert`).
+    Frozen,
 }
 
 impl Reject {
     /// Every rejection, for catalogues and tests.
-    pub const ALL: [Reject; 28] = [
+    pub const ALL: [Reject; 30] = [
         Reject::UnknownUser,
         Reject::UnknownAsset,
         Reject::UnknownMarket,
@@ -82,6 +86,8 @@ impl Reject {
         Reject::AlreadyDone,
         Reject::NotPermitted,
         Reject::UnknownPayment,
+        Reject::MarketHalted,
+        Reject::Frozen,
     ];
 
     /// The stable snake_case code.
@@ -115,6 +121,8 @@ impl Reject {
             Reject::AlreadyDone => "already_done",
             Reject::NotPermitted => "not_permitted",
             Reject::UnknownPayment => "unknown_payment",
+            Reject::MarketHalted => "market_halted",
+            Reject::Frozen => "frozen",
         }
     }
 }

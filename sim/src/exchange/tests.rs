@@ -30,6 +30,7 @@ fn config() -> ExchangeConfig {
         quote_spread_bps: 50,
         faults: FaultSet::NONE,
         custody: Default::default(),
+        trading: Default::default(),
     }
 }
 

@@ -65,8 +65,19 @@ pub const POLICIES: [Policy; 15] = [
     modelled("hot_wallet_share", "assets.SYMBOL.hot_share", "100%", "the share of custody kept in the hot wallet"),
     modelled("hot_wallet_multisig", "policy.hot_wallet_multisig", "false", "a hot-wallet payment needs two signatures"),
     planned("operator_mailbox_2fa", "policy.operator_mailbox_2fa", "operators' mailboxes need a second factor"),
-    planned("circuit_breaker", "policy.circuit_breaker", "trading halts on a large price move"),
-    planned("freeze_on_alert", "policy.freeze_on_alert", "trading and withdrawals freeze on a monitor's alarm"),
+    modelled(
+        "circuit_breaker",
+        "policy.circuit_breaker",
+        "none",
+        "trades stay within ±band of a reference price; one reaching the edge halts the market for \
+         policy.circuit_breaker_halt (default 5m)",
+    ),
+    modelled(
+        "freeze_on_alert",
+        "policy.freeze_on_alert",
+        "true",
+        "client trading and withdrawals freeze when the reserves monitor raises its alarm",
+    ),
 ];
 
 /// Why a policy is not modelled yet.

@@ -386,6 +386,7 @@ mod tests {
             quote_spread_bps: 0,
             faults,
             custody: Default::default(),
+            trading: Default::default(),
         }
     }
 
@@ -488,6 +489,7 @@ mod checkpoint_tests {
             quote_spread_bps: 0,
             faults: FaultSet::NONE,
             custody: Default::default(),
+            trading: Default::default(),
         };
         let mut g = Gateway::new(&config, 1).unwrap();
         g.setup(&Command::open_account(), |_| {}).unwrap();

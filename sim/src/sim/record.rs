@@ -133,6 +133,7 @@ impl<'w> Recorder<'w> {
                 b.push(18);
                 b.extend_from_slice(&user.0.to_le_bytes());
             }
+            Command::Funds(FundsCommand::RaiseAlert) => b.push(19),
             Command::Trading(TradingCommand::Place(o)) => {
                 b.push(3);
                 b.extend_from_slice(&o.user.0.to_le_bytes());

@@ -54,6 +54,7 @@ pub fn config(faults: FaultSet) -> ExchangeConfig {
         quote_spread_bps: 30,
         faults,
         custody: Default::default(),
+        trading: Default::default(),
     }
 }
 

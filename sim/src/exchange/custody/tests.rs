@@ -20,6 +20,7 @@ fn config(faults: FaultSet, custody: CustodyPolicy) -> ExchangeConfig {
         quote_spread_bps: 50,
         faults,
         custody,
+        trading: Default::default(),
     }
 }
 

@@ -252,6 +252,7 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
         quote_spread_bps: s.exchange.quote_spread_bps,
         faults: s.faults,
         custody: s.custody.policy.clone(),
+        trading: s.custody.trading,
     }
 }
 
