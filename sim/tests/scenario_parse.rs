@@ -1191,6 +1191,79 @@ fn bad_custody_fields_are_located_with_what_would_be_valid() {
 }
 
 #[test]
+fn the_trading_policy_parses_with_its_defaults() {
+    use exsim::exchange::{CircuitBreaker, TradingPolicy};
+    let run = &ok(MINIMAL, &[]).runs[0];
+    assert_eq!(run.custody.trading, TradingPolicy { circuit_breaker: None, freeze_on_alert: true });
+    let run = &ok(MINIMAL, &["policy.circuit_breaker=\"10%\"", "policy.freeze_on_alert=false"]).runs[0];
+    let five_minutes = 300 * S;
+    let breaker = CircuitBreaker { band_bps: 1_000, halt_ns: five_minutes };
+    assert_eq!(run.custody.trading, TradingPolicy { circuit_breaker: Some(breaker), freeze_on_alert: false });
+    let run = &ok(MINIMAL, &["policy.circuit_breaker=\"0.5%\"", "policy.circuit_breaker_halt=\"30s\""]).runs[0];
+    assert_eq!(run.custody.trading.circuit_breaker, Some(CircuitBreaker { band_bps: 50, halt_ns: 30 * S }));
+    let run = &ok(MINIMAL, &["policy.circuit_breaker=none"]).runs[0];
+    assert_eq!(run.custody.trading.circuit_breaker, None);
+}
+
+#[test]
+fn bad_trading_policy_fields_are_located_with_what_would_be_valid() {
+    let src = custody_file().replacen(
+        "withdrawal_whitelist = true",
+        "withdrawal_whitelist = true\ncircuit_breaker = \"10%\"\ncircuit_breaker_halt = \"5m\"\nfreeze_on_alert = false",
+        1,
+    );
+    assert!(ok(&src, &[]).runs[0].custody.trading.circuit_breaker.is_some());
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        // (from, to, needle, field, says)
+        ("circuit_breaker = \"10%\"", "circuit_breaker = \"0%\"", "\"0%\"", "policy.circuit_breaker", "0.01% to 100%"),
+        (
+            "circuit_breaker = \"10%\"",
+            "circuit_breaker = \"150%\"",
+            "\"150%\"",
+            "policy.circuit_breaker",
+            "or \"none\" for no circuit breaker",
+        ),
+        ("circuit_breaker = \"10%\"", "circuit_breaker = 10", "10\n", "policy.circuit_breaker", "percentage string"),
+        ("circuit_breaker = \"10%\"", "circuit_breaker = \"off\"", "\"off\"", "policy.circuit_breaker", "\"none\""),
+        (
+            "circuit_breaker_halt = \"5m\"",
+            "circuit_breaker_halt = \"0s\"",
+            "\"0s\"",
+            "policy.circuit_breaker_halt",
+            "must be greater than 0",
+        ),
+        (
+            "circuit_breaker_halt = \"5m\"",
+            "circuit_breaker_halt = 5",
+            "5\n",
+            "policy.circuit_breaker_halt",
+            "duration string with a unit",
+        ),
+        (
+            "circuit_breaker = \"10%\"",
+            "circuit_breaker = \"none\"",
+            "\"5m\"",
+            "policy.circuit_breaker_halt",
+            "a halt without a circuit breaker changes nothing",
+        ),
+        ("freeze_on_alert = false", "freeze_on_alert = \"no\"", "\"no\"", "policy.freeze_on_alert", "true or false"),
+        (
+            "freeze_on_alert = false",
+            "freeze_on_alarm = false",
+            "freeze_on_alarm",
+            "policy.freeze_on_alarm",
+            "did you mean `freeze_on_alert`",
+        ),
+    ];
+    for (from, to, needle, field, says) in cases {
+        assert!(src.contains(from), "{from:?}");
+        let bad = src.replacen(from, to, 1);
+        let e = err(&bad, &[]);
+        assert_located(&e, &bad, needle, field, says);
+    }
+}
+
+#[test]
 fn the_readme_documents_every_kind_and_custody_field() {
     let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md")).unwrap();
     let row = |field: &str| format!("| `{field}` |");
