@@ -145,8 +145,7 @@ pub(crate) fn policy(ctx: &Ctx<'_>, node: &Node, path: &str, custody: &mut Custo
              or remove `circuit_breaker_halt`",
         ));
     }
-    t.circuit_breaker =
-        band.map(|band_bps| CircuitBreaker { band_bps, halt_ns: halt_ns.unwrap_or(DEFAULT_HALT_NS) });
+    t.circuit_breaker = band.map(|band_bps| CircuitBreaker { band_bps, halt_ns: halt_ns.unwrap_or(DEFAULT_HALT_NS) });
     t.freeze_on_alert = f.opt("freeze_on_alert", t.freeze_on_alert, |n, q| boolean(ctx, n, q))?;
     Ok(())
 }

@@ -152,7 +152,8 @@ impl<E: MatchingEngine> Exchange<E> {
                         (band.hi, qty, market.notional(band.hi, qty).ok_or(Reject::Overflow)?)
                     }
                 };
-                let limit = LimitOrder { id: o.id, owner: o.owner, side: o.side, price, qty, tif: Tif::Ioc, stp: o.stp };
+                let limit =
+                    LimitOrder { id: o.id, owner: o.owner, side: o.side, price, qty, tif: Tif::Ioc, stp: o.stp };
                 Ok((reserve, Ok(limit), true))
             }
         }
@@ -262,7 +263,14 @@ mod tests {
     }
 
     fn market(user: UserId, side: Side, qty: u64) -> Command {
-        Command::place(NewOrder { user, market: M, side, qty: Qty(qty), kind: OrderKind::Market, stp: Stp::CancelNewest })
+        Command::place(NewOrder {
+            user,
+            market: M,
+            side,
+            qty: Qty(qty),
+            kind: OrderKind::Market,
+            stp: Stp::CancelNewest,
+        })
     }
 
     /// An exchange with a breaker of `band_bps` (or none), whose market traded once at 100 and
@@ -351,9 +359,7 @@ mod tests {
     #[test]
     fn cancels_stay_allowed_while_halted() {
         let mut x = deep_book(Some(1_000));
-        let Ok(Ack::Order { id, .. }) = x.apply(2, &limit(A, Side::Buy, 10, 1)).result else {
-            panic!("a resting bid")
-        };
+        let Ok(Ack::Order { id, .. }) = x.apply(2, &limit(A, Side::Buy, 10, 1)).result else { panic!("a resting bid") };
         assert!(x.apply(3, &market(B, Side::Sell, 300)).result.is_ok());
         assert_eq!(x.apply(4, &limit(A, Side::Buy, 80, 1)).result, Err(Reject::MarketHalted));
         let replace = Command::Trading(TradingCommand::Replace { user: A, order: id, price: Price(11), qty: Qty(1) });
