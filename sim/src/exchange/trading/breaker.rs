@@ -62,7 +62,7 @@ impl Band {
         let lo = (r * (10_000 - bps)).div_ceil(10_000);
         let hi = r * (10_000 + bps) / 10_000;
         let lo = lo.min(r.saturating_sub(1)).max(1);
-        let hi = hi.max(r + 1).min(u128::from(max.0)).max(r.min(u128::from(max.0)));
+        let hi = hi.max(r + 1).min(u128::from(max.0));
         let fit = |p: u128| u64::try_from(p).unwrap_or(u64::MAX);
         Band { lo: Price(fit(lo)), hi: Price(fit(hi)) }
     }
