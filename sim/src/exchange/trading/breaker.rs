@@ -25,7 +25,9 @@
 //!   - a replace to a price beyond the edge is repriced to the edge the same way.
 //! - **halt**: after a successful order or replace, the market halts for `halt_ns` when one of its
 //!   fills printed at or beyond an edge, or when the band repriced it, it did not fill completely
-//!   and the opposite side's best is beyond the edge (the band cut its walk). While halted,
+//!   and the opposite side's best is beyond the edge at a price the order as sent would have
+//!   taken (the band cut its walk; an order that would not have traded more anyway does not
+//!   halt the market). While halted,
 //!   `Place` and `Replace` in the market are refused `market_halted` (a quote acceptance executed
 //!   on the book under the `quote_reprice` fault too, as it is a `Place`); cancels and mass
 //!   cancels stay allowed, and RFQ quotes, honored from the house's inventory and never on the
@@ -161,22 +163,25 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// After a successful order or replace of `side` in market `m`, whose engine events are in
     /// `self.trading.events`: records its trades and halts the market if the band was reached
-    /// (see the module docs). `repriced`: the band changed the order; `complete`: it filled all
-    /// the engine was asked.
+    /// (see the module docs). `wanted`: the limit price as sent (`None` for a market order);
+    /// `repriced`: the band changed the order; `complete`: it filled all the engine was asked.
     pub(in crate::exchange) fn band_after(
         &mut self,
         m: usize,
         band: Option<Band>,
         side: Side,
+        wanted: Option<Price>,
         repriced: bool,
         complete: bool,
     ) {
         let Some(policy) = self.trading.breaker.policy else { return };
         let now = self.now_ns;
         let engine = &self.trading.markets[m].engine;
+        // The band cut the walk when the opposite side still offers, beyond the edge, a price the
+        // order as sent would have taken.
         let beyond = match (band, side) {
-            (Some(b), Side::Sell) => engine.best_bid().is_some_and(|p| p < b.lo),
-            (Some(b), Side::Buy) => engine.best_ask().is_some_and(|p| p > b.hi),
+            (Some(b), Side::Sell) => engine.best_bid().is_some_and(|p| p < b.lo && wanted.is_none_or(|w| p >= w)),
+            (Some(b), Side::Buy) => engine.best_ask().is_some_and(|p| p > b.hi && wanted.is_none_or(|w| p <= w)),
             (None, _) => false,
         };
         let state = &mut self.trading.breaker.markets[m];
@@ -378,6 +383,23 @@ mod tests {
         assert!(matches!(result, Ok(Ack::Order { filled: Qty(100), open: Qty(50), .. })), "{result:?}");
         assert_eq!(x.engine(M).best_ask(), Some(Price(90)));
         assert_eq!(x.halted_until(0), Some(3 + HALT));
+    }
+
+    #[test]
+    fn a_repriced_order_halts_only_if_the_band_cut_a_walk_it_would_have_made() {
+        let mut x = deep_book(Some(1_000));
+        assert!(x.apply(2, &limit(B, Side::Sell, 300, 10)).result.is_ok());
+        // A buy at 200 rests at the edge, 110; the asks at 300 were beyond what it would pay.
+        let result = x.apply(3, &limit(A, Side::Buy, 200, 5)).result;
+        assert!(matches!(result, Ok(Ack::Order { filled: Qty(0), open: Qty(5), .. })), "{result:?}");
+        assert_eq!(x.engine(M).best_bid(), Some(Price(110)));
+        assert_eq!(x.halted_until(0), None);
+        // An ask at 150, which the buy at 200 would have taken: the band cut its walk.
+        assert!(x.apply(4, &limit(B, Side::Sell, 150, 10)).result.is_ok());
+        assert_eq!(x.halted_until(0), None);
+        let result = x.apply(5, &limit(A, Side::Buy, 200, 5)).result;
+        assert!(matches!(result, Ok(Ack::Order { filled: Qty(0), open: Qty(5), .. })), "{result:?}");
+        assert_eq!(x.halted_until(0), Some(5 + HALT));
     }
 
     #[test]

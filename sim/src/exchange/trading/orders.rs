@@ -167,7 +167,11 @@ impl<E: MatchingEngine> Exchange<E> {
         self.begin_entry();
         self.take_reservation(&mut taker, reserve);
         self.settle(order.market, Some(&mut taker));
-        self.band_after(m, band, order.side, repriced, taker.filled >= qty);
+        let wanted = match order.kind {
+            OrderKind::Limit { price, .. } => Some(price),
+            _ => None,
+        };
+        self.band_after(m, band, order.side, wanted, repriced, taker.filled >= qty);
         self.commit(kind);
         Ok(Ack::Order { id, filled: taker.filled, open: taker.rested })
     }
@@ -212,6 +216,7 @@ impl<E: MatchingEngine> Exchange<E> {
         if price > market.max_price() {
             return Err(Reject::PriceTooHigh);
         }
+        let wanted = price;
         let (price, repriced) = band.map_or((price, false), |b| b.clamp(order.side, price));
         let (asset, old) =
             Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
@@ -226,7 +231,7 @@ impl<E: MatchingEngine> Exchange<E> {
         let mut taker = Taker::new(id, user, order.side, Some(price), asset);
         self.begin_entry();
         self.settle(order.market, Some(&mut taker));
-        self.band_after(m, band, order.side, repriced, taker.filled >= qty);
+        self.band_after(m, band, order.side, Some(wanted), repriced, taker.filled >= qty);
         self.commit(CauseKind::Replace);
         let open = self.trading.orders.get(id.0).map_or(Qty(0), |o| o.open);
         Ok(Ack::Replaced { id, filled: taker.filled, open })
