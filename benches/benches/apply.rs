@@ -35,6 +35,7 @@ fn config() -> ExchangeConfig {
         faults: FaultSet::NONE,
         custody: Default::default(),
         identity: Default::default(),
+        trading: Default::default(),
     }
 }
 

@@ -215,13 +215,12 @@ fn policies_list_their_field_default_and_whether_they_are_modelled() {
         ("api_key_withdraw_scope", "policy.api_key_withdraw_scope", "false"),
         ("api_key_ip_allowlist", "policy.api_key_ip_allowlist", "true"),
         ("operator_mailbox_2fa", "policy.operator_mailbox_2fa", "true"),
+        ("circuit_breaker", "policy.circuit_breaker", "none"),
+        ("freeze_on_alert", "policy.freeze_on_alert", "true"),
     ] {
         let l = line(name);
         assert!(l.contains(field) && l.contains(&format!("default {default}")), "{l}");
         assert!(!l.contains("not modelled"), "{l}");
-    }
-    for name in ["circuit_breaker", "freeze_on_alert"] {
-        assert!(line(name).contains("[not modelled yet (identity/communications)]"), "{}", line(name));
     }
 }
 

@@ -1050,9 +1050,9 @@ fn custody_overrides_go_through_the_same_tree() {
     let src = custody_file();
     let run = &ok(&src, &["assets.BTC.daily_limit=none"]).runs[0];
     assert_eq!(run.custody.policy.asset(0).daily_limit, None, "\"none\" lifts a limit");
-    let e = err(MINIMAL, &["policy.freeze_on_alert=true"]);
-    assert_eq!((e.origin.as_str(), e.field.as_str()), ("--set", "policy.freeze_on_alert"), "{e}");
-    assert!(e.message.contains("not modelled yet (identity/communications)"), "{e}");
+    let e = err(MINIMAL, &["policy.login_2f=true"]);
+    assert_eq!((e.origin.as_str(), e.field.as_str()), ("--set", "policy.login_2f"), "{e}");
+    assert!(e.message.contains("did you mean `login_2fa`"), "{e}");
 }
 
 #[test]
@@ -1121,13 +1121,7 @@ fn bad_custody_fields_are_located_with_what_would_be_valid() {
             "policy.withdrawal_whitelist",
             "without quotes",
         ),
-        (
-            "withdrawal_whitelist = true",
-            "freeze_on_alert = true",
-            "freeze_on_alert",
-            "policy.freeze_on_alert",
-            "not modelled yet (identity/communications)",
-        ),
+        ("withdrawal_whitelist = true", "login_2fa = \"yes\"", "\"yes\"", "policy.login_2fa", "true or false"),
         ("healing = \"1d\"", "heal = \"1d\"", "heal =", "custody.heal", "did you mean `healing`"),
         (
             "reserves_check = \"10m\"",
@@ -1189,6 +1183,79 @@ fn bad_custody_fields_are_located_with_what_would_be_valid() {
     );
     let e = err(&bad, &[]);
     assert_located(&e, &bad, "\"1ms\"", "assets.BTC.block_interval", "more than the maximum of 10000000");
+}
+
+#[test]
+fn the_trading_policy_parses_with_its_defaults() {
+    use exsim::exchange::{CircuitBreaker, TradingPolicy};
+    let run = &ok(MINIMAL, &[]).runs[0];
+    assert_eq!(run.custody.trading, TradingPolicy { circuit_breaker: None, freeze_on_alert: true });
+    let run = &ok(MINIMAL, &["policy.circuit_breaker=\"10%\"", "policy.freeze_on_alert=false"]).runs[0];
+    let five_minutes = 300 * S;
+    let breaker = CircuitBreaker { band_bps: 1_000, halt_ns: five_minutes };
+    assert_eq!(run.custody.trading, TradingPolicy { circuit_breaker: Some(breaker), freeze_on_alert: false });
+    let run = &ok(MINIMAL, &["policy.circuit_breaker=\"0.5%\"", "policy.circuit_breaker_halt=\"30s\""]).runs[0];
+    assert_eq!(run.custody.trading.circuit_breaker, Some(CircuitBreaker { band_bps: 50, halt_ns: 30 * S }));
+    let run = &ok(MINIMAL, &["policy.circuit_breaker=none"]).runs[0];
+    assert_eq!(run.custody.trading.circuit_breaker, None);
+}
+
+#[test]
+fn bad_trading_policy_fields_are_located_with_what_would_be_valid() {
+    let src = custody_file().replacen(
+        "withdrawal_whitelist = true",
+        "withdrawal_whitelist = true\ncircuit_breaker = \"10%\"\ncircuit_breaker_halt = \"5m\"\nfreeze_on_alert = false",
+        1,
+    );
+    assert!(ok(&src, &[]).runs[0].custody.trading.circuit_breaker.is_some());
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        // (from, to, needle, field, says)
+        ("circuit_breaker = \"10%\"", "circuit_breaker = \"0%\"", "\"0%\"", "policy.circuit_breaker", "0.01% to 100%"),
+        (
+            "circuit_breaker = \"10%\"",
+            "circuit_breaker = \"150%\"",
+            "\"150%\"",
+            "policy.circuit_breaker",
+            "or \"none\" for no circuit breaker",
+        ),
+        ("circuit_breaker = \"10%\"", "circuit_breaker = 10", "10\n", "policy.circuit_breaker", "percentage string"),
+        ("circuit_breaker = \"10%\"", "circuit_breaker = \"off\"", "\"off\"", "policy.circuit_breaker", "\"none\""),
+        (
+            "circuit_breaker_halt = \"5m\"",
+            "circuit_breaker_halt = \"0s\"",
+            "\"0s\"",
+            "policy.circuit_breaker_halt",
+            "must be greater than 0",
+        ),
+        (
+            "circuit_breaker_halt = \"5m\"",
+            "circuit_breaker_halt = 5",
+            "5\n",
+            "policy.circuit_breaker_halt",
+            "duration string with a unit",
+        ),
+        (
+            "circuit_breaker = \"10%\"",
+            "circuit_breaker = \"none\"",
+            "\"5m\"",
+            "policy.circuit_breaker_halt",
+            "a halt without a circuit breaker changes nothing",
+        ),
+        ("freeze_on_alert = false", "freeze_on_alert = \"no\"", "\"no\"", "policy.freeze_on_alert", "true or false"),
+        (
+            "freeze_on_alert = false",
+            "freeze_on_alarm = false",
+            "freeze_on_alarm",
+            "policy.freeze_on_alarm",
+            "did you mean `freeze_on_alert`",
+        ),
+    ];
+    for (from, to, needle, field, says) in cases {
+        assert!(src.contains(from), "{from:?}");
+        let bad = src.replacen(from, to, 1);
+        let e = err(&bad, &[]);
+        assert_located(&e, &bad, needle, field, says);
+    }
 }
 
 #[test]

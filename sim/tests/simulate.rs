@@ -236,3 +236,22 @@ fn breach_bounds_are_part_of_the_expectations() {
         ]
     );
 }
+
+/// The quickstart (crashes, a lossy network, every order type) with a tight circuit breaker: the
+/// band halts the market again and again, fewer trades print, and every invariant still holds —
+/// the breaker changes which orders reach the book, never how they settle.
+#[test]
+fn a_tight_circuit_breaker_halts_the_quickstart_and_every_invariant_holds() {
+    let with = |sets: &[&str]| {
+        let overrides: Vec<scenario::Override> = sets.iter().map(|s| s.parse().expect("an override")).collect();
+        scenario::parse(scenario::QUICKSTART, "quickstart", &overrides).expect("parses").runs.remove(0)
+    };
+    let off = simulate(&base());
+    let s = with(&["policy.circuit_breaker=\"0.05%\"", "policy.circuit_breaker_halt=\"50ms\""]);
+    assert!(s.custody.trading.circuit_breaker.is_some());
+    let on = simulate(&s);
+    let (fills_on, fills_off) = (on.markets[0].fills, off.markets[0].fills);
+    assert!(fills_on * 2 < fills_off, "{fills_on} fills with the breaker, {fills_off} without");
+    let report = Report::new(&s, on, 0, String::new());
+    assert!(report.met(), "{:?}", report.failures);
+}

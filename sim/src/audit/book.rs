@@ -2,7 +2,8 @@
 //!
 //! Its shadow is one [`ShadowBook`] per market, rebuilt only from the engine's events. Each event
 //! is checked against the shadow before it is applied (priority, limit, time in force, against the
-//! rules of the order the command sent), then the shadow's top of book is compared with the
+//! rules of the order the command sent — a market order's for a quote executed on the book under
+//! `quote_reprice`), then the shadow's top of book is compared with the
 //! engine's and checked uncrossed: O(events) per command. At the end of a run, every engine's
 //! resting orders are compared with its shadow's: O(resting orders).
 
@@ -58,6 +59,17 @@ impl Checker for BookChecker {
                     fok: matches!(order.kind, OrderKind::Limit { tif: Tif::Fok, .. }),
                 })
             }
+            // Only the `quote_reprice` fault executes a quote on the book: as a market order of the
+            // quote's side and quantity, whose engine id its first fill names (without a fill
+            // there is nothing of it to check). Its fills are checked by a market order's rules.
+            (Command::Trading(TradingCommand::AcceptQuote { .. }), Ok(Ack::QuoteFilled(q))) => obs
+                .events
+                .iter()
+                .find_map(|(_, e)| match *e {
+                    Event::Fill { taker, .. } => Some(taker),
+                    _ => None,
+                })
+                .map(|id| TakerRules { id, side: q.side, limit: None, tif: None, qty: q.qty, fok: false }),
             _ => None,
         };
         let owner = obs.user();

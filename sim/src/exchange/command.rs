@@ -119,6 +119,10 @@ pub enum FundsCommand {
     /// An operator marks an account privileged (an affiliated market maker). The correct exchange
     /// gives a privileged account no exemption from any check.
     GrantPrivilege { user: UserId },
+    /// System (the back office): a monitor raised an alarm (reserves below what customers are
+    /// owed). Under the `freeze_on_alert` policy, client trading and withdrawals freeze
+    /// ([`Command::is_frozen_by_alert`]); without it, nothing changes. Answers [`Ack::Posted`].
+    RaiseAlert,
 }
 
 /// Who sends a command: a client (a customer, an operator, an attacker: the exchange cannot tell)
@@ -256,6 +260,23 @@ impl Command {
         need(self) == Need::System
     }
 
+    /// Whether a freeze on alert refuses it (`frozen`): what trades or moves money out — orders,
+    /// replaces, RFQ requests and acceptances, withdrawals, not-received claims, transfers.
+    /// Cancels, whitelisting, and every system input go on.
+    pub const fn is_frozen_by_alert(&self) -> bool {
+        matches!(
+            self,
+            Command::Funds(
+                FundsCommand::Withdraw { .. } | FundsCommand::Transfer { .. } | FundsCommand::ClaimNotReceived { .. }
+            ) | Command::Trading(
+                TradingCommand::Place(_)
+                    | TradingCommand::Replace { .. }
+                    | TradingCommand::RequestQuote { .. }
+                    | TradingCommand::AcceptQuote { .. }
+            )
+        )
+    }
+
     /// [`TradingCommand::Place`].
     pub const fn place(order: NewOrder) -> Command {
         Command::Trading(TradingCommand::Place(order))
@@ -315,7 +336,8 @@ impl Command {
                 FundsCommand::ProcessWithdrawal { .. }
                 | FundsCommand::ReviewWithdrawal { .. }
                 | FundsCommand::PaymentConfirmed { .. }
-                | FundsCommand::ProcessTransfer { .. },
+                | FundsCommand::ProcessTransfer { .. }
+                | FundsCommand::RaiseAlert,
             ) => None,
             Command::Trading(TradingCommand::Place(order)) => Some(order.user),
             Command::Trading(

@@ -24,6 +24,10 @@
 //! - `quote_honored`: an accepted quote moves exactly `qty` lots of base and `notional(price, qty)`
 //!   of quote between the customer and the house, or is rejected with nothing changed;
 //! - time never goes backwards (`time_regressed`);
+//! - after a monitor's alarm (`RaiseAlert`) under the `freeze_on_alert` policy, every client
+//!   request that trades or moves money out ([`Command::is_frozen_by_alert`]: orders, replaces,
+//!   quotes, withdrawals, transfers, not-received claims) is refused `frozen`, from any origin;
+//!   cancels and the system inputs (a withdrawal already sent still confirms) go on;
 //! - no order, replace or quote has a price above its market's highest
 //!   ([`Market::max_price`], `price_too_high`), so every price on the books renders exactly and
 //!   one lot at it costs at most `AMOUNT_MAX`.
@@ -77,7 +81,7 @@ pub use identity::credential::{
 };
 pub use identity::mail::{Mail, MailKind, MessageId, Recipients, Records, NOREPLY};
 pub use identity::policy::IdentityPolicy;
-pub use policy::{AssetPolicy, CustodyPolicy, DAY_NS};
+pub use policy::{AssetPolicy, CircuitBreaker, CustodyPolicy, TradingPolicy, DAY_NS};
 
 use core::Draft;
 pub use reject::Reject;
@@ -113,6 +117,8 @@ pub struct ExchangeConfig {
     pub custody: CustodyPolicy,
     /// Identity policy (SPEC §6): second factors, API keys' scope and allowlist.
     pub identity: IdentityPolicy,
+    /// Trading policy (SPEC §6): the circuit breaker and the freeze on alert.
+    pub trading: TradingPolicy,
 }
 
 /// A configuration the exchange cannot run.
@@ -167,6 +173,11 @@ pub struct Exchange<E: MatchingEngine = Book> {
     custody: custody::Custody,
     /// The identity sub-machine's state.
     identity: identity::Identity,
+    /// Whether a monitor's alarm ([`FundsCommand::RaiseAlert`]) freezes client trading and
+    /// withdrawals (the policy).
+    freeze_on_alert: bool,
+    /// Whether they are frozen: an alarm was raised under `freeze_on_alert`. Never lifted.
+    frozen: bool,
 }
 
 impl Exchange<Book> {
@@ -225,6 +236,7 @@ impl<E: MatchingEngine> Exchange<E> {
                 next_order: 1,
                 next_quote: 1,
                 events: Vec::with_capacity(64),
+                breaker: trading::Breaker::new(config.trading.circuit_breaker, config.markets.len()),
             },
             command_events: Vec::with_capacity(64),
             intents: Vec::new(),
@@ -233,6 +245,8 @@ impl<E: MatchingEngine> Exchange<E> {
             faults: config.faults,
             custody: custody::Custody::new(&config.custody, config.assets.len()),
             identity: identity::Identity::new(config.identity),
+            freeze_on_alert: config.trading.freeze_on_alert,
+            frozen: false,
         })
     }
 
@@ -269,6 +283,9 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::TimeRegressed);
         }
         self.now_ns = now_ns;
+        if self.frozen && command.is_frozen_by_alert() {
+            return Err(Reject::Frozen);
+        }
         let (access, principal) = match &origin {
             Origin::System => (None, None),
             Origin::Client(access) => (Some(access), self.admit(access, command)?),
@@ -278,6 +295,18 @@ impl<E: MatchingEngine> Exchange<E> {
             Command::Funds(c) => self.funds(c),
             Command::Trading(c) => self.trading(c),
         }
+    }
+
+    /// A monitor's alarm (system input [`FundsCommand::RaiseAlert`]): freezes client trading and
+    /// withdrawals if the policy says so, for the rest of the run. Idempotent.
+    pub(crate) fn raise_alert(&mut self) -> Result<Ack, Reject> {
+        self.frozen |= self.freeze_on_alert;
+        Ok(Ack::Posted)
+    }
+
+    /// Whether client trading and withdrawals are frozen by an alarm.
+    pub fn frozen(&self) -> bool {
+        self.frozen
     }
 
     /// The ledger.

@@ -1,5 +1,5 @@
-//! Custody policy (SPEC §6): the security-relevant settings of money movement, each with a safe
-//! default, as the exchange enforces them.
+//! Custody and trading policy (SPEC §6): the security-relevant settings of money movement and of
+//! trading, each with a default, as the exchange enforces them.
 //!
 //! A policy is not a fault: a weak policy is the exchange doing exactly what its configuration
 //! says, and what it costs is measured as a breach (value stolen, shortfall), never reported as an
@@ -8,6 +8,13 @@
 //! The wallet settings (`hot_share_bps`, `hot_multisig`) are carried out by the simulator's
 //! custody (sweeps, signing on chain), not by the pure exchange; they live here so a scenario sets
 //! every policy in one place.
+//!
+//! The trading policy ([`TradingPolicy`]): the circuit breaker on price moves (a price band around
+//! a reference price and a halt when a trade reaches its edge, `trading/breaker.rs`) and the freeze
+//! on a monitor's alarm (`RaiseAlert`). The breaker is off by default, a deliberate choice: an
+//! exchange without one is what every incident replayed so far ran, and turning it on changes
+//! every run with a large price move; the freeze is on by default and acts only once an alarm is
+//! raised.
 
 use crate::units::Minor;
 
@@ -62,5 +69,31 @@ impl CustodyPolicy {
     /// The policy of `asset` (index).
     pub fn asset(&self, asset: usize) -> AssetPolicy {
         self.assets.get(asset).copied().unwrap_or_default()
+    }
+}
+
+/// The circuit breaker on price moves (SPEC §6), per market: a band of ±`band_bps` around a
+/// reference price; a trade that reaches an edge halts the market for `halt_ns`
+/// (see `trading/breaker.rs` for exactly what happens).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitBreaker {
+    /// Half the band's width, in basis points of the reference price: 1..=10 000.
+    pub band_bps: u32,
+    /// How long a market stays halted once a trade reached the band's edge.
+    pub halt_ns: u64,
+}
+
+/// The trading policy: the circuit breaker and the freeze on alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TradingPolicy {
+    /// The circuit breaker; `None` (the default) for none.
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// Whether a monitor's alarm (`RaiseAlert`) freezes client trading and withdrawals.
+    pub freeze_on_alert: bool,
+}
+
+impl Default for TradingPolicy {
+    fn default() -> TradingPolicy {
+        TradingPolicy { circuit_breaker: None, freeze_on_alert: true }
     }
 }

@@ -63,11 +63,15 @@ pub enum Reject {
     AllowlistRequired,
     /// More API keys than one user may hold.
     TooMany,
+    /// An order or replace in a market the circuit breaker halted (`trading/breaker.rs`).
+    MarketHalted,
+    /// Trading and withdrawals are frozen after a monitor's alarm (policy `freeze_on_alert`).
+    Frozen,
 }
 
 impl Reject {
     /// Every rejection, for catalogues and tests.
-    pub const ALL: [Reject; 35] = [
+    pub const ALL: [Reject; 37] = [
         Reject::UnknownUser,
         Reject::UnknownAsset,
         Reject::UnknownMarket,
@@ -103,6 +107,8 @@ impl Reject {
         Reject::EmailTaken,
         Reject::AllowlistRequired,
         Reject::TooMany,
+        Reject::MarketHalted,
+        Reject::Frozen,
     ];
 
     /// The stable snake_case code.
@@ -143,6 +149,8 @@ impl Reject {
             Reject::EmailTaken => "email_taken",
             Reject::AllowlistRequired => "allowlist_required",
             Reject::TooMany => "too_many",
+            Reject::MarketHalted => "market_halted",
+            Reject::Frozen => "frozen",
         }
     }
 }

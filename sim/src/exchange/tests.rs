@@ -33,6 +33,7 @@ fn config() -> ExchangeConfig {
         faults: FaultSet::NONE,
         custody: Default::default(),
         identity: Default::default(),
+        trading: Default::default(),
     }
 }
 
@@ -499,4 +500,93 @@ fn a_deposit_is_credited_once_per_asset_and_payment() {
     assert_eq!(x.apply(2, &seen(USD, 700)).result, Ok(Ack::Posted), "another chain's payment 0");
     assert_eq!(x.apply(3, &seen(BTC, 500)).result, Err(Reject::AlreadyDone));
     assert_eq!((bal(&x, Account::Available(A), BTC), bal(&x, Account::Available(A), USD)), (500, 700));
+}
+
+/// An exchange with the given freeze policy, A holding BTC and USD with an open bid and a
+/// pending withdrawal, B holding USD.
+fn exchange_to_freeze(freeze_on_alert: bool) -> (Exchange, OrderId) {
+    let trading = TradingPolicy { freeze_on_alert, ..TradingPolicy::default() };
+    let identity = IdentityPolicy { login_2fa: false, withdrawal_2fa: false, ..IdentityPolicy::default() };
+    let mut x = Exchange::new(&ExchangeConfig { trading, identity, ..config() }).unwrap();
+    // A and B sign up, then sign in from IP 1: sessions 1 and 2 (see `as_client`).
+    for n in 1..=2 {
+        let register = IdentityCommand::Register { email: Email(n), password: Password(n.into()), device: None };
+        x.apply(0, &register.into()).result.unwrap();
+    }
+    for n in 1..=2 {
+        let login = IdentityCommand::Login { email: Email(n), password: Password(n.into()) };
+        let signed = x.apply_from(0, &login.into(), Origin::Client(Access::anonymous(Ip(1)))).result;
+        assert_eq!(signed, Ok(Ack::Session { session: SessionId(n), user: UserId(n) }));
+    }
+    for (user, asset) in [(A, BTC), (A, USD), (B, USD)] {
+        x.apply(0, &deposit(user, asset, 1_000_000_000)).result.unwrap();
+    }
+    let Ok(Ack::Order { id, .. }) = x.apply(1, &limit(A, Side::Buy, 10, 1, Tif::Gtc)).result else {
+        panic!("a resting bid")
+    };
+    assert!(matches!(x.apply(1, &Command::withdraw(A, BTC, 100)).result, Ok(Ack::Withdrawal(_))));
+    (x, id)
+}
+
+/// The client of the account `command` acts for, in its session (see `exchange_to_freeze`).
+fn as_client(command: &Command) -> Origin {
+    let user = command.user().expect("a customer's command");
+    Origin::Client(Access::session(SessionId(user.0), Ip(1)))
+}
+
+/// What a client may still do after an alarm, in order: each command's outcome.
+fn after_alarm(x: &mut Exchange, bid: OrderId) -> Vec<Result<Ack, Reject>> {
+    let client = |x: &mut Exchange, c: Command| x.apply_from(3, &c, as_client(&c)).result;
+    vec![
+        client(x, limit(B, Side::Buy, 10, 1, Tif::Gtc)),
+        client(x, Command::Trading(TradingCommand::Replace { user: A, order: bid, price: Price(11), qty: Qty(1) })),
+        client(x, Command::Trading(TradingCommand::RequestQuote { user: B, market: M, side: Side::Buy, qty: Qty(1) })),
+        client(x, Command::withdraw(A, BTC, 100)),
+        client(x, Command::transfer(A, B, USD, 100)),
+    ]
+}
+
+#[test]
+fn an_alarm_freezes_client_trading_and_withdrawals_under_the_policy() {
+    let (mut x, bid) = exchange_to_freeze(true);
+    assert_eq!(x.apply(2, &Command::Funds(FundsCommand::RaiseAlert)).result, Ok(Ack::Posted));
+    assert!(x.frozen());
+    assert!(after_alarm(&mut x, bid).iter().all(|r| *r == Err(Reject::Frozen)), "{:?}", after_alarm(&mut x, bid));
+    // Cancels go on, and so do system inputs: the withdrawal already requested is still sent.
+    let cancel = Command::Trading(TradingCommand::Cancel { user: A, order: bid });
+    assert_eq!(x.apply_from(4, &cancel, as_client(&cancel)).result, Ok(Ack::Cancelled { orders: 1 }));
+    let process = Command::Funds(FundsCommand::ProcessWithdrawal { id: WithdrawalId(1) });
+    assert!(x.apply(5, &process).result.is_ok());
+}
+
+#[test]
+fn an_alarm_freezes_nothing_without_the_policy() {
+    let (mut x, bid) = exchange_to_freeze(false);
+    assert_eq!(x.apply(2, &Command::Funds(FundsCommand::RaiseAlert)).result, Ok(Ack::Posted));
+    assert!(!x.frozen());
+    let outcomes = after_alarm(&mut x, bid);
+    assert!(outcomes.iter().all(|r| *r != Err(Reject::Frozen)), "{outcomes:?}");
+    assert!(outcomes[0].is_ok() && outcomes[3].is_ok() && outcomes[4].is_ok(), "{outcomes:?}");
+}
+
+#[test]
+fn a_client_cannot_raise_the_alarm() {
+    let (mut x, bid) = exchange_to_freeze(true);
+    let alarm = Command::Funds(FundsCommand::RaiseAlert);
+    assert!(alarm.is_system());
+    assert_eq!(x.apply_from(2, &alarm, as_client(&Command::cancel(A, OrderId(1)))).result, Err(Reject::NotPermitted));
+    assert!(!x.frozen());
+    assert!(after_alarm(&mut x, bid)[0].is_ok());
+}
+
+#[test]
+fn a_quote_issued_before_the_alarm_cannot_be_accepted_after_it() {
+    let (mut x, _) = exchange_to_freeze(true);
+    x.apply(1, &deposit(HOUSE, BTC, 1_000_000_000)).result.unwrap();
+    x.apply(1, &limit(A, Side::Sell, 20, 5, Tif::Gtc)).result.unwrap();
+    let request = Command::Trading(TradingCommand::RequestQuote { user: B, market: M, side: Side::Buy, qty: Qty(1) });
+    let Ok(Ack::Quote(q)) = x.apply_from(1, &request, as_client(&request)).result else { panic!("a quote") };
+    x.apply(2, &Command::Funds(FundsCommand::RaiseAlert)).result.unwrap();
+    let accept = Command::accept_quote(B, q.id);
+    assert_eq!(x.apply_from(3, &accept, as_client(&accept)).result, Err(Reject::Frozen));
 }

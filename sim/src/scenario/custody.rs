@@ -10,7 +10,10 @@
 //!   [`MAX_DURATION_NS`];
 //! - a chain makes at most [`MAX_BLOCKS`] blocks over the run and its healing phase, and the
 //!   reserves monitor checks at most as often, so no accepted file makes a run's work unbounded;
-//! - a `[policy]` field of a policy not modelled yet is refused (see `policies.rs`).
+//! - a `[policy]` field of a policy not modelled yet is refused (see `policies.rs`);
+//! - the trading policy's fields (`circuit_breaker`, `circuit_breaker_halt`, `freeze_on_alert`)
+//!   default to [`TradingPolicy::default`]: no breaker, freeze on alert; a band is whole basis
+//!   points from 0.01% to 100%, a halt a positive duration.
 
 use super::context::Ctx;
 use super::error::ScenarioError;
@@ -19,7 +22,7 @@ use super::model::{ChainSettings, CustodySettings};
 use super::policies::{by_policy_key, NOT_MODELLED};
 use super::tree::{Node, Value};
 use super::values::{boolean, decimal, duration, format_ns, parse_decimal, share_bps, uint32, unknown_field, Fields};
-use crate::exchange::{AssetPolicy, CustodyPolicy};
+use crate::exchange::{AssetPolicy, CircuitBreaker, CustodyPolicy, TradingPolicy};
 use crate::units::decimal::amount_to_minor;
 use crate::units::market::BPS_ONE;
 use crate::units::{Asset, Minor, AMOUNT_MAX};
@@ -31,7 +34,17 @@ pub(crate) const ASSET_CUSTODY_FIELDS: [&str; 7] =
     ["confirmations", "block_interval", "daily_limit", "outflow_cap", "outflow_window", "review_above", "hot_share"];
 
 /// `[policy]` fields that are modelled, in documentation order.
-const POLICY_FIELDS: [&str; 3] = ["withdrawal_whitelist", "whitelist_delay", "hot_wallet_multisig"];
+const POLICY_FIELDS: [&str; 6] = [
+    "withdrawal_whitelist",
+    "whitelist_delay",
+    "hot_wallet_multisig",
+    "circuit_breaker",
+    "circuit_breaker_halt",
+    "freeze_on_alert",
+];
+
+/// How long a market halts when `circuit_breaker_halt` is not given.
+pub(crate) const DEFAULT_HALT_NS: u64 = 5 * 60 * S;
 
 /// Every modelled `[policy]` field: custody's, then identity's.
 fn modelled_fields() -> Vec<&'static str> {
@@ -53,6 +66,7 @@ pub(crate) const DEFAULT_CHAIN: ChainSettings = ChainSettings { block_interval_n
 pub(crate) fn default_custody() -> CustodySettings {
     CustodySettings {
         policy: CustodyPolicy { assets: Vec::new(), whitelist: false, whitelist_delay_ns: 24 * H, hot_multisig: false },
+        trading: TradingPolicy::default(),
         chains: Vec::new(),
         withdrawal_delay_ns: 100 * MS,
         review_delay_ns: H,
@@ -124,7 +138,33 @@ pub(crate) fn policy(ctx: &Ctx<'_>, node: &Node, path: &str, custody: &mut Custo
     p.whitelist_delay_ns =
         f.opt("whitelist_delay", p.whitelist_delay_ns, |n, q| duration(ctx, n, q, 0, MAX_DURATION_NS))?;
     p.hot_multisig = f.opt("hot_wallet_multisig", p.hot_multisig, |n, q| boolean(ctx, n, q))?;
+    let t = &mut custody.trading;
+    let band = f.opt("circuit_breaker", None, |n, q| breaker_band(ctx, n, q))?;
+    let halt_ns = f.opt("circuit_breaker_halt", None, |n, q| duration(ctx, n, q, 1, MAX_DURATION_NS).map(Some))?;
+    if let (None, Some(_)) = (band, halt_ns) {
+        let at = f.get("circuit_breaker_halt").map_or(f.origin, |n| n.origin);
+        return Err(ctx.error(
+            at,
+            &f.path("circuit_breaker_halt"),
+            "a halt without a circuit breaker changes nothing: set `circuit_breaker` to a band such as \"10%\", \
+             or remove `circuit_breaker_halt`",
+        ));
+    }
+    t.circuit_breaker = band.map(|band_bps| CircuitBreaker { band_bps, halt_ns: halt_ns.unwrap_or(DEFAULT_HALT_NS) });
+    t.freeze_on_alert = f.opt("freeze_on_alert", t.freeze_on_alert, |n, q| boolean(ctx, n, q))?;
     Ok(())
+}
+
+/// `circuit_breaker`: `"none"`, or the band's half-width as a percentage of the reference price,
+/// `"0.01%"` to `"100%"`.
+fn breaker_band(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Option<u32>> {
+    if matches!(&node.value, Value::Str(s) if s.as_ref() == "none") {
+        return Ok(None);
+    }
+    share_bps(ctx, node, path, 1, BPS_ONE).map(Some).map_err(|mut e| {
+        e.message.push_str(", or \"none\" for no circuit breaker");
+        e
+    })
 }
 
 /// An asset's custody fields from its `[assets.SYMBOL]` table (keys already checked), into
@@ -243,6 +283,10 @@ mod tests {
         ] {
             assert_eq!(listed(field), value.to_string(), "{field}");
         }
+        let t = TradingPolicy::default();
+        assert_eq!((listed("policy.circuit_breaker"), t.circuit_breaker), ("none", None));
+        assert_eq!(listed("policy.freeze_on_alert"), t.freeze_on_alert.to_string());
+        assert_eq!(d.trading, t);
         for p in POLICIES.iter().filter(|p| p.modelled) {
             let key = p.field.rsplit('.').next().unwrap_or(p.field);
             let known = modelled_fields().contains(&key) || ASSET_CUSTODY_FIELDS.contains(&key);

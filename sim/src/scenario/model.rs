@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub use crate::agents::Behaviour;
 use crate::audit::Invariant;
-use crate::exchange::{CustodyPolicy, IdentityPolicy, Role};
+use crate::exchange::{CustodyPolicy, IdentityPolicy, Role, TradingPolicy};
 use crate::fault::FaultSet;
 use crate::units::{Asset, AssetId, MarketSpec, Minor, Price};
 
@@ -98,6 +98,9 @@ pub struct CustodySettings {
     /// What the exchange enforces, ready for `ExchangeConfig::custody`: one entry per asset, by
     /// [`AssetId`].
     pub policy: CustodyPolicy,
+    /// What the exchange enforces on trading, ready for `ExchangeConfig::trading`: the `[policy]`
+    /// table's circuit breaker and freeze on alert.
+    pub trading: TradingPolicy,
     /// Each asset's simulated chain, by [`AssetId`].
     pub chains: Vec<ChainSettings>,
     /// Time from a withdrawal request to the worker's `ProcessWithdrawal` (and from a transfer

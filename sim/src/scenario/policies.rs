@@ -26,10 +26,6 @@ const fn modelled(name: &'static str, field: &'static str, default: &'static str
     Policy { name, field, default, modelled: true, about }
 }
 
-const fn planned(name: &'static str, field: &'static str, about: &'static str) -> Policy {
-    Policy { name, field, default: "-", modelled: false, about }
-}
-
 /// Every SPEC §6 policy, in the SPEC's order.
 pub const POLICIES: [Policy; 15] = [
     modelled("login_2fa", "policy.login_2fa", "true", "every login needs a second factor (all customers enrolled)"),
@@ -90,8 +86,19 @@ pub const POLICIES: [Policy; 15] = [
         "true",
         "operators' mailboxes and outside-service accounts need a second factor",
     ),
-    planned("circuit_breaker", "policy.circuit_breaker", "trading halts on a large price move"),
-    planned("freeze_on_alert", "policy.freeze_on_alert", "trading and withdrawals freeze on a monitor's alarm"),
+    modelled(
+        "circuit_breaker",
+        "policy.circuit_breaker",
+        "none",
+        "trades stay within ±band of a reference price; one reaching the edge halts the market for \
+         policy.circuit_breaker_halt (default 5m)",
+    ),
+    modelled(
+        "freeze_on_alert",
+        "policy.freeze_on_alert",
+        "true",
+        "client trading and withdrawals freeze when the reserves monitor raises its alarm",
+    ),
 ];
 
 /// Why a policy is not modelled yet.

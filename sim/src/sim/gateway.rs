@@ -390,6 +390,7 @@ mod tests {
             faults,
             custody: Default::default(),
             identity: lax(),
+            trading: Default::default(),
         }
     }
 
@@ -515,6 +516,7 @@ mod checkpoint_tests {
             faults: FaultSet::NONE,
             custody: Default::default(),
             identity: super::tests::lax(),
+            trading: Default::default(),
         };
         let mut g = Gateway::new(&config, 1).unwrap();
         let me = super::tests::signed_in(&mut g);

@@ -135,40 +135,41 @@ impl<'w> Recorder<'w> {
                 b.push(18);
                 b.extend_from_slice(&user.0.to_le_bytes());
             }
-            // Identity's commands: tags 19.. (appended).
+            Command::Funds(FundsCommand::RaiseAlert) => b.push(19),
+            // Identity's commands: tags 20.. (appended).
             Command::Identity(IdentityCommand::Register { email, password, device }) => {
-                b.push(19);
+                b.push(20);
                 b.extend_from_slice(&email.0.to_le_bytes());
                 b.extend_from_slice(&password.0.to_le_bytes());
                 b.extend_from_slice(&device.map_or(u64::MAX, |d| u64::from(d.0)).to_le_bytes());
             }
             Command::Identity(IdentityCommand::GrantRole { user, role }) => {
-                b.push(20);
+                b.push(21);
                 b.extend_from_slice(&user.0.to_le_bytes());
                 b.push(role as u8);
             }
             Command::Identity(IdentityCommand::Login { email, password }) => {
-                b.push(21);
+                b.push(22);
                 b.extend_from_slice(&email.0.to_le_bytes());
                 b.extend_from_slice(&password.0.to_le_bytes());
             }
             Command::Identity(IdentityCommand::CreateApiKey { scopes, allow_ip }) => {
-                b.push(22);
+                b.push(23);
                 b.push(u8::from(scopes.trade) | u8::from(scopes.withdraw) << 1);
                 b.extend_from_slice(&allow_ip.map_or(u64::MAX, |ip| u64::from(ip.0)).to_le_bytes());
             }
             Command::Identity(IdentityCommand::RequestReset { email }) => {
-                b.push(23);
+                b.push(24);
                 b.extend_from_slice(&email.0.to_le_bytes());
             }
             Command::Identity(IdentityCommand::CompleteReset { token, password }) => {
-                b.push(24);
+                b.push(25);
                 b.extend_from_slice(&token.0.to_le_bytes());
                 b.extend_from_slice(&password.0.to_le_bytes());
             }
-            Command::Identity(IdentityCommand::Export) => b.push(25),
+            Command::Identity(IdentityCommand::Export) => b.push(26),
             Command::Identity(IdentityCommand::Announce { batch }) => {
-                b.push(26);
+                b.push(27);
                 b.extend_from_slice(&batch.to_le_bytes());
             }
             Command::Trading(TradingCommand::Place(o)) => {

@@ -55,6 +55,7 @@ pub fn config(faults: FaultSet) -> ExchangeConfig {
         faults,
         custody: Default::default(),
         identity: Default::default(),
+        trading: Default::default(),
     }
 }
 

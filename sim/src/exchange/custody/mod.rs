@@ -188,6 +188,7 @@ impl<E: MatchingEngine> Exchange<E> {
             FundsCommand::WhitelistAddress { user, address } => self.whitelist_address(user, address),
             FundsCommand::AdminAdjust { user, asset, delta } => self.admin_adjust(user, asset, delta),
             FundsCommand::GrantPrivilege { user } => self.grant_privilege(user),
+            FundsCommand::RaiseAlert => self.raise_alert(),
         }
     }
 

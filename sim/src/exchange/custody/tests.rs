@@ -21,6 +21,7 @@ fn config(faults: FaultSet, custody: CustodyPolicy) -> ExchangeConfig {
         faults,
         custody,
         identity: Default::default(),
+        trading: Default::default(),
     }
 }
 

@@ -142,7 +142,8 @@ pub fn need(command: &Command) -> Need {
             | FundsCommand::ReviewWithdrawal { .. }
             | FundsCommand::PaymentConfirmed { .. }
             | FundsCommand::ProcessTransfer { .. }
-            | FundsCommand::GrantPrivilege { .. } => Need::System,
+            | FundsCommand::GrantPrivilege { .. }
+            | FundsCommand::RaiseAlert => Need::System,
             FundsCommand::Withdraw { user, .. } | FundsCommand::ClaimNotReceived { user, .. } => act(Withdraw, user),
             FundsCommand::Transfer { from, .. } => act(Withdraw, from),
             FundsCommand::WhitelistAddress { user, .. } => act(Manage, user),

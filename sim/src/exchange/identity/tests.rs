@@ -22,6 +22,7 @@ fn exchange(policy: IdentityPolicy, faults: FaultSet) -> Exchange {
         faults,
         custody: Default::default(),
         identity: policy,
+        trading: Default::default(),
     };
     Exchange::new(&config).unwrap()
 }

@@ -1,8 +1,10 @@
 //! The trading sub-machine: orders on the books (`orders.rs`: placing, cancelling, replacing,
 //! mass-cancelling, and settling what the engine did into one ledger entry per command) and RFQ
-//! quotes (`quotes.rs`). Each file states the invariants it keeps (`holds_match_open_orders`,
+//! quotes (`quotes.rs`), under the circuit breaker's price band (`breaker.rs`, off unless the
+//! policy sets it). Each file states the invariants it keeps (`holds_match_open_orders`,
 //! `limit_respected`, `quote_honored`, ...) and its fault paths.
 
+mod breaker;
 mod orders;
 mod quotes;
 
@@ -33,7 +35,11 @@ pub(super) struct Trading<E> {
     pub(super) next_quote: u64,
     /// Scratch: one engine call's events.
     pub(super) events: Vec<Event>,
+    /// The circuit breaker (SPEC §6): its policy and each market's band state.
+    pub(super) breaker: breaker::Breaker,
 }
+
+pub(super) use breaker::Breaker;
 
 impl<E: MatchingEngine> Exchange<E> {
     /// The index of `market`, or `unknown_market`.

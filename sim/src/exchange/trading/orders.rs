@@ -12,6 +12,11 @@
 //! The incoming order (the taker) reserves its whole possible spend before the engine runs; at
 //! the end, whatever it did not spend and does not keep resting returns to `Available`.
 //!
+//! Under the circuit breaker (`breaker.rs`; off by default) an order or replace is first gated
+//! (`market_halted`) and, beyond the band, repriced before the engine sees it; the reservation is
+//! taken for the order the engine sees, so settlement is unchanged. With the breaker off the
+//! gate answers no band and the order goes to the engine as sent.
+//!
 //! Fault paths (SPEC §5; nothing below happens with the fault off):
 //! - `taker_price` (the engine's): a fill may be reported away from the maker's price, always in
 //!   the maker's favour. Settlement uses the reported price; a buy maker's reservation for the
@@ -79,6 +84,7 @@ impl<E: MatchingEngine> Exchange<E> {
     pub(in crate::exchange) fn place_as(&mut self, order: &NewOrder, kind: CauseKind) -> Result<Ack, Reject> {
         self.check_user(order.user)?;
         let m = self.market_index(order.market)?;
+        let band = self.band_gate(m)?;
         let market = &self.trading.markets[m].market;
         let available = |asset| self.ledger.balance(Account::Available(order.user), asset);
         let id = OrderId(self.trading.next_order);
@@ -138,9 +144,18 @@ impl<E: MatchingEngine> Exchange<E> {
                 (market.quote(), amount, Err(o))
             }
         };
+        let (reserve, limit, repriced) = match band {
+            Some(band) => Self::band_order(market, band, reserve, limit)?,
+            None => (reserve, limit, false),
+        };
         if available(asset) < reserve {
             return Err(Reject::InsufficientFunds);
         }
+        // The engine's order: its limit (a repriced one's) and quantity.
+        let (price, qty) = match &limit {
+            Ok(o) => (Some(o.price), o.qty),
+            Err(o) => (None, o.qty),
+        };
         self.trading.events.clear();
         let engine = &mut self.trading.markets[m].engine;
         match limit {
@@ -148,14 +163,15 @@ impl<E: MatchingEngine> Exchange<E> {
             Err(o) => engine.market(o, &mut self.trading.events)?,
         }
         self.trading.next_order += 1;
-        let price = match order.kind {
-            OrderKind::Limit { price, .. } => Some(price),
-            _ => None,
-        };
         let mut taker = Taker::new(id, order.user, order.side, price, asset);
         self.begin_entry();
         self.take_reservation(&mut taker, reserve);
         self.settle(order.market, Some(&mut taker));
+        let wanted = match order.kind {
+            OrderKind::Limit { price, .. } => Some(price),
+            _ => None,
+        };
+        self.band_after(m, band, order.side, wanted, repriced, taker.filled >= qty);
         self.commit(kind);
         Ok(Ack::Order { id, filled: taker.filled, open: taker.rested })
     }
@@ -195,10 +211,13 @@ impl<E: MatchingEngine> Exchange<E> {
             return Err(Reject::InvalidPrice);
         }
         let m = usize::from(order.market.0);
+        let band = self.band_gate(m)?;
         let market = &self.trading.markets[m].market;
         if price > market.max_price() {
             return Err(Reject::PriceTooHigh);
         }
+        let wanted = price;
+        let (price, repriced) = band.map_or((price, false), |b| b.clamp(order.side, price));
         let (asset, old) =
             Self::reservation(market, order.side, order.price, order.open).expect("an open order's reservation fits");
         let (_, new) = Self::reservation(market, order.side, price, qty).ok_or(Reject::Overflow)?;
@@ -212,6 +231,7 @@ impl<E: MatchingEngine> Exchange<E> {
         let mut taker = Taker::new(id, user, order.side, Some(price), asset);
         self.begin_entry();
         self.settle(order.market, Some(&mut taker));
+        self.band_after(m, band, order.side, Some(wanted), repriced, taker.filled >= qty);
         self.commit(CauseKind::Replace);
         let open = self.trading.orders.get(id.0).map_or(Qty(0), |o| o.open);
         Ok(Ack::Replaced { id, filled: taker.filled, open })

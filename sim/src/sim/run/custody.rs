@@ -11,7 +11,9 @@
 //!   the exchange's `Intent::Pay` broadcast from the hot wallet → a block confirms it → the
 //!   watcher's `PaymentConfirmed` → settled. A transfer: the request → `ProcessTransfer`;
 //! - after each block the custodian sweeps toward the hot wallet's target share (hot → cold at
-//!   once, cold → hot after `sweep_delay`); thieves and the malleability attacker act on chain.
+//!   once, cold → hot after `sweep_delay`); thieves and the malleability attacker act on chain;
+//! - the reserves monitor's first alarm goes to the exchange as the system input `RaiseAlert`
+//!   (a back-office command like the workers'), `alarm_delay` after the failed check.
 //!
 //! Back-office commands are sent by the [`SYSTEM`] client straight to the gateway (no network),
 //! each under its own idempotency key and kept until its answer leaves the exchange: one lost to
@@ -397,7 +399,9 @@ impl World<'_> {
     }
 
     /// The exchange's reserves monitor: compares each chain's reserves with what its own books
-    /// owe customers; a shortfall raises the alarm `alarm_delay` later (the breach's detection).
+    /// owe customers; a shortfall raises the alarm `alarm_delay` later (the breach's detection),
+    /// and the first alarm is sent to the exchange then as `RaiseAlert` (which freezes client
+    /// trading and withdrawals under the `freeze_on_alert` policy).
     pub(super) fn monitor(&mut self, at: Stamp) {
         self.rec.begin(at.seq, at.time_ns, MONITOR);
         let mut short = 0u64;
@@ -409,7 +413,14 @@ impl World<'_> {
             }
         }
         if short > 0 {
-            self.custody.breach.detect(at.time_ns.saturating_add(self.scenario.custody.alarm_delay_ns));
+            let first = self.custody.breach.detected_ns.is_none();
+            let delay = self.scenario.custody.alarm_delay_ns;
+            self.custody.breach.detect(at.time_ns.saturating_add(delay));
+            if first {
+                // The alarm reaches the exchange as the back office's system input; what it does
+                // there is the `freeze_on_alert` policy's.
+                self.system_after(at.time_ns, delay, Command::Funds(FundsCommand::RaiseAlert));
+            }
         }
         let t = at.time_ns.saturating_add(self.scenario.custody.reserves_check_ns);
         self.queue.schedule(t, Ev::Monitor);

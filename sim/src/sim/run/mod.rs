@@ -275,6 +275,7 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
         faults: s.faults,
         custody: s.custody.policy.clone(),
         identity: s.identity.policy,
+        trading: s.custody.trading,
     }
 }
 
