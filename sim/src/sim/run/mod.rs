@@ -37,7 +37,7 @@ use crate::audit::{Auditor, Findings, Invariant, Stamp};
 use crate::chain::Chain;
 use crate::engine::{Book, Event};
 use crate::exchange::{
-    Access, Ack, Applied, Code, Command, ConfigError, Device, Exchange, ExchangeConfig, FundsCommand, IdentityCommand,
+    Access, Ack, Applied, Code, Command, ConfigError, Credential, Device, Exchange, ExchangeConfig, FundsCommand, IdentityCommand,
     Ip, Origin, Role,
 };
 use crate::fault::{FaultArea, FaultSet};
@@ -857,7 +857,13 @@ impl World<'_> {
         self.rec.end(|| {
             let received = ["down", "stale", "duplicate", "applied"][code as usize];
             let outcome = outcome.map_or_else(String::new, |o| format!("{o:?}"));
+            let credential = match access.credential {
+                Credential::Anonymous => "anonymous".to_owned(),
+                Credential::Session(s) => format!("session {}", s.0),
+                Credential::ApiKey(k) => format!("api key {}", k.0),
+            };
             json!({"seq": at.seq, "time_ns": at.time_ns, "kind": "to_exchange", "client": client, "key": key,
+                   "credential": credential, "ip": access.ip.0, "code": access.code.is_some(),
                    "command": format!("{command:?}"), "received": received, "outcome": outcome})
         });
     }
