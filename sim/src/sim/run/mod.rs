@@ -275,7 +275,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
     let mut gateway = Gateway::new(&config, agents as usize)?;
-    let mut auditor = Auditor::with_policy(gateway.exchange(), &config.custody);
+    let mut auditor = Auditor::with_config(gateway.exchange(), &config);
     let mut slots = Vec::with_capacity(agents as usize);
     // The instruments as the exchange publishes them; the kernel keeps their last trades.
     let market_data = (0..scenario.markets.len())
