@@ -15,7 +15,7 @@ pub use crate::catalog::{Fault, FaultArea, FaultSet};
 pub enum FaultError {
     #[error("unknown fault `{name}`{hint}; `exsim list faults` lists them")]
     Unknown { name: String, hint: String },
-    #[error("fault `{0}` is catalogued but not modelled yet (it needs identity or mail); modelled faults: {list}", list = modelled_list())]
+    #[error("fault `{0}` is catalogued but not modelled yet; modelled faults: {list}", list = modelled_list())]
     NotModelled(Fault),
 }
 

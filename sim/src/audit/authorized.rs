@@ -24,7 +24,8 @@
 //! (when the policy enforces allowlists) that carries the withdraw scope, which the policy must
 //! allow — and, when the policy asks `withdrawal_2fa`, a code of the account's registered device
 //! shown in the current 30 s window or the one before. Whatever is missing is reported, naming the
-//! command number. The exchange's own systems never withdraw (set-up only credits): a system
+//! command number. A request is judged when it is accepted, before anything is paid, so every
+//! withdrawal paid later was judged. The exchange's own systems never withdraw (set-up only credits): a system
 //! origin is not a client's withdrawal and is not judged here.
 //!
 //! Memory: bounded by the live identity state — one record per account, at most
