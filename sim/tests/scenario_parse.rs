@@ -563,8 +563,8 @@ fn a_bad_override_value_names_the_override() {
     assert_eq!(e.field, "agents.noise.funding.USD");
     assert!(e.to_string().contains("agents.noise.funding.USD: amount 0.001 USD has more than 2 decimal places"), "{e}");
     // In a second override, the index is kept straight.
-    let e = err(MINIMAL, &["seed=3", "faults=[\"bulk_mail_to_field\"]"]);
-    assert_eq!(e.setting.as_deref(), Some("faults=[\"bulk_mail_to_field\"]"));
+    let e = err(MINIMAL, &["seed=3", "faults=[\"bulk_mail_to_feld\"]"]);
+    assert_eq!(e.setting.as_deref(), Some("faults=[\"bulk_mail_to_feld\"]"));
     assert_eq!(e.field, "faults[0]");
 }
 
