@@ -27,7 +27,7 @@ fn solvency_holds_over_random_flows_and_breaks_on_a_theft() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let config = config(FaultSet::NONE);
         let mut x = Exchange::new(&config).expect("the test exchange");
-        let mut auditor = Auditor::with_policy(&x, &config.custody);
+        let mut auditor = Auditor::with_config(&x, &config);
         let mut chains: Vec<Chain> = (0..config.assets.len())
             .map(|a| Chain::new(AssetId(a as u16), &config.custody.asset(a), config.custody.hot_multisig))
             .collect();

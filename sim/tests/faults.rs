@@ -16,15 +16,18 @@
 //!   with the exact damage on and a quiet auditor off. Where the auditor has the invariant
 //!   (`no_negative_balance`, `journal_complete`) it must report it; `withdrawal_paid_once` and
 //!   `withdrawal_limits` are not checked by the auditor yet, so their damage is asserted on the
-//!   exchange's intents and records directly (named at each assertion).
+//!   exchange's intents and records directly (named at each assertion);
+//! - the mailer's fault (`bulk_mail_to_field`): an admin announces in batches; on, every batch
+//!   of customers in `To:` is a `no_pii_disclosure` violation; off, the auditor is quiet.
 
 use std::collections::BTreeSet;
 
 use exsim::audit::{Auditor, Invariant, Stamp, Violation};
 use exsim::engine::{Book, CancelReason, Event, LimitOrder, MatchingEngine, OrderId, OwnerId, Stp, Tif};
 use exsim::exchange::{
-    Ack, AssetPolicy, Command, CustodyPolicy, Exchange, ExchangeConfig, FundsCommand, Intent, NewOrder, OrderKind,
-    Payment, QuoteId, Reject, TransferId, TxId, WithdrawalId,
+    Access, Ack, AssetPolicy, Code, Command, CustodyPolicy, Device, Email, Exchange, ExchangeConfig, FundsCommand,
+    IdentityCommand, Intent, Ip, NewOrder, OrderKind, Origin, Password, Payment, QuoteId, Recipients, Reject, Role,
+    TransferId, TxId, WithdrawalId, NOREPLY,
 };
 use exsim::fault::{Fault, FaultSet};
 use exsim::ledger::{Account, UserId};
@@ -821,4 +824,56 @@ fn random_custody_flows_find_the_faults_the_auditor_checks() {
         report.push_str(&format!("\n  {fault}: caught at seed {seed}: {broken:?}"));
     }
     println!("first random run to catch each custody fault:{report}");
+}
+
+/// `bulk_mail_to_field` (BitMEX 2019), on the exchange's mailer: seven registered customers, the
+/// seventh an admin who signs in and announces in batches of 3 (accounts 1–3, 4–6, 7). Off, each
+/// batch is in `Bcc:` and the auditor is quiet; on, each batch is in `To:`, and the two batches
+/// of three customers each show every recipient the others' addresses: two `no_pii_disclosure`
+/// violations (the last batch names only the admin).
+#[test]
+fn bulk_mail_to_field_is_caught_when_on_and_quiet_when_off() {
+    for on in [false, true] {
+        let faults = if on { FaultSet::NONE.with(Fault::BulkMailToField) } else { FaultSet::NONE };
+        let config = config(faults);
+        let mut x = Exchange::new(&config).unwrap();
+        let mut auditor = Auditor::with_config(&x, &config);
+        let now = 1_000_000_000;
+        let mut apply = |x: &mut Exchange, origin: Origin, c: Command| {
+            let applied = x.apply_from(now, &c, origin);
+            auditor.observe(&c, &applied);
+            (applied.result, applied.intents.to_vec())
+        };
+        for n in 1..=7 {
+            let register =
+                IdentityCommand::Register { email: Email(n), password: Password(7), device: Some(Device(n)) };
+            assert_eq!(apply(&mut x, Origin::System, register.into()).0, Ok(Ack::Account(UserId(n))));
+        }
+        let grant = IdentityCommand::GrantRole { user: UserId(7), role: Role::Admin };
+        apply(&mut x, Origin::System, grant.into()).0.unwrap();
+        let ip = Ip(7);
+        let sign_in = Origin::Client(Access::anonymous(ip).with_code(Some(Code::at(Device(7), now))));
+        let login = IdentityCommand::Login { email: Email(7), password: Password(7) };
+        let (Ok(Ack::Session { session: s, .. }), _) = apply(&mut x, sign_in, login.into()) else {
+            panic!("the admin signs in")
+        };
+        let (result, intents) =
+            apply(&mut x, Origin::Client(Access::session(s, ip)), IdentityCommand::Announce { batch: 3 }.into());
+        assert_eq!(result, Ok(Ack::Posted));
+        let to: Vec<Recipients> =
+            intents.iter().map(|i| if let Intent::Mail(m) = i { m.to } else { panic!("only mail") }).collect();
+        let batch = |first, count| Recipients::Accounts { first: UserId(first), count };
+        let found = auditor.findings();
+        if on {
+            assert_eq!(to, vec![batch(1, 3), batch(4, 3), batch(7, 1)]);
+            assert_eq!(found.count(Invariant::NoPiiDisclosure), 2, "{:#?}", auditor.violations());
+            assert_eq!(found.total(), 2, "nothing else: {:#?}", auditor.violations());
+            let first = found.first(Invariant::NoPiiDisclosure).unwrap();
+            assert!(first.detail.contains("shows 3 customers' addresses in To:"), "{}", first.detail);
+        } else {
+            assert_eq!(to, vec![Recipients::One(NOREPLY); 3]);
+            assert_eq!(found.total(), 0, "{:#?}", auditor.violations());
+            assert!(found.exercised(Invariant::NoPiiDisclosure));
+        }
+    }
 }

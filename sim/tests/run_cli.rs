@@ -55,7 +55,8 @@ fn json_has_the_spec_fields_and_matches_the_table_digest() {
     assert_eq!(r["invariants"]["conservation"]["status"], "held");
     assert_eq!(r["invariants"]["solvency"]["status"], "held");
     assert_eq!(r["invariants"]["no_pii_disclosure"]["status"], "held");
-    assert_eq!(r["invariants"]["withdrawal_authorized"]["status"], "not_exercised");
+    // Its withdrawers and depositors withdraw through their sessions, with their devices' codes.
+    assert_eq!(r["invariants"]["withdrawal_authorized"]["status"], "held");
     assert_eq!(r["expectations_met"], true);
     assert_eq!(r["reproduce"], "exsim run quickstart --variant base --seed 7");
     let table = text(&exsim(&["run", "--variant", "base"]).stdout);
@@ -123,6 +124,17 @@ fn a_sweep_with_a_fault_lists_each_failure_with_its_reproduction() {
     assert!(stdout.contains("4 failed, 0 panicked"), "{stdout}");
 }
 
+/// The quickstart's mass mailer announces in batches: with `bulk_mail_to_field` every batch
+/// lands in `To:`, and every seed fails on `no_pii_disclosure`.
+#[test]
+fn a_sweep_with_bulk_mail_to_field_fails_every_seed_on_pii() {
+    let out = exsim(&["sweep", "quickstart", "--seeds", "0..3", "--variant", "base", "--fault", "bulk_mail_to_field"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("3 failed, 0 panicked"), "{stdout}");
+    assert!(stdout.contains("no_pii_disclosure"), "{stdout}");
+}
+
 #[test]
 fn shards_split_a_sweep() {
     let seeds = |shard: &str| -> Vec<u64> {
@@ -143,7 +155,7 @@ fn bad_input_is_a_located_error_with_exit_2_and_nothing_runs() {
         (vec!["run", bad], format!("{bad}:2:1: duraton: unknown field `duraton` (did you mean `duration`?)")),
         (vec!["run", "--set", "network.los=0.1"], "did you mean `loss`?".into()),
         (vec!["run", "--fault", "ioc_rest"], "did you mean `ioc_rests`?".into()),
-        (vec!["run", "--fault", "bulk_mail_to_field"], "not modelled yet".into()),
+        (vec!["run", "--fault", "bulk_mail_to_fields"], "did you mean `bulk_mail_to_field`?".into()),
         (vec!["run", "quikstart"], "did you mean `quickstart`?".into()),
         (vec!["run", "--variant", "nope"], "it has: base, no_crashes".into()),
         (vec!["run", "--set", "duration"], "--set duration".into()),

@@ -400,9 +400,9 @@ fn faults_must_be_known_and_modelled() {
     let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"ioc_rest\"]");
     let e = err(&src, &[]);
     assert_located(&e, &src, "\"ioc_rest\"", "faults[0]", "did you mean `ioc_rests`");
-    let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"taker_price\", \"bulk_mail_to_field\"]");
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"taker_price\", \"bulk_mail_to_feld\"]");
     let e = err(&src, &[]);
-    assert_located(&e, &src, "\"bulk_mail_to_field\"", "faults[1]", "not modelled yet");
+    assert_located(&e, &src, "\"bulk_mail_to_feld\"", "faults[1]", "did you mean `bulk_mail_to_field`");
 }
 
 #[test]
@@ -417,9 +417,21 @@ fn expected_invariants_must_be_known_and_checked() {
         "unknown invariant `tif_respectd` (did you mean `tif_respected`?)",
     );
     assert!(e.message.ends_with("(in variant `buggy`)"), "{e}");
-    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"withdrawal_authorized\"]");
+    // Every catalogued invariant is checked, so any may be expected; a misspelt one in the base
+    // is located with a suggestion, and one listed twice is refused.
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\n[expect]\nviolated = [\"withdrawal_authorised\"]");
     let e = err(&src, &[]);
-    assert_located(&e, &src, "\"withdrawal_authorized\"", "expect.violated[0]", "not checked yet");
+    assert_located(
+        &e,
+        &src,
+        "\"withdrawal_authorised\"",
+        "expect.violated[0]",
+        "unknown invariant `withdrawal_authorised` (did you mean `withdrawal_authorized`?)",
+    );
+    let twice = "violated = [\"withdrawal_authorized\", \"withdrawal_authorized\"]";
+    let src = edit("duration = \"1s\"", &format!("duration = \"1s\"\n[expect]\n{twice}"));
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"withdrawal_authorized\"]", "expect.violated[1]", "listed twice");
 }
 
 #[test]
@@ -551,8 +563,8 @@ fn a_bad_override_value_names_the_override() {
     assert_eq!(e.field, "agents.noise.funding.USD");
     assert!(e.to_string().contains("agents.noise.funding.USD: amount 0.001 USD has more than 2 decimal places"), "{e}");
     // In a second override, the index is kept straight.
-    let e = err(MINIMAL, &["seed=3", "faults=[\"bulk_mail_to_field\"]"]);
-    assert_eq!(e.setting.as_deref(), Some("faults=[\"bulk_mail_to_field\"]"));
+    let e = err(MINIMAL, &["seed=3", "faults=[\"bulk_mail_to_feld\"]"]);
+    assert_eq!(e.setting.as_deref(), Some("faults=[\"bulk_mail_to_feld\"]"));
     assert_eq!(e.field, "faults[0]");
 }
 

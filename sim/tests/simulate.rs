@@ -116,13 +116,31 @@ fault_tests! {
     withdraw_check_race_is_caught: Fault::WithdrawCheckRace, 10;
 }
 
+/// The quickstart's mass mailer (an admin) announces to every account in batches of 10 each
+/// second: with `bulk_mail_to_field` each batch's addresses are in `To:`, and every seed breaks
+/// `no_pii_disclosure`; without it, no seed does.
+#[test]
+fn bulk_mail_to_field_is_caught_on_every_seed() {
+    for seed in 0..50 {
+        let mut s = with_seed(base(), seed);
+        let off = simulate(&s);
+        assert_eq!(off.findings.count(Invariant::NoPiiDisclosure), 0, "seed {seed} off");
+        assert!(off.findings.exercised(Invariant::NoPiiDisclosure), "seed {seed}: the mailer sent nothing");
+        s.faults = FaultSet::NONE.with(Fault::BulkMailToField);
+        let on = simulate(&s);
+        let first = on.findings.first(Invariant::NoPiiDisclosure).unwrap_or_else(|| panic!("seed {seed} on: quiet"));
+        assert!(first.detail.contains("in To:"), "{}", first.detail);
+        assert_eq!(on.findings.total(), on.findings.count(Invariant::NoPiiDisclosure), "seed {seed}: only PII");
+    }
+}
+
 #[test]
 fn every_modelled_fault_has_a_test_above() {
     let modelled: Vec<Fault> = Fault::ALL.into_iter().filter(|f| f.modelled()).collect();
-    // 8 caught above on the quickstart; the other custody faults need their attackers and are
+    // 9 caught above on the quickstart; the other custody faults need their attackers and are
     // caught on their incident scenarios (`custody_faults.rs`, `custody_faults_policy.rs`), and
     // every custody fault through the bare exchange in `faults.rs`.
-    assert_eq!(modelled.len(), 13, "a new modelled fault needs its own caught test: {modelled:?}");
+    assert_eq!(modelled.len(), 14, "a new modelled fault needs its own caught test: {modelled:?}");
 }
 
 #[test]

@@ -199,8 +199,9 @@ impl World {
 }
 
 fn run(faults: FaultSet, policy: &CustodyPolicy, sequences: [&[Step]; 2], order: &[u8]) -> Outcome {
-    let x = Exchange::new(&ExchangeConfig { custody: policy.clone(), ..config(faults) }).unwrap();
-    let auditor = Auditor::with_policy(&x, policy);
+    let config = ExchangeConfig { custody: policy.clone(), ..config(faults) };
+    let x = Exchange::new(&config).unwrap();
+    let auditor = Auditor::with_config(&x, &config);
     let chain = Chain::new(BTC, &policy.asset(usize::from(BTC.0)), policy.hot_multisig);
     let mut w = World { x, auditor, chain, facts: Vec::new(), now: 0, requests: [Request::default(); 2], paid: 0 };
     for c in [Command::open_account(), Command::open_account(), Command::deposit(A, BTC, DEPOSIT)] {

@@ -5,7 +5,7 @@
 //! and the journal entries it produced — and compares the exchange's state against that shadow,
 //! never against a re-read of the field it checks. Checkers do not see each other: each can be
 //! added, removed or rewritten alone, which is how custody, limits and liveness checkers join
-//! (one file each, one line in [`super::Auditor::new`]).
+//! (one file each, one line in the auditor's `checkers()`).
 //!
 //! Invariants kept here: a checker reports only the invariants it names in
 //! [`Checker::invariants`] (the auditor asserts it in debug builds), and its cost per observation

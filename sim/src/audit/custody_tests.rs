@@ -55,7 +55,7 @@ impl History {
         ledger.open_user();
         ledger.open_user();
         let world = World { ledger, assets: vec![Asset::new("BTC", 8).expect("valid asset")] };
-        let all = checkers(&world, policy);
+        let all = checkers(&world, policy, &crate::exchange::IdentityPolicy::default());
         let mine = all.into_iter().filter(|c| only.is_none_or(|i| c.invariants().contains(&i))).collect();
         History { world, auditor: Auditor::of_checkers(mine), seq: 0, now: 0 }
     }

@@ -17,13 +17,19 @@
 //! - `limits.rs` — the withdrawal requests in each window against the custody policy:
 //!   `withdrawal_limits`;
 //! - `solvency.rs` — custody on chain against customer liabilities: `solvency`;
-//! - `settlement.rs` — requests still open once healing is over: `eventual_settlement`.
+//! - `settlement.rs` — requests still open once healing is over: `eventual_settlement`;
+//! - `pii.rs` — every message's recipients against who owns each address and who is staff:
+//!   `no_pii_disclosure`;
+//! - `authorized.rs` — sessions, API keys and reset tokens shadowed from the identity commands
+//!   and mails it saw, and every client's withdrawal, transfer and claim against them and the
+//!   identity policy: `withdrawal_authorized`.
 //!
 //! `requests.rs` is the record of withdrawals and transfers each custody checker keeps a copy
 //! of (`holds.rs` and `conservation.rs` use it too), `id_set.rs` a compact set of ids.
 //!
-//! **Custody's entry points** (for the kernel): [`Auditor::with_policy`] builds the auditor with
-//! the exchange's `CustodyPolicy` (the limits); [`Auditor::observe_chain`] shows it each
+//! **Entry points** (for the kernel): [`Auditor::with_config`] builds the auditor with the
+//! policies of the exchange's configuration (custody's limits, identity's second factors and
+//! keys); [`Auditor::observe_chain`] shows it each
 //! [`ChainFact`] the chains report, in order with the commands; [`Auditor::check_settled`] runs
 //! the liveness check once a healing phase is over.
 //!
@@ -47,6 +53,7 @@
 //! product fits a `Decimal` exactly; a value that does not (possible only after a fault minted
 //! money) is reported as a violation of the invariant being checked, never a panic.
 
+mod authorized;
 mod book;
 mod checker;
 mod conservation;
@@ -74,10 +81,11 @@ pub use observation::{Inspect, Observation};
 
 use crate::chain::ChainFact;
 use crate::engine::MatchingEngine;
-use crate::exchange::{Applied, Command, CustodyPolicy, Exchange};
+use crate::exchange::{Applied, Command, CustodyPolicy, Exchange, ExchangeConfig, IdentityPolicy};
 
-/// Every checker, for an exchange in `state` (its assets and markets) under `policy`.
-fn checkers(state: &dyn Inspect, policy: &CustodyPolicy) -> Vec<Box<dyn Checker>> {
+/// Every checker, for an exchange in `state` (its assets and markets) under the custody `policy`
+/// and the `identity` policy.
+fn checkers(state: &dyn Inspect, policy: &CustodyPolicy, identity: &IdentityPolicy) -> Vec<Box<dyn Checker>> {
     let assets = state.assets().len();
     vec![
         Box::new(ledger::LedgerChecker::default()),
@@ -90,6 +98,7 @@ fn checkers(state: &dyn Inspect, policy: &CustodyPolicy) -> Vec<Box<dyn Checker>
         Box::new(solvency::Solvency::new(assets)),
         Box::new(settlement::Settlement::new(policy, assets)),
         Box::new(pii::Pii::default()),
+        Box::new(authorized::Authorized::new(identity)),
     ]
 }
 
@@ -118,17 +127,28 @@ impl Clone for Auditor {
 }
 
 impl Auditor {
-    /// An auditor for a fresh exchange with the default custody policy (no limits): for
-    /// exchanges without custody (tests, `exsim book`). See [`Auditor::with_policy`].
+    /// An auditor for a fresh exchange with the default policies (custody: no limits; identity:
+    /// the safe defaults): for exchanges without custody (tests, `exsim book`). See
+    /// [`Auditor::with_config`].
     pub fn new<E: MatchingEngine>(exchange: &Exchange<E>) -> Auditor {
-        Auditor::with_policy(exchange, &CustodyPolicy::default())
+        Auditor::with_policies(exchange, &CustodyPolicy::default(), &IdentityPolicy::default())
     }
 
-    /// An auditor for a fresh exchange configured with `policy` (its `ExchangeConfig::custody`):
-    /// `withdrawal_limits` holds the exchange to that policy's limits.
-    pub fn with_policy<E: MatchingEngine>(exchange: &Exchange<E>, policy: &CustodyPolicy) -> Auditor {
+    /// An auditor for a fresh exchange built from `config`: `withdrawal_limits` holds it to
+    /// `config.custody`'s limits, `withdrawal_authorized` to `config.identity`. The policies come
+    /// from the configuration, never from the exchange's own copy of them.
+    pub fn with_config<E: MatchingEngine>(exchange: &Exchange<E>, config: &ExchangeConfig) -> Auditor {
+        Auditor::with_policies(exchange, &config.custody, &config.identity)
+    }
+
+    /// [`Auditor::with_config`] with each policy given on its own.
+    pub fn with_policies<E: MatchingEngine>(
+        exchange: &Exchange<E>,
+        custody: &CustodyPolicy,
+        identity: &IdentityPolicy,
+    ) -> Auditor {
         assert_eq!(exchange.ledger().journal().len(), 0, "audit from genesis");
-        Auditor::of_checkers(checkers(exchange, policy))
+        Auditor::of_checkers(checkers(exchange, custody, identity))
     }
 
     fn of_checkers(checkers: Vec<Box<dyn Checker>>) -> Auditor {

@@ -6,9 +6,9 @@
 //! catches is a hole in the auditor.
 //!
 //! A [`FaultSet`] is a small bitset, so carrying it through the hot path costs one test of a bit.
-//! Faults whose machinery does not exist yet (custody, identity, communications) are catalogued
-//! but not [`Fault::modelled`]; asking for one is a usage error, never a silent no-op (parsing a
-//! user's name for a fault, with its errors, is `crate::fault`).
+//! Every fault of SPEC §5 is [`Fault::modelled`] (switchable) today; a fault catalogued before its
+//! machinery exists would not be, and asking for it would be a usage error, never a silent no-op
+//! (parsing a user's name for a fault, with its errors, is `crate::fault`).
 //!
 //! A leaf: like everything in `catalog`, it uses nothing else in the crate, so the engine and the
 //! exchange can carry a [`FaultSet`] without depending on the auditor that names the invariants.
@@ -27,9 +27,9 @@ pub enum FaultArea {
     /// The ledger's commit path: the exchange's settlement and fee postings, custody's debits
     /// without a funds check, and balance edits past the journal.
     Ledger,
-    /// The exchange's own logic (quotes; custody's reconciliation and limits).
+    /// The exchange's own logic (quotes; custody's reconciliation and limits; identity's mailer).
     Exchange,
-    /// The simulator around the exchange (gateway durability; mail when modelled).
+    /// The simulator around the exchange (gateway durability).
     Simulator,
 }
 
@@ -162,30 +162,33 @@ impl Fault {
             | Fault::TransferCheckRace
             | Fault::InsiderBalanceEdit
             | Fault::AllowNegative => FaultArea::Ledger,
-            Fault::QuoteReprice | Fault::TxidReconcile | Fault::LimitsInHotPath => FaultArea::Exchange,
-            Fault::BulkMailToField | Fault::AckBeforeDurable => FaultArea::Simulator,
+            Fault::QuoteReprice | Fault::TxidReconcile | Fault::LimitsInHotPath | Fault::BulkMailToField => {
+                FaultArea::Exchange
+            }
+            Fault::AckBeforeDurable => FaultArea::Simulator,
         }
     }
 
-    /// Whether exsim can switch it on today. The others need identity or communications, which
-    /// the reference exchange does not model yet.
+    /// Whether exsim can switch it on: every fault of SPEC §5 can now. The match is exhaustive so
+    /// a fault catalogued before its switch exists must say so here, and asking for it is then a
+    /// usage error (`crate::fault`), never a silent no-op.
     pub fn modelled(self) -> bool {
-        matches!(
-            self,
+        match self {
             Fault::QuoteReprice
-                | Fault::WithdrawCheckRace
-                | Fault::TransferCheckRace
-                | Fault::TxidReconcile
-                | Fault::InsiderBalanceEdit
-                | Fault::AllowNegative
-                | Fault::LimitsInHotPath
-                | Fault::HoldDoubleRelease
-                | Fault::FeeRoundingMints
-                | Fault::IocRests
-                | Fault::TakerPrice
-                | Fault::PriorityLostOnPartial
-                | Fault::AckBeforeDurable
-        )
+            | Fault::WithdrawCheckRace
+            | Fault::TransferCheckRace
+            | Fault::TxidReconcile
+            | Fault::BulkMailToField
+            | Fault::InsiderBalanceEdit
+            | Fault::AllowNegative
+            | Fault::LimitsInHotPath
+            | Fault::HoldDoubleRelease
+            | Fault::FeeRoundingMints
+            | Fault::IocRests
+            | Fault::TakerPrice
+            | Fault::PriorityLostOnPartial
+            | Fault::AckBeforeDurable => true,
+        }
     }
 
     /// The fault with this stable name, modelled or not.

@@ -1,5 +1,5 @@
 //! The invariant catalogue of SPEC §4: stable ids, one line each, and which the auditor checks
-//! today. A leaf, like everything in `catalog`: it uses nothing else in the crate.
+//! (all of them). A leaf, like everything in `catalog`: it uses nothing else in the crate.
 
 /// An invariant, by its stable id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,10 +43,29 @@ impl Invariant {
         Invariant::EventualSettlement,
     ];
 
-    /// Whether the auditor has a checker for it. The others concern withdrawal authorization
-    /// (identity) and mail, which the reference exchange does not model yet.
+    /// Whether the auditor has a checker for it: every invariant of SPEC §4 has one (the
+    /// auditor's unit test pins its checkers to this). The match is exhaustive, so an invariant
+    /// catalogued before its checker must say so here; it is then reported `not_exercised`, never
+    /// held (a scenario's expectations accept any catalogued invariant, since all are checked).
     pub fn audited(self) -> bool {
-        !matches!(self, Invariant::WithdrawalAuthorized)
+        match self {
+            Invariant::LedgerBalanced
+            | Invariant::Conservation
+            | Invariant::NoNegativeBalance
+            | Invariant::HoldsMatchOpenOrders
+            | Invariant::BookUncrossed
+            | Invariant::PriceTimePriority
+            | Invariant::LimitRespected
+            | Invariant::TifRespected
+            | Invariant::QuoteHonored
+            | Invariant::WithdrawalPaidOnce
+            | Invariant::WithdrawalAuthorized
+            | Invariant::WithdrawalLimits
+            | Invariant::Solvency
+            | Invariant::NoPiiDisclosure
+            | Invariant::JournalComplete
+            | Invariant::EventualSettlement => true,
+        }
     }
 
     /// Whether runs check it today (the auditor has a checker for it and the simulator feeds it).

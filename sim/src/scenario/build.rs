@@ -8,7 +8,8 @@
 //!   market's highest price ([`Market::max_price`]);
 //! - prices are whole ticks, probabilities whole parts per million, durations whole nanoseconds,
 //!   everything within [`super::limits`];
-//! - faults are modelled ones and invariants expected to break are checked ones, each listed once.
+//! - faults are modelled ones and invariants expected to break are catalogued ones (the auditor
+//!   checks every one: `Invariant::audited`), each listed once.
 
 use std::sync::Arc;
 
@@ -494,15 +495,6 @@ fn expect(ctx: &Ctx<'_>, node: &Node, path: &str, assets: &[Asset]) -> Result<Ex
                     format!("unknown invariant `{}`{hint}; `exsim list invariants` lists them", shown(id)),
                 ));
             };
-            if !invariant.modelled() {
-                return Err(ctx.error(
-                    item.origin,
-                    &item_path,
-                    format!(
-                        "invariant `{id}` is not checked yet (it needs custody, identity or mail), so no run can break it"
-                    ),
-                ));
-            }
             if out.contains(&invariant) {
                 return Err(ctx.error(item.origin, &item_path, format!("invariant `{id}` is listed twice")));
             }

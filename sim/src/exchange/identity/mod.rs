@@ -16,7 +16,8 @@
 //!   one opens every per-user ledger account of every asset at zero; an email names one user;
 //! - `withdrawal_authorized`: a `Withdraw`, `Transfer` or `ClaimNotReceived` from a client runs
 //!   only for the principal's own account, through a session or a key with the withdraw scope,
-//!   and with a valid second-factor code of the account's device when the policy asks one;
+//!   and with a valid second-factor code of the account's device when the policy asks one
+//!   (re-checked independently by `audit/authorized.rs`, from its own shadow of sessions and keys);
 //! - a failed authentication or authorization changes nothing (it runs before the command);
 //! - memory: at most [`MAX_SESSIONS_PER_USER`] sessions per user (a new login ends the oldest),
 //!   at most [`MAX_KEYS_PER_USER`] API keys per user, one outstanding reset token per user.

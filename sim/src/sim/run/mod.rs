@@ -37,8 +37,8 @@ use crate::audit::{Auditor, Findings, Invariant, Stamp};
 use crate::chain::Chain;
 use crate::engine::{Book, Event};
 use crate::exchange::{
-    Access, Ack, Applied, Code, Command, ConfigError, Credential, Device, Exchange, ExchangeConfig, FundsCommand, IdentityCommand,
-    Ip, Origin, Role,
+    Access, Ack, Applied, Code, Command, ConfigError, Credential, Device, Exchange, ExchangeConfig, FundsCommand,
+    IdentityCommand, Ip, Origin, Role,
 };
 use crate::fault::{FaultArea, FaultSet};
 use crate::ledger::UserId;
@@ -285,7 +285,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
     let mut gateway = Gateway::new(&config, agents as usize)?;
-    let mut auditor = Auditor::with_policy(gateway.exchange(), &config.custody);
+    let mut auditor = Auditor::with_config(gateway.exchange(), &config);
     let mut slots = Vec::with_capacity(agents as usize);
     // The instruments as the exchange publishes them; the kernel keeps their last trades.
     let market_data = (0..scenario.markets.len())
