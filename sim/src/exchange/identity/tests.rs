@@ -261,3 +261,118 @@ fn announcements_go_in_batches_in_bcc_unless_the_fault_puts_them_in_to() {
         assert_eq!((export.to, export.records), (Recipients::One(Email(7)), Records::Everyone));
     }
 }
+
+/// Every command the exchange knows, one of each variant, acting for account 1 where it names an
+/// account, with what each kind of client may do with it, written out by hand: (command, an
+/// anonymous client, a customer's own session, a customer's trade-scoped key, an admin's session).
+/// `Pass` means authorization let it through (whatever the command itself then answers).
+#[test]
+fn every_command_under_every_credential_and_role() {
+    use crate::engine::{OrderId, Stp, Tif};
+    use crate::exchange::{
+        Address, FundsCommand, NewOrder, OrderKind, Payment, QuoteId, TransferId, TxId, WithdrawalId,
+    };
+    use crate::units::{MarketId, Price, Qty, Side};
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Gate {
+        Pass,
+        Unauthenticated,
+        NotPermitted,
+    }
+    use Gate::*;
+    let me = UserId(1);
+    let order = NewOrder {
+        user: me,
+        market: MarketId(0),
+        side: Side::Buy,
+        qty: Qty(1),
+        kind: OrderKind::Limit { price: Price(1), tif: Tif::Gtc },
+        stp: Stp::CancelNewest,
+    };
+    let table: Vec<(Command, [Gate; 4])> = vec![
+        (IdentityCommand::OpenAccount.into(), [NotPermitted; 4]),
+        (IdentityCommand::Register { email: Email(9), password: Password(9), device: None }.into(), [NotPermitted; 4]),
+        (IdentityCommand::GrantRole { user: me, role: Role::Admin }.into(), [NotPermitted; 4]),
+        (IdentityCommand::Login { email: Email(1), password: Password(101) }.into(), [Pass; 4]),
+        (
+            IdentityCommand::CreateApiKey { scopes: Scopes::TRADE, allow_ip: Some(HOME) }.into(),
+            [Unauthenticated, Pass, NotPermitted, Pass],
+        ),
+        (IdentityCommand::RequestReset { email: Email(1) }.into(), [Pass; 4]),
+        (IdentityCommand::CompleteReset { token: ResetToken(99), password: Password(5) }.into(), [Pass; 4]),
+        (IdentityCommand::Export.into(), [Unauthenticated, NotPermitted, NotPermitted, Pass]),
+        (IdentityCommand::Announce { batch: 5 }.into(), [Unauthenticated, NotPermitted, NotPermitted, Pass]),
+        (Command::deposit(me, BTC, 1), [NotPermitted; 4]),
+        (Command::withdraw(me, BTC, 1), [Unauthenticated, Pass, NotPermitted, NotPermitted]),
+        (Command::transfer(me, UserId(2), BTC, 1), [Unauthenticated, Pass, NotPermitted, NotPermitted]),
+        (
+            FundsCommand::WhitelistAddress { user: me, address: Address::outside(1) }.into(),
+            [Unauthenticated, Pass, NotPermitted, NotPermitted],
+        ),
+        (
+            FundsCommand::DepositSeen {
+                user: me,
+                asset: BTC,
+                amount: 1,
+                payment: Payment(Payment::INBOUND),
+                confirmations: 1,
+            }
+            .into(),
+            [NotPermitted; 4],
+        ),
+        (FundsCommand::ProcessWithdrawal { id: WithdrawalId(1) }.into(), [NotPermitted; 4]),
+        (FundsCommand::ReviewWithdrawal { id: WithdrawalId(1), approve: true }.into(), [NotPermitted; 4]),
+        (FundsCommand::PaymentConfirmed { asset: BTC, txid: TxId(1), payment: Payment(1) }.into(), [NotPermitted; 4]),
+        (
+            FundsCommand::ClaimNotReceived { user: me, id: WithdrawalId(1) }.into(),
+            [Unauthenticated, Pass, NotPermitted, NotPermitted],
+        ),
+        (FundsCommand::ProcessTransfer { id: TransferId(1) }.into(), [NotPermitted; 4]),
+        // An admin may ask (`edit_balances`), and the correct exchange then refuses the edit
+        // itself (`custody/admin.rs`): the same code, one step later.
+        (
+            FundsCommand::AdminAdjust { user: me, asset: BTC, delta: 1 }.into(),
+            [Unauthenticated, NotPermitted, NotPermitted, NotPermitted],
+        ),
+        (FundsCommand::GrantPrivilege { user: me }.into(), [NotPermitted; 4]),
+        (FundsCommand::RaiseAlert.into(), [NotPermitted; 4]),
+        (Command::place(order), [Unauthenticated, Pass, Pass, NotPermitted]),
+        (
+            Command::place(NewOrder { user: UserId::HOUSE, ..order }),
+            [Unauthenticated, NotPermitted, NotPermitted, Pass],
+        ),
+        (Command::cancel(me, OrderId(1)), [Unauthenticated, Pass, Pass, NotPermitted]),
+        (Command::replace(me, OrderId(1), Price(2), Qty(1)), [Unauthenticated, Pass, Pass, NotPermitted]),
+        (Command::mass_cancel(me, None), [Unauthenticated, Pass, Pass, NotPermitted]),
+        (Command::request_quote(me, MarketId(0), Side::Buy, Qty(1)), [Unauthenticated, Pass, Pass, NotPermitted]),
+        (Command::accept_quote(me, QuoteId(1)), [Unauthenticated, Pass, Pass, NotPermitted]),
+    ];
+    let policy = IdentityPolicy { login_2fa: false, withdrawal_2fa: false, ..IdentityPolicy::default() };
+    let mut x = exchange(policy, FaultSet::NONE);
+    register(&mut x, 1, false);
+    register(&mut x, 2, false);
+    x.apply(0, &IdentityCommand::GrantRole { user: UserId(2), role: Role::Admin }.into()).result.unwrap();
+    let customer = Credential::Session(login(&mut x, 1, HOME, None).unwrap());
+    let admin = Credential::Session(login(&mut x, 2, HOME, None).unwrap());
+    let key = apply(
+        &mut x,
+        client(customer, HOME, None),
+        IdentityCommand::CreateApiKey { scopes: Scopes::TRADE, allow_ip: Some(HOME) }.into(),
+    );
+    let Ok(Ack::ApiKey(key)) = key else { panic!("a trade key: {key:?}") };
+    let credentials = [Credential::Anonymous, customer, Credential::ApiKey(key), admin];
+    for (command, gates) in &table {
+        for (credential, want) in credentials.into_iter().zip(gates) {
+            // Judge authorization alone, on a copy: the command's own effects do not matter here.
+            let got = match x.clone().apply_from(T, command, client(credential, HOME, None)).result {
+                Err(Reject::Unauthenticated) => Unauthenticated,
+                Err(Reject::NotPermitted) => NotPermitted,
+                _ => Pass,
+            };
+            assert_eq!(got, *want, "{command:?} by {credential:?}");
+        }
+    }
+    // The table names every variant: a new command must be added here (and compiles into
+    // `access::need` only once classified).
+    assert_eq!(table.len(), 9 + 13 + 7);
+}
