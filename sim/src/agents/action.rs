@@ -11,6 +11,7 @@
 //! stolen key (the hot wallet's, as ground truth) — never another customer's state.
 
 use crate::exchange::{Address, Code, Command, Credential, Email, Password, WithdrawalId};
+use crate::sim::services::Service;
 use crate::units::{AssetId, Minor};
 
 /// One thing an agent asks for.
@@ -40,6 +41,22 @@ pub enum WorldAction {
     /// password for their mail and the mailbox asks no second factor (an operator's does under
     /// `operator_mailbox_2fa`). From then on the attacker reads its mail (reset links, exports).
     TakeMailbox { email: Email, password: Password },
+    /// Asks an outside service for a password reset of the operator's account there, the link
+    /// going to the operator's mailbox: the attacker controls the account if it reads that
+    /// mailbox and the account asks no second factor (`operator_mailbox_2fa`); source hosting
+    /// only while its IP restriction is lifted.
+    ResetService { service: Service },
+    /// Exports the customer data of an outside service whose operator account it controls:
+    /// every customer's record is exposed.
+    ExportService { service: Service },
+    /// Clones the source from source hosting (if it controls the account there): the
+    /// server-side API keys, when they are reachable from the source, become known
+    /// ([`Intel::stolen_keys`](super::Intel)).
+    CloneSource,
+    /// Malware on customers' machines: each customer holding an API key is reached with
+    /// probability `share_ppm`; their key and their authenticator's codes become the attacker's
+    /// ([`Intel::stolen_keys`](super::Intel), [`Intel::devices`](super::Intel)).
+    HarvestKeys { share_ppm: u32 },
 }
 
 impl From<Command> for Action {

@@ -9,7 +9,8 @@
 //!   units, all positive and within [`super::limits`];
 //! - at most [`MAX_GROUP_COUNT`] agents a group and [`MAX_AGENTS`] in all; the funding of each
 //!   asset over all agents stays below [`MAX_TOTAL_FUNDING`]; `stop` is after `start`;
-//!   `think_min <= think_max`.
+//!   `think_min <= think_max`;
+//! - `api_key` is one of `none`, `trade`, `trade+withdraw` (a located error otherwise).
 
 use super::context::Ctx;
 use super::error::ScenarioError;
@@ -19,14 +20,19 @@ use super::model::{AgentGroup, MarketSetup};
 use super::tree::{hint, join, Node};
 use super::values::{asset_id, boolean, duration, format_ns, lookup, string, uint32, unknown_field, Fields};
 use crate::agents::{Kind, KINDS};
-use crate::exchange::Role;
+use crate::exchange::{Role, Scopes};
 use crate::shown::shown;
 use crate::units::{Asset, Market, Minor};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Fields every group has.
-pub(crate) const COMMON_FIELDS: [&str; 7] = ["kind", "count", "start", "stop", "funding", "privileged", "role"];
+pub(crate) const COMMON_FIELDS: [&str; 8] =
+    ["kind", "count", "start", "stop", "funding", "privileged", "role", "api_key"];
+
+/// `api_key` values, and the scopes of the key each asks for (`none`: no key).
+const API_KEYS: [(&str, Option<Scopes>); 3] =
+    [("none", None), ("trade", Some(Scopes::TRADE)), ("trade+withdraw", Some(Scopes::ALL))];
 
 /// All groups of `[agents]`, in file order.
 pub(crate) fn groups(
@@ -99,6 +105,10 @@ pub(crate) fn groups(
             let names = Role::ALL.map(Role::name);
             Ok(Role::ALL[lookup(ctx, n, p, &names, "role")?])
         })?;
+        let api_key = f.opt("api_key", None, |n, p| {
+            let names = API_KEYS.map(|(name, _)| name);
+            Ok(API_KEYS[lookup(ctx, n, p, &names, "api_key")?].1)
+        })?;
         let attacker = kind.about.attacker;
         groups.push(AgentGroup {
             name: entry.key.clone(),
@@ -109,6 +119,7 @@ pub(crate) fn groups(
             behaviour,
             privileged,
             role,
+            api_key,
             attacker,
         });
     }

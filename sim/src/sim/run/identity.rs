@@ -1,8 +1,12 @@
 //! The kernel's identity world: what attackers do outside the exchange (phishing, taking
-//! mailboxes over), what the mail the exchange sends reaches and exposes, and the breach metrics
-//! of identity (accounts taken over, personal records exposed). Ground truth lives in
-//! [`People`](crate::sim::people::People) and [`Intel`](crate::agents::Intel); the exchange
-//! never sees either.
+//! mailboxes over, resetting and exporting the operator's accounts at outside services, cloning
+//! the source, harvesting customers' keys), what the mail the exchange sends reaches and exposes,
+//! and the breach metrics of identity (accounts taken over, personal records exposed). Ground
+//! truth lives in [`People`](crate::sim::people::People),
+//! [`Services`](crate::sim::services::Services) and [`Intel`](crate::agents::Intel); the exchange
+//! never sees any of them. With `identity.reset_alert = N`, the N-th reset an attacker completes
+//! at an outside service (a mail in the operator's inbox) makes the back office raise the alert
+//! (`RaiseAlert`, counted as the breach's detection), the one system input path alerts take.
 //!
 //! Invariants: every outcome is decided from ground truth, the policy and the run's named
 //! streams only; an account counts as taken over once, the first time an attacker's request
@@ -10,7 +14,7 @@
 
 use crate::agents::WorldAction;
 use crate::audit::Stamp;
-use crate::exchange::{Access, Ack, Credential, Mail, MailKind};
+use crate::exchange::{Access, Ack, Command, Credential, FundsCommand, Mail, MailKind};
 use crate::ledger::UserId;
 
 use super::World;
@@ -29,7 +33,55 @@ impl World<'_> {
             WorldAction::TakeMailbox { email, password } => {
                 self.people.take_mailbox(email, password);
             }
+            WorldAction::ResetService { service } => {
+                let read = self.services.operator().is_some_and(|(u, _)| self.people.mailbox_taken(u));
+                let before = self.services.resets();
+                self.services.reset(service, read, self.scenario.identity.policy.operator_mailbox_2fa);
+                let resets = self.services.resets();
+                let alert = self.scenario.identity.reset_alert;
+                if resets > before && alert > 0 && resets == alert {
+                    // The operator sees the unexpected reset mails in their inbox: the back
+                    // office raises the alert (what it does there is `freeze_on_alert`'s).
+                    self.custody.breach.detect(at.time_ns);
+                    self.system_after(at.time_ns, 0, Command::Funds(FundsCommand::RaiseAlert));
+                }
+            }
+            WorldAction::ExportService { service } => {
+                if self.services.export(service) {
+                    self.people.expose_customers();
+                    self.note_exposed();
+                }
+            }
+            WorldAction::CloneSource => {
+                for &(key, user) in self.services.clone_source() {
+                    if !self.intel.stolen_keys.iter().any(|&(k, _)| k == key) {
+                        self.intel.stolen_keys.push((key, user));
+                    }
+                }
+            }
+            WorldAction::HarvestKeys { share_ppm } => {
+                for (key, user) in self.services.harvest(share_ppm) {
+                    if !self.intel.stolen_keys.iter().any(|&(k, _)| k == key) {
+                        self.intel.stolen_keys.push((key, user));
+                    }
+                    let device = self.people.get(user).and_then(|p| p.device);
+                    if let Some(device) = device.filter(|_| !self.intel.devices.iter().any(|&(u, _)| u == user)) {
+                        self.intel.devices.push((user, device));
+                    }
+                }
+            }
         }
+    }
+
+    /// The records the last delivery or export newly exposed: their addresses are public now,
+    /// and the breach metric follows.
+    fn note_exposed(&mut self) {
+        for &u in self.people.newly_exposed() {
+            if let Some(p) = self.people.get(u) {
+                self.intel.exposed.push(p.email);
+            }
+        }
+        self.custody.breach.records_exposed = self.people.exposed();
     }
 
     /// Delivers a message the exchange sent: it reaches its recipients' mailboxes (and whoever
@@ -37,18 +89,13 @@ impl World<'_> {
     /// become public, and a reset link in a taken-over mailbox is the attacker's.
     pub(super) fn deliver_mail(&mut self, _at: Stamp, mail: &Mail) {
         self.people.deliver(mail);
-        for &u in self.people.newly_exposed() {
-            if let Some(p) = self.people.get(u) {
-                self.intel.exposed.push(p.email);
-            }
-        }
+        self.note_exposed();
         if let (MailKind::ResetLink(token), crate::exchange::Recipients::One(email)) = (mail.kind, mail.to) {
             if self.people.by_email(email).is_some_and(|p| self.people.mailbox_taken(p.user)) {
                 self.intel.reset_links.retain(|(e, _)| *e != email);
                 self.intel.reset_links.push((email, token));
             }
         }
-        self.custody.breach.records_exposed = self.people.exposed();
     }
 
     /// An attacker's request was accepted through `access`: if it used a session or key of an
