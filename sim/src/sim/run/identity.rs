@@ -123,3 +123,93 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse;
+    use crate::sim::run::{run, RunResult};
+    use crate::units::AssetId;
+
+    /// Customers trading through keys with `scopes` under `policy`, with a thief holding every
+    /// key (the source cloned, the keys reachable from it); run for an hour.
+    fn keys_world(scopes: &str, policy: &str) -> RunResult {
+        let source = format!(
+            r#"
+name = "keys"
+duration = "1h"
+[assets.BTC]
+decimals = 8
+block_interval = "60s"
+[assets.USD]
+decimals = 2
+[markets.BTC-USD]
+base = "BTC"
+quote = "USD"
+tick = "1"
+lot = "0.01"
+initial_price = "640"
+[policy]
+operator_mailbox_2fa = false
+withdrawal_2fa = false
+{policy}
+[identity]
+operator_password_reused = true
+source_ip_restriction = false
+keys_in_source = true
+[custody]
+healing = "1h"
+[agents.operator]
+kind = "mass_mailer"
+role = "admin"
+[agents.traders]
+kind = "noise_trader"
+count = 5
+market = "BTC-USD"
+interval = "1m"
+max_size = "0.01"
+funding = {{ BTC = "1", USD = "1000" }}
+api_key = "{scopes}"
+[agents.intruder]
+kind = "operator_mailbox_takeover"
+interval = "1m"
+[agents.thief]
+kind = "api_key_thief"
+asset = "BTC"
+interval = "1m"
+"#
+        );
+        let file = parse(&source, "keys", &[]).unwrap_or_else(|e| panic!("{e}"));
+        run(&file.runs[0], None).unwrap()
+    }
+
+    #[test]
+    fn stolen_withdraw_keys_empty_their_accounts_without_allowlists() {
+        let r = keys_world("trade+withdraw", "api_key_withdraw_scope = true\napi_key_ip_allowlist = false");
+        assert_eq!(r.breach.accounts_taken_over, 5);
+        assert!(r.breach.stolen(AssetId(0)) > 0, "the keys withdraw");
+        assert!(r.breach.records_exposed >= 5, "every customer's record was exported");
+        assert!(r.markets[0].fills > 0, "the customers traded through their keys");
+    }
+
+    #[test]
+    fn an_enforced_allowlist_refuses_the_stolen_keys_from_the_thiefs_ip() {
+        let r = keys_world("trade+withdraw", "api_key_withdraw_scope = true\napi_key_ip_allowlist = true");
+        assert_eq!(r.breach.accounts_taken_over, 0);
+        assert_eq!(r.breach.stolen(AssetId(0)), 0);
+        assert!(r.markets[0].fills > 0, "the owners' own keys work from their own IPs");
+    }
+
+    #[test]
+    fn a_key_the_policy_refuses_is_never_created_and_the_client_keeps_its_session() {
+        // The withdraw scope is not allowed: set-up falls back to the session, so no key exists
+        // server-side for the thief to take, and the customers still trade.
+        let r = keys_world("trade+withdraw", "api_key_withdraw_scope = false\napi_key_ip_allowlist = false");
+        assert_eq!(r.breach.accounts_taken_over, 0);
+        assert_eq!(r.breach.stolen(AssetId(0)), 0);
+        assert!(r.markets[0].fills > 0, "the customers trade through their sessions");
+        // Trade-only keys are created and taken, but cannot withdraw.
+        let r = keys_world("trade", "api_key_withdraw_scope = false\napi_key_ip_allowlist = false");
+        assert_eq!(r.breach.accounts_taken_over, 5);
+        assert_eq!(r.breach.stolen(AssetId(0)), 0);
+    }
+}
