@@ -185,6 +185,29 @@ fn funding(
 mod tests {
     use super::COMMON_FIELDS;
     use crate::agents::KINDS;
+    use crate::exchange::Scopes;
+
+    fn with_api_key(value: &str) -> Result<crate::scenario::ScenarioFile, crate::scenario::ScenarioError> {
+        let source = format!(
+            "name = \"k\"\nduration = \"1s\"\n[assets.BTC]\ndecimals = 8\n[assets.USD]\ndecimals = 2\n[markets.BTC-USD]\nbase = \"BTC\"\nquote = \"USD\"\ntick = \"1\"\nlot = \"0.01\"\ninitial_price = \"100\"\n[agents.bots]\nkind = \"noise_trader\"\nmarket = \"BTC-USD\"\nmax_size = \"0.01\"\n{value}\n"
+        );
+        crate::scenario::parse(&source, "k.toml", &[])
+    }
+
+    #[test]
+    fn api_key_names_the_scopes_and_a_bad_one_is_a_located_error() {
+        for (value, want) in [
+            ("", None),
+            ("api_key = \"none\"", None),
+            ("api_key = \"trade\"", Some(Scopes::TRADE)),
+            ("api_key = \"trade+withdraw\"", Some(Scopes::ALL)),
+        ] {
+            let file = with_api_key(value).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(file.runs[0].agents[0].api_key, want, "{value}");
+        }
+        let e = with_api_key("api_key = \"trade+withdrw\"").unwrap_err().to_string();
+        assert!(e.contains("k.toml:17:11") && e.contains("agents.bots.api_key") && e.contains("trade+withdraw"), "{e}");
+    }
 
     #[test]
     fn kinds_have_distinct_names_and_no_field_shadows_a_common_one() {
