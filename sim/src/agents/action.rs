@@ -6,12 +6,14 @@
 //! an [`Action::Chain`] to the chain of its asset. What happens on chain reaches the exchange only
 //! through the chain's watchers (`DepositSeen`, `PaymentConfirmed`), never from the agent.
 //!
+//! A world action names an outside [`Service`] by kind only (what happens there is the world's,
+//! `sim/services.rs`).
+//!
 //! Invariant: a chain action names only what its agent could know or hold — its own deposit
 //! address (implied: the agent's user), a withdrawal id an answer gave it, or, for a thief, a
 //! stolen key (the hot wallet's, as ground truth) — never another customer's state.
 
 use crate::exchange::{Address, Code, Command, Credential, Email, Password, WithdrawalId};
-use crate::sim::services::Service;
 use crate::units::{AssetId, Minor};
 
 /// One thing an agent asks for.
@@ -57,6 +59,40 @@ pub enum WorldAction {
     /// probability `share_ppm`; their key and their authenticator's codes become the attacker's
     /// ([`Intel::stolen_keys`](super::Intel), [`Intel::devices`](super::Intel)).
     HarvestKeys { share_ppm: u32 },
+}
+
+/// An outside service where the operator has an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    /// Card payments (Stripe: email, name, billing address, last card digits).
+    Payments,
+    /// Invoicing (Bitpay: invoices).
+    Invoicing,
+    /// The company's social-media account (Twitter): no customer data.
+    Social,
+    /// The helpdesk (Freshdesk: email, ticket history).
+    Helpdesk,
+    /// The mailing list (Mailchimp: newsletter addresses).
+    MailingList,
+    /// Source hosting (a private GitLab): the code, no customer records.
+    SourceHosting,
+}
+
+impl Service {
+    /// Every service, in the order an attacker of the Coinigy cascade went through them.
+    pub const ALL: [Service; 6] = [
+        Service::Payments,
+        Service::Invoicing,
+        Service::Social,
+        Service::Helpdesk,
+        Service::MailingList,
+        Service::SourceHosting,
+    ];
+
+    /// Whether its account holds every customer's record (so an export exposes them).
+    pub const fn holds_customer_data(self) -> bool {
+        matches!(self, Service::Payments | Service::Invoicing | Service::Helpdesk | Service::MailingList)
+    }
 }
 
 impl From<Command> for Action {

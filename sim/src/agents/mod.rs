@@ -44,7 +44,7 @@ use crate::input::{KindFields, ScenarioError};
 use crate::rng::Stream;
 use crate::units::{AssetId, Minor};
 
-pub use action::{Action, ChainAction, WorldAction};
+pub use action::{Action, ChainAction, Service, WorldAction};
 pub use intel::{Intel, Phished};
 pub use view::{AccountState, GroundTruth, MarketData, View};
 

@@ -16,10 +16,9 @@
 
 use crate::input::limits::MAX_DURATION_NS;
 use crate::input::{KindFields, ScenarioError};
-use crate::sim::services::Service;
 use crate::units::{AssetId, Minor};
 
-use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake, WorldAction};
+use super::{Action, Behave, Catalogue, MarketData, Service, Stream, View, Wake, WorldAction};
 
 pub const KIND: Catalogue = Catalogue {
     name: "operator_mailbox_takeover",

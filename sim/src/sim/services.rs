@@ -20,46 +20,14 @@
 //! (no other chance); a service is taken over at most once and exported at most once; the key
 //! store lists each key once, in the order set-up created them; memory O(keys).
 
+pub use crate::agents::Service;
 use crate::exchange::{ApiKeyId, Email};
 use crate::ledger::UserId;
 use crate::rng::Stream;
 
-/// An outside service where the operator has an account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Service {
-    /// Card payments (Stripe: email, name, billing address, last card digits).
-    Payments,
-    /// Invoicing (Bitpay: invoices).
-    Invoicing,
-    /// The company's social-media account (Twitter): no customer data.
-    Social,
-    /// The helpdesk (Freshdesk: email, ticket history).
-    Helpdesk,
-    /// The mailing list (Mailchimp: newsletter addresses).
-    MailingList,
-    /// Source hosting (a private GitLab): the code, no customer records.
-    SourceHosting,
-}
-
-impl Service {
-    /// Every service, in the order an attacker of the Coinigy cascade went through them.
-    pub const ALL: [Service; 6] = [
-        Service::Payments,
-        Service::Invoicing,
-        Service::Social,
-        Service::Helpdesk,
-        Service::MailingList,
-        Service::SourceHosting,
-    ];
-
-    /// Whether its account holds every customer's record (so an export exposes them).
-    pub const fn holds_customer_data(self) -> bool {
-        matches!(self, Service::Payments | Service::Invoicing | Service::Helpdesk | Service::MailingList)
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
+/// Where a service's flags are kept.
+fn index(service: Service) -> usize {
+    service as usize
 }
 
 /// What the scenario says about the outside world (`[identity]`).
@@ -132,7 +100,7 @@ impl Services {
     /// is reachable (source hosting: only with its IP restriction lifted). Returns whether the
     /// attacker now controls the account (a second reset of one it controls changes nothing).
     pub fn reset(&mut self, service: Service, mailbox_read: bool, operator_2fa: bool) -> bool {
-        let i = service.index();
+        let i = index(service);
         if self.taken[i] {
             return true;
         }
@@ -152,14 +120,14 @@ impl Services {
 
     /// Whether an attacker controls the operator's account at `service`.
     pub fn taken(&self, service: Service) -> bool {
-        self.taken[service.index()]
+        self.taken[index(service)]
     }
 
     /// An attacker exports `service`'s data: whether this exposes every customer's record now
     /// (the attacker controls the account, the service holds customer data, and it was not
     /// exported before).
     pub fn export(&mut self, service: Service) -> bool {
-        let i = service.index();
+        let i = index(service);
         if !self.taken[i] || !service.holds_customer_data() || self.exported[i] {
             return false;
         }
