@@ -16,6 +16,11 @@
 //! from customers' own machines, each key holder's key (and their authenticator, relayed in real
 //! time) taken with a given probability, drawn from the `identity/harvest` stream.
 //!
+//! The services' names ([`Service`]) are defined beside the world actions that name them
+//! (`agents/action.rs`: agents never reach into `crate::sim`); their state is kept here. An
+//! export exposes records as a breach metric (`breach.records_exposed`), not as a violation:
+//! the exchange sent nothing, its operator's weak accounts elsewhere did the damage.
+//!
 //! Invariants: every outcome is a pure function of this state, the policy and the named stream
 //! (no other chance); a service is taken over at most once and exported at most once; the key
 //! store lists each key once, in the order set-up created them; memory O(keys).
