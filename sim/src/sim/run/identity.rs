@@ -133,6 +133,11 @@ mod tests {
     /// Customers trading through keys with `scopes` under `policy`, with a thief holding every
     /// key (the source cloned, the keys reachable from it); run for an hour.
     fn keys_world(scopes: &str, policy: &str) -> RunResult {
+        keys_world_with(scopes, policy, "")
+    }
+
+    /// [`keys_world`] with more `[identity]` fields.
+    fn keys_world_with(scopes: &str, policy: &str, identity: &str) -> RunResult {
         let source = format!(
             r#"
 name = "keys"
@@ -156,6 +161,7 @@ withdrawal_2fa = false
 operator_password_reused = true
 source_ip_restriction = false
 keys_in_source = true
+{identity}
 [custody]
 healing = "1h"
 [agents.operator]
@@ -211,5 +217,19 @@ interval = "1m"
         let r = keys_world("trade", "api_key_withdraw_scope = false\napi_key_ip_allowlist = false");
         assert_eq!(r.breach.accounts_taken_over, 5);
         assert_eq!(r.breach.stolen(AssetId(0)), 0);
+    }
+
+    #[test]
+    fn reset_mails_raise_the_alert_and_only_the_freeze_policy_stops_the_thief() {
+        let keys = "api_key_withdraw_scope = true\napi_key_ip_allowlist = false";
+        let r = keys_world_with("trade+withdraw", &format!("{keys}\nfreeze_on_alert = false"), "reset_alert = 2");
+        assert!(r.breach.detected_ns.is_some(), "the second reset mail raised the alert");
+        assert!(r.breach.stolen(AssetId(0)) > 0, "without the freeze the alert changes nothing else");
+        let r = keys_world_with("trade+withdraw", &format!("{keys}\nfreeze_on_alert = true"), "reset_alert = 2");
+        assert!(r.breach.detected_ns.is_some());
+        assert_eq!(r.breach.stolen(AssetId(0)), 0, "frozen before the keys were cloned");
+        assert!(r.breach.records_exposed >= 5, "the exports happened all the same");
+        let r = keys_world_with("trade+withdraw", &format!("{keys}\nfreeze_on_alert = true"), "");
+        assert_eq!(r.breach.detected_ns, None, "nobody reacts to reset mails by default");
     }
 }
