@@ -186,7 +186,7 @@ fn the_catalogues_list_one_line_each() {
     let count = |what: &str| text(&exsim(&["list", what]).stdout).lines().count();
     assert_eq!(count("invariants"), 16);
     assert_eq!(count("faults"), 14);
-    assert_eq!(count("agents"), 12);
+    assert_eq!(count("agents"), 14);
     assert_eq!(count("scenarios"), 1);
     assert_eq!(count("policies"), 15);
 }
@@ -196,7 +196,15 @@ fn agents_list_which_kinds_are_attackers() {
     let listing = text(&exsim(&["list", "agents"]).stdout);
     for line in listing.lines() {
         let kind = line.split_whitespace().next().unwrap();
-        let attacker = ["malleability_claimant", "withdrawal_racer", "hot_wallet_thief", "insider"].contains(&kind);
+        let attacker = [
+            "malleability_claimant",
+            "withdrawal_racer",
+            "hot_wallet_thief",
+            "insider",
+            "operator_mailbox_takeover",
+            "api_key_thief",
+        ]
+        .contains(&kind);
         assert_eq!(line.ends_with("[attacker]"), attacker, "{line}");
     }
 }

@@ -1296,6 +1296,11 @@ fn the_readme_documents_every_kind_and_custody_field() {
         "healing",
         "review_approves",
         "privileged",
+        "api_key",
+        "operator_password_reused",
+        "source_ip_restriction",
+        "keys_in_source",
+        "reset_alert",
     ] {
         assert!(readme.contains(&row(field)), "{field} undocumented");
     }

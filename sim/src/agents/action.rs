@@ -6,6 +6,9 @@
 //! an [`Action::Chain`] to the chain of its asset. What happens on chain reaches the exchange only
 //! through the chain's watchers (`DepositSeen`, `PaymentConfirmed`), never from the agent.
 //!
+//! A world action names an outside [`Service`] by kind only (what happens there is the world's,
+//! `sim/services.rs`).
+//!
 //! Invariant: a chain action names only what its agent could know or hold — its own deposit
 //! address (implied: the agent's user), a withdrawal id an answer gave it, or, for a thief, a
 //! stolen key (the hot wallet's, as ground truth) — never another customer's state.
@@ -40,6 +43,56 @@ pub enum WorldAction {
     /// password for their mail and the mailbox asks no second factor (an operator's does under
     /// `operator_mailbox_2fa`). From then on the attacker reads its mail (reset links, exports).
     TakeMailbox { email: Email, password: Password },
+    /// Asks an outside service for a password reset of the operator's account there, the link
+    /// going to the operator's mailbox: the attacker controls the account if it reads that
+    /// mailbox and the account asks no second factor (`operator_mailbox_2fa`); source hosting
+    /// only while its IP restriction is lifted.
+    ResetService { service: Service },
+    /// Exports the customer data of an outside service whose operator account it controls:
+    /// every customer's record is exposed.
+    ExportService { service: Service },
+    /// Clones the source from source hosting (if it controls the account there): the
+    /// server-side API keys, when they are reachable from the source, become known
+    /// ([`Intel::stolen_keys`](super::Intel)).
+    CloneSource,
+    /// Malware on customers' machines: each customer holding an API key is reached with
+    /// probability `share_ppm`; their key and their authenticator's codes become the attacker's
+    /// ([`Intel::stolen_keys`](super::Intel), [`Intel::devices`](super::Intel)).
+    HarvestKeys { share_ppm: u32 },
+}
+
+/// An outside service where the operator has an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    /// Card payments (Stripe: email, name, billing address, last card digits).
+    Payments,
+    /// Invoicing (Bitpay: invoices).
+    Invoicing,
+    /// The company's social-media account (Twitter): no customer data.
+    Social,
+    /// The helpdesk (Freshdesk: email, ticket history).
+    Helpdesk,
+    /// The mailing list (Mailchimp: newsletter addresses).
+    MailingList,
+    /// Source hosting (a private GitLab): the code, no customer records.
+    SourceHosting,
+}
+
+impl Service {
+    /// Every service, in the order an attacker of the Coinigy cascade went through them.
+    pub const ALL: [Service; 6] = [
+        Service::Payments,
+        Service::Invoicing,
+        Service::Social,
+        Service::Helpdesk,
+        Service::MailingList,
+        Service::SourceHosting,
+    ];
+
+    /// Whether its account holds every customer's record (so an export exposes them).
+    pub const fn holds_customer_data(self) -> bool {
+        matches!(self, Service::Payments | Service::Invoicing | Service::Helpdesk | Service::MailingList)
+    }
 }
 
 impl From<Command> for Action {

@@ -1,6 +1,7 @@
 //! What attackers know: ground truth the world hands to attacker agents (SPEC §3), never to the
 //! exchange — a password list leaked from another site, addresses seen in the open, credentials
-//! phished, reset links read from taken-over mailboxes, API keys stolen.
+//! phished, reset links read from taken-over mailboxes, API keys stolen (from cloned source or
+//! harvested from customers' machines with their authenticators), operators' leaked passwords.
 //!
 //! One [`Intel`] is shared by every attacker of a run (one criminal market), kept by the kernel
 //! and shown read-only in each [`View`](super::View). Honest agents never read it.
@@ -9,7 +10,7 @@
 //! world events an attacker caused or a message the exchange sent), and it is bounded by the
 //! accounts: each address is listed at most once per list, each key once.
 
-use crate::exchange::{ApiKeyId, Code, Email, Password, ResetToken};
+use crate::exchange::{ApiKeyId, Code, Device, Email, Password, ResetToken};
 use crate::ledger::UserId;
 
 /// A credential a customer typed into a phishing page.
@@ -35,4 +36,11 @@ pub struct Intel {
     pub reset_links: Vec<(Email, ResetToken)>,
     /// API keys stolen, with the account each belongs to.
     pub stolen_keys: Vec<(ApiKeyId, UserId)>,
+    /// Operators' addresses with the password they used on another site that leaked (the same
+    /// as their mailbox's when they reused it: Coinigy's developer).
+    pub operators: Vec<(Email, Password)>,
+    /// Second-factor devices whose codes the attacker relays in real time (malware on the
+    /// customer's machine, harvested with its API key: Binance 2019): it can show a valid code
+    /// of these accounts whenever it acts.
+    pub devices: Vec<(UserId, Device)>,
 }

@@ -19,6 +19,7 @@
 //! so adding an agent never changes what another draws.
 
 mod action;
+pub mod api_key_thief;
 pub mod bank_run;
 pub mod depositor;
 pub mod hot_wallet_thief;
@@ -29,6 +30,7 @@ pub mod market_maker;
 pub mod mass_mailer;
 pub mod momentum;
 pub mod noise;
+pub mod operator_mailbox_takeover;
 pub mod rfq;
 #[cfg(test)]
 mod testing;
@@ -42,7 +44,7 @@ use crate::input::{KindFields, ScenarioError};
 use crate::rng::Stream;
 use crate::units::{AssetId, Minor};
 
-pub use action::{Action, ChainAction, WorldAction};
+pub use action::{Action, ChainAction, Service, WorldAction};
 pub use intel::{Intel, Phished};
 pub use view::{AccountState, GroundTruth, MarketData, View};
 
@@ -159,4 +161,6 @@ kinds! {
     HotWalletThief(hot_wallet_thief::HotWalletThief),
     Insider(insider::Insider),
     MassMailer(mass_mailer::MassMailer),
+    OperatorMailboxTakeover(operator_mailbox_takeover::OperatorMailboxTakeover),
+    ApiKeyThief(api_key_thief::ApiKeyThief),
 }

@@ -9,7 +9,8 @@
 //!   units, all positive and within [`super::limits`];
 //! - at most [`MAX_GROUP_COUNT`] agents a group and [`MAX_AGENTS`] in all; the funding of each
 //!   asset over all agents stays below [`MAX_TOTAL_FUNDING`]; `stop` is after `start`;
-//!   `think_min <= think_max`.
+//!   `think_min <= think_max`;
+//! - `api_key` is one of `none`, `trade`, `trade+withdraw` (a located error otherwise).
 
 use super::context::Ctx;
 use super::error::ScenarioError;
@@ -19,14 +20,19 @@ use super::model::{AgentGroup, MarketSetup};
 use super::tree::{hint, join, Node};
 use super::values::{asset_id, boolean, duration, format_ns, lookup, string, uint32, unknown_field, Fields};
 use crate::agents::{Kind, KINDS};
-use crate::exchange::Role;
+use crate::exchange::{Role, Scopes};
 use crate::shown::shown;
 use crate::units::{Asset, Market, Minor};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Fields every group has.
-pub(crate) const COMMON_FIELDS: [&str; 7] = ["kind", "count", "start", "stop", "funding", "privileged", "role"];
+pub(crate) const COMMON_FIELDS: [&str; 8] =
+    ["kind", "count", "start", "stop", "funding", "privileged", "role", "api_key"];
+
+/// `api_key` values, and the scopes of the key each asks for (`none`: no key).
+const API_KEYS: [(&str, Option<Scopes>); 3] =
+    [("none", None), ("trade", Some(Scopes::TRADE)), ("trade+withdraw", Some(Scopes::ALL))];
 
 /// All groups of `[agents]`, in file order.
 pub(crate) fn groups(
@@ -99,6 +105,10 @@ pub(crate) fn groups(
             let names = Role::ALL.map(Role::name);
             Ok(Role::ALL[lookup(ctx, n, p, &names, "role")?])
         })?;
+        let api_key = f.opt("api_key", None, |n, p| {
+            let names = API_KEYS.map(|(name, _)| name);
+            Ok(API_KEYS[lookup(ctx, n, p, &names, "api_key")?].1)
+        })?;
         let attacker = kind.about.attacker;
         groups.push(AgentGroup {
             name: entry.key.clone(),
@@ -109,6 +119,7 @@ pub(crate) fn groups(
             behaviour,
             privileged,
             role,
+            api_key,
             attacker,
         });
     }
@@ -174,6 +185,29 @@ fn funding(
 mod tests {
     use super::COMMON_FIELDS;
     use crate::agents::KINDS;
+    use crate::exchange::Scopes;
+
+    fn with_api_key(value: &str) -> Result<crate::scenario::ScenarioFile, crate::scenario::ScenarioError> {
+        let source = format!(
+            "name = \"k\"\nduration = \"1s\"\n[assets.BTC]\ndecimals = 8\n[assets.USD]\ndecimals = 2\n[markets.BTC-USD]\nbase = \"BTC\"\nquote = \"USD\"\ntick = \"1\"\nlot = \"0.01\"\ninitial_price = \"100\"\n[agents.bots]\nkind = \"noise_trader\"\nmarket = \"BTC-USD\"\nmax_size = \"0.01\"\n{value}\n"
+        );
+        crate::scenario::parse(&source, "k.toml", &[])
+    }
+
+    #[test]
+    fn api_key_names_the_scopes_and_a_bad_one_is_a_located_error() {
+        for (value, want) in [
+            ("", None),
+            ("api_key = \"none\"", None),
+            ("api_key = \"trade\"", Some(Scopes::TRADE)),
+            ("api_key = \"trade+withdraw\"", Some(Scopes::ALL)),
+        ] {
+            let file = with_api_key(value).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(file.runs[0].agents[0].api_key, want, "{value}");
+        }
+        let e = with_api_key("api_key = \"trade+withdrw\"").unwrap_err().to_string();
+        assert!(e.contains("k.toml:17:11") && e.contains("agents.bots.api_key") && e.contains("trade+withdraw"), "{e}");
+    }
 
     #[test]
     fn kinds_have_distinct_names_and_no_field_shadows_a_common_one() {

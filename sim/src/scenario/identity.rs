@@ -1,7 +1,9 @@
 //! Identity as a scenario sets it: the identity policies of `[policy]` (second factors, API
 //! keys), and the population's habits in `[identity]` (how many customers enabled 2FA, how many
-//! reuse a password that leaked elsewhere, how many customers besides the agents), into
-//! [`IdentitySettings`].
+//! reuse a password that leaked elsewhere, how many customers besides the agents) and the outside
+//! world around the operator in `[identity]` too (the operator's reused password, source
+//! hosting's IP restriction, whether the server-side keys are reachable from the source, after
+//! how many service resets the back office raises the alert), into [`IdentitySettings`].
 //!
 //! Invariants kept here:
 //! - every field has a default (below, in `policies.rs`'s catalogue, and in scenarios/README.md):
@@ -33,11 +35,31 @@ pub(crate) const POLICY_FIELDS: [&str; 6] = [
 ];
 
 /// `[identity]` fields, in documentation order.
-const IDENTITY_FIELDS: [&str; 3] = ["twofa", "password_reuse", "population"];
+const IDENTITY_FIELDS: [&str; 7] = [
+    "twofa",
+    "password_reuse",
+    "population",
+    "operator_password_reused",
+    "source_ip_restriction",
+    "keys_in_source",
+    "reset_alert",
+];
+
+/// Most resets `reset_alert` may wait for (there are six outside services).
+const MAX_RESET_ALERT: u32 = 6;
 
 /// Identity settings when the file says nothing.
 pub(crate) fn default_identity() -> IdentitySettings {
-    IdentitySettings { policy: IdentityPolicy::default(), twofa_ppm: 0, password_reuse_ppm: 0, population: 0 }
+    IdentitySettings {
+        policy: IdentityPolicy::default(),
+        twofa_ppm: 0,
+        password_reuse_ppm: 0,
+        population: 0,
+        operator_password_reused: false,
+        source_ip_restriction: true,
+        keys_in_source: false,
+        reset_alert: 0,
+    }
 }
 
 /// The identity fields of `[policy]` (the custody parser has checked the keys).
@@ -59,5 +81,11 @@ pub(crate) fn habits(ctx: &Ctx<'_>, node: &Node, path: &str, identity: &mut Iden
     identity.twofa_ppm = f.opt("twofa", identity.twofa_ppm, |n, p| ppm(ctx, n, p))?;
     identity.password_reuse_ppm = f.opt("password_reuse", identity.password_reuse_ppm, |n, p| ppm(ctx, n, p))?;
     identity.population = f.opt("population", identity.population, |n, p| uint32(ctx, n, p, 0, MAX_POPULATION))?;
+    let i = &mut *identity;
+    i.operator_password_reused =
+        f.opt("operator_password_reused", i.operator_password_reused, |n, p| boolean(ctx, n, p))?;
+    i.source_ip_restriction = f.opt("source_ip_restriction", i.source_ip_restriction, |n, p| boolean(ctx, n, p))?;
+    i.keys_in_source = f.opt("keys_in_source", i.keys_in_source, |n, p| boolean(ctx, n, p))?;
+    i.reset_alert = f.opt("reset_alert", i.reset_alert, |n, p| uint32(ctx, n, p, 0, MAX_RESET_ALERT))?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub use crate::agents::Behaviour;
 use crate::audit::Invariant;
-use crate::exchange::{CustodyPolicy, IdentityPolicy, Role, TradingPolicy};
+use crate::exchange::{CustodyPolicy, IdentityPolicy, Role, Scopes, TradingPolicy};
 use crate::fault::FaultSet;
 use crate::units::{Asset, AssetId, MarketSpec, Minor, Price};
 
@@ -169,6 +169,9 @@ pub struct AgentGroup {
     pub privileged: bool,
     /// The role its accounts are given at set-up (`role`; customers by default).
     pub role: Role,
+    /// The API key each account creates at set-up (`api_key`), whose scopes these are; its
+    /// agent's requests then present the key instead of the session. `None`: no key.
+    pub api_key: Option<Scopes>,
     /// Ground truth: the group's kind is an attacker's (its catalogue entry says), for breach
     /// metrics. The exchange never sees it.
     pub attacker: bool,
@@ -208,4 +211,14 @@ pub struct IdentitySettings {
     /// Customers registered at set-up besides the agents' accounts (they never act; they receive
     /// mail and can be attacked).
     pub population: u32,
+    /// The first operator's password is on a list leaked from another site and is the one of
+    /// their company mailbox too (Coinigy: a developer's source-hosting password).
+    pub operator_password_reused: bool,
+    /// Source hosting refuses connections from outside the company's IPs.
+    pub source_ip_restriction: bool,
+    /// The server-side API keys can be read with what the source holds.
+    pub keys_in_source: bool,
+    /// After this many password resets at outside services reach the operator's inbox, the
+    /// back office raises the alert (`RaiseAlert`); 0: nobody reacts to them.
+    pub reset_alert: u32,
 }

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod services;
 pub mod sweep;
 
 pub use run::{run, RunResult};

@@ -11,7 +11,8 @@
 //!
 //! Invariants:
 //! - an account's email is its own mailbox: `Email(user)`, registered once;
-//! - a record counts as exposed once, however often it is seen;
+//! - a record counts as exposed once, however often it is seen (in mail, or in an outside
+//!   service's export: [`People::expose_customers`]);
 //! - memory: O(accounts) — per account one [`Person`] and one exposed bit.
 
 use crate::exchange::{Command, Device, Email, IdentityCommand, Mail, Password, Recipients, Records, Role, NOREPLY};
@@ -214,6 +215,29 @@ impl People {
         intel
     }
 
+    /// An attacker exported an outside service's customer data: every customer's record (each
+    /// account of role customer that is not an attacker's) is exposed. Returns how many were
+    /// newly exposed; [`People::newly_exposed`] lists them.
+    pub fn expose_customers(&mut self) -> u64 {
+        self.newly.clear();
+        let mut n = 0;
+        for i in 0..self.people.len() {
+            let p = self.people[i];
+            if !p.staff() && !p.attacker {
+                n += self.expose(p.user);
+            }
+        }
+        n
+    }
+
+    /// Ground truth set by the scenario: `user`'s password is on the leaked list and is their
+    /// mailbox's too (an operator's reused password). Draws nothing.
+    pub fn reuse_password(&mut self, user: UserId) {
+        if let Some(p) = (user.0 as usize).checked_sub(1).and_then(|i| self.people.get_mut(i)) {
+            p.reused = true;
+        }
+    }
+
     /// Whether an attacker reads `user`'s mailbox.
     pub fn mailbox_taken(&self, user: UserId) -> bool {
         self.mailbox_taken.get(user.0 as usize).copied().unwrap_or(false)
@@ -324,8 +348,16 @@ mod tests {
     use crate::exchange::{IdentityPolicy, MailKind, MessageId};
 
     fn people(n: u32, staff: &[u32]) -> People {
-        let settings =
-            IdentitySettings { policy: IdentityPolicy::default(), twofa_ppm: 0, password_reuse_ppm: 0, population: 0 };
+        let settings = IdentitySettings {
+            policy: IdentityPolicy::default(),
+            twofa_ppm: 0,
+            password_reuse_ppm: 0,
+            population: 0,
+            operator_password_reused: false,
+            source_ip_restriction: true,
+            keys_in_source: false,
+            reset_alert: 0,
+        };
         let mut p = People::new(settings, 1);
         for u in 1..=n {
             let role = if staff.contains(&u) { Role::Support } else { Role::Customer };
@@ -359,6 +391,28 @@ mod tests {
         assert_eq!(p.deliver(&export).newly_exposed, 0);
         p.give_mailbox(UserId(5));
         assert_eq!(p.deliver(&export).newly_exposed, 5, "every record, the operator's own too");
+    }
+
+    #[test]
+    fn an_outside_export_exposes_every_customer_once_and_no_operator() {
+        let mut p = people(6, &[2]);
+        assert_eq!(p.expose_customers(), 5, "every customer, not the operator");
+        assert_eq!(p.newly_exposed(), &[UserId(1), UserId(3), UserId(4), UserId(5), UserId(6)]);
+        assert_eq!(p.expose_customers(), 0, "each record once");
+        assert_eq!(p.exposed(), 5);
+    }
+
+    #[test]
+    fn an_operators_reused_password_opens_their_mailbox_unless_it_asks_a_second_factor() {
+        for guarded in [false, true] {
+            let mut p = people(3, &[2]);
+            p.settings.policy.operator_mailbox_2fa = guarded;
+            let password = p.get(UserId(2)).unwrap().password;
+            assert!(!p.take_mailbox(Email(2), password), "not reused yet");
+            p.reuse_password(UserId(2));
+            assert_eq!(p.take_mailbox(Email(2), password), !guarded);
+            assert_eq!(p.mailbox_taken(UserId(2)), !guarded);
+        }
     }
 
     #[test]

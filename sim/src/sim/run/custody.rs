@@ -237,7 +237,7 @@ impl World<'_> {
     }
 
     /// Schedules a back-office command `delay` from `now`.
-    fn system_after(&mut self, now: u64, delay: u64, command: Command) {
+    pub(super) fn system_after(&mut self, now: u64, delay: u64, command: Command) {
         let key = self.system_send(command);
         self.queue.schedule(now.saturating_add(delay), Ev::System { key });
     }

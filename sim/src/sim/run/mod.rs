@@ -51,6 +51,7 @@ use super::network::{NetStats, Network, Verdict};
 use super::people::People;
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
+use super::services::{ServiceSettings, Services};
 use crate::agents::{AccountState, Action, Agent, GroundTruth, Intel, MarketData, View, Wake};
 use crate::rng::Stream;
 
@@ -262,6 +263,8 @@ struct World<'w> {
     custody: Custody,
     /// The people behind the accounts (ground truth), and what mail exposed.
     people: People,
+    /// The outside services around the operator and the server-side keys (ground truth).
+    services: Services,
     scenario: &'w Scenario,
 }
 
@@ -312,6 +315,11 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     // Who everyone is (ground truth: the exchange sees only what each registers): drawn from the
     // `identity` stream, in account order.
     let mut people = People::new(scenario.identity, seed);
+    // The outside services around the operator, and the keys kept server-side.
+    let id = &scenario.identity;
+    let settings =
+        ServiceSettings { source_ip_restriction: id.source_ip_restriction, keys_in_source: id.keys_in_source };
+    let mut services = Services::new(settings, seed);
     for &(asset, amount) in &scenario.exchange.house_funding {
         let outcome = setup(&mut gateway, &mut auditor, Command::deposit(UserId::HOUSE, asset, amount));
         assert!(outcome.is_ok(), "house funding at set-up answered {outcome:?} (the scenario caps amounts)");
@@ -343,6 +351,23 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 Ok(Ack::Session { session, .. }) => session,
                 other => panic!("signing an agent in at set-up answered {other:?}"),
             };
+            // A customer who trades through an API key creates it once, in that session,
+            // allowlisting its own IP; its requests then present the key, which the exchange
+            // keeps server-side (ground truth for who can steal it). A key the policy refuses
+            // (the withdraw scope not allowed) leaves the client on its session.
+            let mut access = Access::session(session, ip);
+            if let Some(scopes) = group.api_key {
+                let create = IdentityCommand::CreateApiKey { scopes, allow_ip: Some(ip) }.into();
+                if let Ok(Ack::ApiKey(key)) = gateway.setup_from(Origin::Client(access), &create, |applied| {
+                    auditor.observe_at(&create, applied, Stamp::default());
+                }) {
+                    access = Access { credential: Credential::ApiKey(key), ip, code: None };
+                    services.keep_key(key, user);
+                }
+            }
+            if group.role != Role::Customer && !group.attacker {
+                services.set_operator(user, person.email);
+            }
             people.add(person);
             for &(asset, amount) in &group.funding {
                 let outcome = setup(&mut gateway, &mut auditor, Command::deposit(user, asset, amount));
@@ -365,7 +390,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 stop_ns: group.stop_ns,
                 next_key: 1,
                 outstanding: BTreeMap::new(),
-                access: Access::session(session, ip),
+                access,
                 attacker: group.attacker,
                 victims: Vec::new(),
                 device: person.device,
@@ -385,6 +410,15 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         let fact = custody.chains[asset].genesis(amount);
         auditor.observe_chain(&fact, Stamp::default());
     }
+    // What attackers know: the list leaked from another site, with the operator on it if they
+    // reused their password for their mailbox.
+    let mut intel = people.leak();
+    if let (Some((operator, email)), true) = (services.operator(), scenario.identity.operator_password_reused) {
+        people.reuse_password(operator);
+        if let Some(p) = people.get(operator) {
+            intel.operators.push((email, p.password));
+        }
+    }
     custody.start_keys(gateway.next_system_key());
     let auditor_checkpoint = auditor.clone();
     gateway.take_checkpoint();
@@ -400,7 +434,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         market_data,
         account: AccountState::default(),
         victim_states: Vec::new(),
-        intel: people.leak(),
+        intel,
         markets: scenario
             .markets
             .iter()
@@ -424,6 +458,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         counts: Counts::default(),
         custody,
         people,
+        services,
         scenario,
     };
     world.schedule_start();
