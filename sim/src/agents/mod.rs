@@ -19,7 +19,9 @@
 //! so adding an agent never changes what another draws.
 
 mod action;
+pub mod admin_takeover;
 pub mod bank_run;
+pub mod credential_stuffer;
 pub mod depositor;
 pub mod hot_wallet_thief;
 pub mod insider;
@@ -29,10 +31,12 @@ pub mod market_maker;
 pub mod mass_mailer;
 pub mod momentum;
 pub mod noise;
+pub mod phisher;
 pub mod rfq;
 #[cfg(test)]
 mod testing;
 mod view;
+pub mod wash_bot;
 pub mod withdrawal_racer;
 pub mod withdrawer;
 
@@ -159,4 +163,8 @@ kinds! {
     HotWalletThief(hot_wallet_thief::HotWalletThief),
     Insider(insider::Insider),
     MassMailer(mass_mailer::MassMailer),
+    CredentialStuffer(credential_stuffer::CredentialStuffer),
+    Phisher(phisher::Phisher),
+    AdminTakeover(admin_takeover::AdminTakeover),
+    WashBot(wash_bot::WashBot),
 }
