@@ -143,7 +143,6 @@ fn bad_input_is_a_located_error_with_exit_2_and_nothing_runs() {
         (vec!["run", bad], format!("{bad}:2:1: duraton: unknown field `duraton` (did you mean `duration`?)")),
         (vec!["run", "--set", "network.los=0.1"], "did you mean `loss`?".into()),
         (vec!["run", "--fault", "ioc_rest"], "did you mean `ioc_rests`?".into()),
-        (vec!["run", "--fault", "bulk_mail_to_field"], "not modelled yet".into()),
         (vec!["run", "quikstart"], "did you mean `quickstart`?".into()),
         (vec!["run", "--variant", "nope"], "it has: base, no_crashes".into()),
         (vec!["run", "--set", "duration"], "--set duration".into()),

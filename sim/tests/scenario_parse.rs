@@ -400,9 +400,10 @@ fn faults_must_be_known_and_modelled() {
     let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"ioc_rest\"]");
     let e = err(&src, &[]);
     assert_located(&e, &src, "\"ioc_rest\"", "faults[0]", "did you mean `ioc_rests`");
-    let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"taker_price\", \"bulk_mail_to_field\"]");
+    // Every catalogued fault is modelled today; a fault listed twice is refused at the second.
+    let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"taker_price\", \"bulk_mail_to_field\", \"taker_price\"]");
     let e = err(&src, &[]);
-    assert_located(&e, &src, "\"bulk_mail_to_field\"", "faults[1]", "not modelled yet");
+    assert_located(&e, &src, "\"taker_price\"]", "faults[2]", "fault `taker_price` is listed twice");
 }
 
 #[test]
@@ -551,8 +552,8 @@ fn a_bad_override_value_names_the_override() {
     assert_eq!(e.field, "agents.noise.funding.USD");
     assert!(e.to_string().contains("agents.noise.funding.USD: amount 0.001 USD has more than 2 decimal places"), "{e}");
     // In a second override, the index is kept straight.
-    let e = err(MINIMAL, &["seed=3", "faults=[\"bulk_mail_to_field\"]"]);
-    assert_eq!(e.setting.as_deref(), Some("faults=[\"bulk_mail_to_field\"]"));
+    let e = err(MINIMAL, &["seed=3", "faults=[\"ioc_rest\"]"]);
+    assert_eq!(e.setting.as_deref(), Some("faults=[\"ioc_rest\"]"));
     assert_eq!(e.field, "faults[0]");
 }
 

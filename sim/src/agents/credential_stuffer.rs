@@ -21,6 +21,8 @@
 //! has a lot left to sell it wakes every `retry` only. It learns balances only from its victims'
 //! account pages and outcomes only from answers; it never reads the exchange.
 
+use std::collections::BTreeMap;
+
 use crate::exchange::Outcome;
 use crate::exchange::{
     Ack, Address, Command, Credential, FundsCommand, IdentityCommand, NewOrder, OrderKind, SessionId,
@@ -106,7 +108,6 @@ pub fn parse(f: &KindFields<'_>) -> Result<Params, ScenarioError> {
 /// An account the stuffer got into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Victim {
-    user: UserId,
     session: SessionId,
     /// When it may cash this victim out next.
     next_cash_ns: u64,
@@ -119,12 +120,13 @@ pub struct CredentialStuffer {
     params: Params,
     /// Leaked entries tried so far (the next one's index).
     tried: u32,
-    victims: Vec<Victim>,
+    /// By account (ordered: lookups are logarithmic, iteration never depends on hashing).
+    victims: BTreeMap<UserId, Victim>,
 }
 
 impl CredentialStuffer {
     fn victim(&mut self, user: UserId) -> Option<&mut Victim> {
-        self.victims.iter_mut().find(|v| v.user == user)
+        self.victims.get_mut(&user)
     }
 }
 
@@ -132,7 +134,7 @@ impl Behave for CredentialStuffer {
     type Params = Params;
 
     fn new(params: Params, _funding: &[(AssetId, Minor)], _markets: &[MarketData]) -> CredentialStuffer {
-        CredentialStuffer { params, tried: 0, victims: Vec::new() }
+        CredentialStuffer { params, tried: 0, victims: BTreeMap::new() }
     }
 
     fn wake(&mut self, why: Wake, view: &View<'_>, _rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
@@ -151,7 +153,7 @@ impl Behave for CredentialStuffer {
         let mut selling = false;
         for (user, page) in view.victims {
             let params = &self.params;
-            let Some(v) = self.victims.iter_mut().find(|v| v.user == *user) else { continue };
+            let Some(v) = self.victims.get_mut(user) else { continue };
             let session = Credential::Session(v.session);
             if let Then::Dump { market } = params.then {
                 let instrument = &view.market(market).instrument;
@@ -185,9 +187,7 @@ impl Behave for CredentialStuffer {
     fn answered(&mut self, command: &Command, outcome: &Outcome, _rng: &mut Stream) -> Option<u64> {
         match (command, outcome) {
             (Command::Identity(IdentityCommand::Login { .. }), Ok(Ack::Session { session, user })) => {
-                if self.victim(*user).is_none() {
-                    self.victims.push(Victim { user: *user, session: *session, next_cash_ns: 0, asked_ns: 0 });
-                }
+                self.victims.entry(*user).or_insert(Victim { session: *session, next_cash_ns: 0, asked_ns: 0 });
             }
             (Command::Funds(FundsCommand::Withdraw { user, .. }), Err(_)) => {
                 let retry = self.params.retry_ns / 24;

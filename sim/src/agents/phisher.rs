@@ -18,6 +18,8 @@
 //! and window only), so the phisher itself never replays one; what `policy.withdrawal_2fa` stops
 //! here is what it stops at a server that refuses replays.
 
+use std::collections::BTreeMap;
+
 use crate::exchange::{Ack, Address, Command, Credential, FundsCommand, IdentityCommand, Outcome, SessionId};
 use crate::input::limits::MAX_DURATION_NS;
 use crate::input::{KindFields, ScenarioError};
@@ -77,7 +79,6 @@ pub fn parse(f: &KindFields<'_>) -> Result<Params, ScenarioError> {
 /// An account it got into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Victim {
-    user: UserId,
     session: SessionId,
     next_cash_ns: u64,
     asked_ns: u64,
@@ -90,12 +91,13 @@ pub struct Phisher {
     sent: u32,
     /// Phished credentials used so far (the next one's index in [`Intel::phished`](super::Intel)).
     used: usize,
-    victims: Vec<Victim>,
+    /// By account (ordered: lookups are logarithmic, iteration never depends on hashing).
+    victims: BTreeMap<UserId, Victim>,
 }
 
 impl Phisher {
     fn victim(&mut self, user: UserId) -> Option<&mut Victim> {
-        self.victims.iter_mut().find(|v| v.user == user)
+        self.victims.get_mut(&user)
     }
 }
 
@@ -103,7 +105,7 @@ impl Behave for Phisher {
     type Params = Params;
 
     fn new(params: Params, _funding: &[(AssetId, Minor)], _markets: &[MarketData]) -> Phisher {
-        Phisher { params, sent: 0, used: 0, victims: Vec::new() }
+        Phisher { params, sent: 0, used: 0, victims: BTreeMap::new() }
     }
 
     fn wake(&mut self, why: Wake, view: &View<'_>, _rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
@@ -128,7 +130,7 @@ impl Behave for Phisher {
         let (now, to) = (view.now_ns, Address::outside(view.user.0));
         for (user, page) in view.victims {
             let params = &self.params;
-            let Some(v) = self.victims.iter_mut().find(|v| v.user == *user) else { continue };
+            let Some(v) = self.victims.get_mut(user) else { continue };
             let available = page.available(params.asset);
             if available > 0 && now >= v.next_cash_ns {
                 v.next_cash_ns = now.saturating_add(params.retry_ns);
@@ -147,9 +149,7 @@ impl Behave for Phisher {
     fn answered(&mut self, command: &Command, outcome: &Outcome, _rng: &mut Stream) -> Option<u64> {
         match (command, outcome) {
             (Command::Identity(IdentityCommand::Login { .. }), Ok(Ack::Session { session, user })) => {
-                if self.victim(*user).is_none() {
-                    self.victims.push(Victim { user: *user, session: *session, next_cash_ns: 0, asked_ns: 0 });
-                }
+                self.victims.entry(*user).or_insert(Victim { session: *session, next_cash_ns: 0, asked_ns: 0 });
             }
             (Command::Funds(FundsCommand::Withdraw { user, .. }), Err(_)) => {
                 let retry = self.params.retry_ns / 24;

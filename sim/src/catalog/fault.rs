@@ -185,6 +185,7 @@ impl Fault {
                 | Fault::TakerPrice
                 | Fault::PriorityLostOnPartial
                 | Fault::AckBeforeDurable
+                | Fault::BulkMailToField
         )
     }
 
