@@ -16,9 +16,11 @@
 //!   the proceeds (`asset`, the market's quote) out as `withdraw` does: `chunk` is what it asks at a
 //!   time — the exchange's published daily limit, which it reads like any customer.
 //!
-//! A victim is cashed out at most once per `retry` (a day by default: a daily limit resets); a
-//! refused withdrawal is tried again after a 24th of `retry`. When its list is done and no victim
-//! has a lot left to sell it wakes every `retry` only. It learns balances only from its victims'
+//! Per victim it asks at most `chunk` in all per `retry` (a day by default: a daily limit's
+//! window), as the money becomes available: a day starts at its first request and the next one
+//! `retry` later. A refused request gives its amount back to the day and is tried again after a
+//! 24th of `retry` (not sooner: a policy that refuses it refuses it again). When its list is done
+//! and no victim has a lot left to sell it wakes every 24th of `retry` only. It learns balances only from its victims'
 //! account pages and outcomes only from answers; it never reads the exchange.
 
 use std::collections::BTreeMap;
@@ -109,8 +111,12 @@ pub fn parse(f: &KindFields<'_>) -> Result<Params, ScenarioError> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Victim {
     session: SessionId,
-    /// When it may cash this victim out next.
-    next_cash_ns: u64,
+    /// When the current day of cash-outs began (its first request), if one did.
+    day_ns: Option<u64>,
+    /// Asked so far this day.
+    asked_today: Minor,
+    /// No request before this (after a refusal).
+    backoff_ns: u64,
     /// When it last asked.
     asked_ns: u64,
 }
@@ -173,9 +179,15 @@ impl Behave for CredentialStuffer {
                 }
             }
             let available = page.available(params.asset);
-            if available > 0 && now >= v.next_cash_ns {
-                let amount = params.chunk.map_or(available, |c| c.min(available));
-                v.next_cash_ns = now.saturating_add(params.retry_ns);
+            if available <= 0 || now < v.backoff_ns {
+                continue;
+            }
+            if v.day_ns.is_none_or(|d| now >= d.saturating_add(params.retry_ns)) {
+                (v.day_ns, v.asked_today) = (Some(now), 0);
+            }
+            let amount = params.chunk.map_or(available, |c| c.saturating_sub(v.asked_today).min(available));
+            if amount > 0 {
+                v.asked_today = v.asked_today.saturating_add(amount);
                 v.asked_ns = now;
                 let command = FundsCommand::Withdraw { user: *user, asset: params.asset, amount, to }.into();
                 out.push(Action::As { credential: session, code: None, command });
@@ -187,12 +199,14 @@ impl Behave for CredentialStuffer {
     fn answered(&mut self, command: &Command, outcome: &Outcome, _rng: &mut Stream) -> Option<u64> {
         match (command, outcome) {
             (Command::Identity(IdentityCommand::Login { .. }), Ok(Ack::Session { session, user })) => {
-                self.victims.entry(*user).or_insert(Victim { session: *session, next_cash_ns: 0, asked_ns: 0 });
+                let fresh = Victim { session: *session, day_ns: None, asked_today: 0, backoff_ns: 0, asked_ns: 0 };
+                self.victims.entry(*user).or_insert(fresh);
             }
-            (Command::Funds(FundsCommand::Withdraw { user, .. }), Err(_)) => {
+            (Command::Funds(FundsCommand::Withdraw { user, amount, .. }), Err(_)) => {
                 let retry = self.params.retry_ns / 24;
                 if let Some(v) = self.victim(*user) {
-                    v.next_cash_ns = v.asked_ns.saturating_add(retry);
+                    v.asked_today = v.asked_today.saturating_sub(*amount);
+                    v.backoff_ns = v.asked_ns.saturating_add(retry);
                 }
             }
             _ => {}
@@ -240,9 +254,11 @@ mod tests {
         let stolen = Action::As { credential: Credential::Session(session), code: None, command: withdraw };
         assert_eq!(out, vec![stolen], "two attempts made: no third login; the victim's dollars go out");
         assert_eq!(next, Some(100), "nothing left to try: it wakes every retry / 24");
+        bench.victims = vec![(UserId(2), AccountState::with_available(&[0, 0]))];
         let (out, _) = bench.wake(30, Wake::Tick, |w, v, r, o| s.wake(w, v, r, o));
-        assert!(out.is_empty(), "one cash-out per retry");
-        // A refusal (a second factor asked) is tried again after a 24th of retry.
+        assert!(out.is_empty(), "the request holds it: nothing available");
+        // A refusal (a second factor asked) gives it back; tried again after a 24th of retry.
+        bench.victims = vec![(UserId(2), AccountState::with_available(&[0, 5_000]))];
         s.answered(&withdraw, &Err(Reject::SecondFactor), &mut rng);
         let (out, _) = bench.wake(119, Wake::Tick, |w, v, r, o| s.wake(w, v, r, o));
         assert!(out.is_empty());
@@ -274,8 +290,23 @@ mod tests {
         // Sold out (less than a lot left): no sale, and the next chunk waits for the retry.
         bench.victims = vec![(UserId(4), AccountState::with_available(&[999_999, 700_000]))];
         let (out, next) = bench.wake(10, Wake::Tick, |w, v, r, o| s.wake(w, v, r, o));
-        assert!(out.is_empty() && next == Some(100), "{out:?} {next:?}");
+        assert!(out.is_empty() && next == Some(100), "a chunk a day, asked: {out:?} {next:?}");
         let (out, _) = bench.wake(2_400, Wake::Tick, |w, v, r, o| s.wake(w, v, r, o));
         assert_eq!(out.len(), 1, "a day later, the next chunk");
+        // Less than a chunk available: it takes what there is, and the rest of the day's room later.
+        let mut s = CredentialStuffer::new(params(Then::Dump { market: MarketId(0) }, Some(1_000)), &[], &bench.markets);
+        s.answered(&login(4), &Ok(Ack::Session { session, user: UserId(4) }), &mut Stream::new(1, "t"));
+        let mut amounts = Vec::new();
+        for (t, usd) in [(0, 600), (10, 900), (20, 900), (2_400, 900)] {
+            bench.victims = vec![(UserId(4), AccountState::with_available(&[0, usd]))];
+            let (out, _) = bench.wake(t, Wake::Tick, |w, v, r, o| s.wake(w, v, r, o));
+            for a in out {
+                let Action::As { command: Command::Funds(FundsCommand::Withdraw { amount, .. }), .. } = a else {
+                    panic!("{a:?}")
+                };
+                amounts.push((t, amount));
+            }
+        }
+        assert_eq!(amounts, [(0, 600), (10, 400), (2_400, 900)]);
     }
 }
