@@ -173,7 +173,7 @@ fn the_catalogues_list_one_line_each() {
     let count = |what: &str| text(&exsim(&["list", what]).stdout).lines().count();
     assert_eq!(count("invariants"), 16);
     assert_eq!(count("faults"), 14);
-    assert_eq!(count("agents"), 12);
+    assert_eq!(count("agents"), 16);
     assert_eq!(count("scenarios"), 1);
     assert_eq!(count("policies"), 15);
 }
@@ -183,7 +183,17 @@ fn agents_list_which_kinds_are_attackers() {
     let listing = text(&exsim(&["list", "agents"]).stdout);
     for line in listing.lines() {
         let kind = line.split_whitespace().next().unwrap();
-        let attacker = ["malleability_claimant", "withdrawal_racer", "hot_wallet_thief", "insider"].contains(&kind);
+        let attacker = [
+            "malleability_claimant",
+            "withdrawal_racer",
+            "hot_wallet_thief",
+            "insider",
+            "credential_stuffer",
+            "phisher",
+            "admin_takeover",
+            "wash_bot",
+        ]
+        .contains(&kind);
         assert_eq!(line.ends_with("[attacker]"), attacker, "{line}");
     }
 }

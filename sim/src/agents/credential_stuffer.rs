@@ -294,7 +294,8 @@ mod tests {
         let (out, _) = bench.wake(2_400, Wake::Tick, |w, v, r, o| s.wake(w, v, r, o));
         assert_eq!(out.len(), 1, "a day later, the next chunk");
         // Less than a chunk available: it takes what there is, and the rest of the day's room later.
-        let mut s = CredentialStuffer::new(params(Then::Dump { market: MarketId(0) }, Some(1_000)), &[], &bench.markets);
+        let mut s =
+            CredentialStuffer::new(params(Then::Dump { market: MarketId(0) }, Some(1_000)), &[], &bench.markets);
         s.answered(&login(4), &Ok(Ack::Session { session, user: UserId(4) }), &mut Stream::new(1, "t"));
         let mut amounts = Vec::new();
         for (t, usd) in [(0, 600), (10, 900), (20, 900), (2_400, 900)] {
