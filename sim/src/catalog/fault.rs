@@ -167,8 +167,8 @@ impl Fault {
         }
     }
 
-    /// Whether exsim can switch it on today. The others need identity or communications, which
-    /// the reference exchange does not model yet.
+    /// Whether exsim can switch it on today: every catalogued fault since identity and mail are
+    /// modelled (`bulk_mail_to_field` last); a fault catalogued before its model would not be.
     pub fn modelled(self) -> bool {
         matches!(
             self,
