@@ -55,5 +55,6 @@ mod tests {
         assert!(err.to_string().contains("did you mean `ioc_rests`"), "{err}");
         let err = "bulk_mail_to_fields".parse::<Fault>().unwrap_err();
         assert!(err.to_string().contains("did you mean `bulk_mail_to_field`"), "{err}");
+        assert_eq!("bulk_mail_to_field".parse::<Fault>(), Ok(Fault::BulkMailToField), "modelled since identity");
     }
 }

@@ -857,8 +857,11 @@ fn bulk_mail_to_field_is_caught_when_on_and_quiet_when_off() {
         let (Ok(Ack::Session { session: s, .. }), _) = apply(&mut x, sign_in, login.into()) else {
             panic!("the admin signs in")
         };
-        let (result, intents) =
-            apply(&mut x, Origin::Client(Access::session(s, ip)), IdentityCommand::Announce { batch: 3 }.into());
+        let (result, intents) = apply(
+            &mut x,
+            Origin::Client(Access::session(s, ip)),
+            IdentityCommand::Announce { batch: 3, batches: IdentityCommand::ALL_BATCHES }.into(),
+        );
         assert_eq!(result, Ok(Ack::Posted));
         let to: Vec<Recipients> =
             intents.iter().map(|i| if let Intent::Mail(m) = i { m.to } else { panic!("only mail") }).collect();

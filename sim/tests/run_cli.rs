@@ -186,7 +186,7 @@ fn the_catalogues_list_one_line_each() {
     let count = |what: &str| text(&exsim(&["list", what]).stdout).lines().count();
     assert_eq!(count("invariants"), 16);
     assert_eq!(count("faults"), 14);
-    assert_eq!(count("agents"), 14);
+    assert_eq!(count("agents"), 18);
     assert_eq!(count("scenarios"), 1);
     assert_eq!(count("policies"), 15);
 }
@@ -203,6 +203,10 @@ fn agents_list_which_kinds_are_attackers() {
             "insider",
             "operator_mailbox_takeover",
             "api_key_thief",
+            "credential_stuffer",
+            "phisher",
+            "admin_takeover",
+            "wash_bot",
         ]
         .contains(&kind);
         assert_eq!(line.ends_with("[attacker]"), attacker, "{line}");

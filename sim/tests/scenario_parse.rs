@@ -403,6 +403,13 @@ fn faults_must_be_known_and_modelled() {
     let src = edit("duration = \"1s\"", "duration = \"1s\"\nfaults = [\"taker_price\", \"bulk_mail_to_feld\"]");
     let e = err(&src, &[]);
     assert_located(&e, &src, "\"bulk_mail_to_feld\"", "faults[1]", "did you mean `bulk_mail_to_field`");
+    // Every catalogued fault is modelled today; a fault listed twice is refused at the second.
+    let src = edit(
+        "duration = \"1s\"",
+        "duration = \"1s\"\nfaults = [\"taker_price\", \"bulk_mail_to_field\", \"taker_price\"]",
+    );
+    let e = err(&src, &[]);
+    assert_located(&e, &src, "\"taker_price\"]", "faults[2]", "fault `taker_price` is listed twice");
 }
 
 #[test]

@@ -111,6 +111,8 @@ fault_tests! {
     taker_price_is_caught: Fault::TakerPrice, 10;
     priority_lost_on_partial_is_caught: Fault::PriorityLostOnPartial, 10;
     ack_before_durable_is_caught: Fault::AckBeforeDurable, 20;
+    // The quickstart's operator announces in batches of 10: under the fault each batch is in To:.
+    bulk_mail_to_field_is_caught: Fault::BulkMailToField, 2;
     // The quickstart's withdrawers request more than they hold while a request waits for the
     // worker: the race overdraws.
     withdraw_check_race_is_caught: Fault::WithdrawCheckRace, 10;

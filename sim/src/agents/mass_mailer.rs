@@ -2,8 +2,9 @@
 //! 2019: one general email to all users).
 //!
 //! Model: a staff member (the group needs `role = "admin"`, whose permission `announce` it uses)
-//! sends `Announce { batch }` at its start and then after every `interval`: the exchange mails
-//! every registered address in batches of `batch` accounts. What each batch shows to whom is the
+//! sends `Announce { batch, batches }` at its start and then after every `interval`: the exchange mails
+//! every registered address in batches of `batch` accounts — at most `batches` of them, the first
+//! accounts' (BitMEX: sending stopped when someone noticed). What each batch shows to whom is the
 //! exchange's business (`Bcc:`, or with `bulk_mail_to_field` the `To:` field); the mailer only
 //! asks.
 
@@ -17,7 +18,7 @@ use super::{Action, Behave, Catalogue, MarketData, Stream, View, Wake};
 pub const KIND: Catalogue = Catalogue {
     name: "mass_mailer",
     about: "an operator (role admin) who sends an announcement to every account, in batches",
-    fields: &["batch", "interval"],
+    fields: &["batch", "batches", "interval"],
     attacker: false,
 };
 
@@ -29,6 +30,8 @@ pub const MAX_BATCH: u32 = 100_000;
 pub struct Params {
     /// Accounts per mail.
     pub batch: u32,
+    /// Most batches per announcement ([`IdentityCommand::ALL_BATCHES`]: every account).
+    pub batches: u32,
     /// Time between announcements.
     pub interval_ns: u64,
 }
@@ -37,6 +40,7 @@ pub struct Params {
 pub fn parse(f: &KindFields<'_>) -> Result<Params, ScenarioError> {
     Ok(Params {
         batch: f.uint32("batch", 1_000, 1, MAX_BATCH)?,
+        batches: f.uint32("batches", IdentityCommand::ALL_BATCHES, 1, IdentityCommand::ALL_BATCHES)?,
         interval_ns: f.duration("interval", MAX_DURATION_NS, 1, MAX_DURATION_NS)?,
     })
 }
@@ -54,7 +58,10 @@ impl Behave for MassMailer {
     }
 
     fn wake(&mut self, why: Wake, _view: &View<'_>, _rng: &mut Stream, out: &mut Vec<Action>) -> Option<u64> {
-        out.push(Action::Command(Command::Identity(IdentityCommand::Announce { batch: self.params.batch })));
+        out.push(Action::Command(Command::Identity(IdentityCommand::Announce {
+            batch: self.params.batch,
+            batches: self.params.batches,
+        })));
         (why == Wake::Tick).then_some(self.params.interval_ns)
     }
 }
@@ -66,10 +73,10 @@ mod tests {
 
     #[test]
     fn it_announces_in_its_batches_at_every_interval() {
-        let mut m = MassMailer::new(Params { batch: 250, interval_ns: 7 }, &[], &btc_usd(None));
+        let mut m = MassMailer::new(Params { batch: 250, batches: 3, interval_ns: 7 }, &[], &btc_usd(None));
         let mut bench = Bench::new(&[0, 0], btc_usd(None));
         let (out, next) = bench.wake(0, Wake::Tick, |w, v, r, o| m.wake(w, v, r, o));
         assert_eq!(next, Some(7));
-        assert_eq!(out, vec![Action::Command(Command::Identity(IdentityCommand::Announce { batch: 250 }))]);
+        assert_eq!(out, vec![Action::Command(Command::Identity(IdentityCommand::Announce { batch: 250, batches: 3 }))]);
     }
 }

@@ -19,8 +19,10 @@
 //! so adding an agent never changes what another draws.
 
 mod action;
+pub mod admin_takeover;
 pub mod api_key_thief;
 pub mod bank_run;
+pub mod credential_stuffer;
 pub mod depositor;
 pub mod hot_wallet_thief;
 pub mod insider;
@@ -31,10 +33,12 @@ pub mod mass_mailer;
 pub mod momentum;
 pub mod noise;
 pub mod operator_mailbox_takeover;
+pub mod phisher;
 pub mod rfq;
 #[cfg(test)]
 mod testing;
 mod view;
+pub mod wash_bot;
 pub mod withdrawal_racer;
 pub mod withdrawer;
 
@@ -163,4 +167,8 @@ kinds! {
     MassMailer(mass_mailer::MassMailer),
     OperatorMailboxTakeover(operator_mailbox_takeover::OperatorMailboxTakeover),
     ApiKeyThief(api_key_thief::ApiKeyThief),
+    CredentialStuffer(credential_stuffer::CredentialStuffer),
+    Phisher(phisher::Phisher),
+    AdminTakeover(admin_takeover::AdminTakeover),
+    WashBot(wash_bot::WashBot),
 }

@@ -75,8 +75,15 @@ pub enum IdentityCommand {
     CompleteReset { token: ResetToken, password: Password },
     /// An operator exports every customer's record, mailed to the operator's own address.
     Export,
-    /// An operator sends an announcement to every account, in batches of `batch` addresses.
-    Announce { batch: u32 },
+    /// An operator sends an announcement to every account, in batches of `batch` addresses, at
+    /// most `batches` batches (the first accounts'; [`IdentityCommand::ALL_BATCHES`]:
+    /// every account).
+    Announce { batch: u32, batches: u32 },
+}
+
+impl IdentityCommand {
+    /// `Announce { batches }` meaning every account: no cap.
+    pub const ALL_BATCHES: u32 = u32::MAX;
 }
 
 /// The funds area's commands: custody (SPEC §2.5). Customer requests, then the system inputs

@@ -14,7 +14,7 @@ use super::limits::MAX_LOTS;
 use super::tree::hint;
 use super::tree::Node;
 use super::values::{
-    asset_id, boolean, decimal, duration, last_key, lookup, market_id, share_bps, string, uint, uint32, Fields,
+    asset_id, boolean, decimal, duration, last_key, lookup, market_id, ppm, share_bps, string, uint, uint32, Fields,
 };
 use crate::shown::shown;
 use crate::units::decimal::{amount_to_minor, whole_steps};
@@ -139,6 +139,11 @@ impl<'a> KindFields<'a> {
         self.f.opt(key, default, |n, p| uint32(ctx, n, p, min, max))
     }
 
+    /// The instrument of `market` (one the group named): its base, quote, tick and lot.
+    pub fn instrument(&self, market: MarketId) -> &Market {
+        &self.env.markets[usize::from(market.0)]
+    }
+
     /// The optional `market`, by name (`None` when the group does not name one).
     pub fn optional_market(&self) -> Result<Option<MarketId>> {
         match self.f.get("market") {
@@ -157,6 +162,12 @@ impl<'a> KindFields<'a> {
     pub fn share_bps(&self, key: &str, default: u32, min: u32, max: u32) -> Result<u32> {
         let ctx = self.env.ctx;
         self.f.opt(key, default, |n, p| share_bps(ctx, n, p, min, max))
+    }
+
+    /// The optional probability `key` (a decimal in [0, 1]), in parts per million.
+    pub fn probability(&self, key: &str, default: u32) -> Result<u32> {
+        let ctx = self.env.ctx;
+        self.f.opt(key, default, |n, p| ppm(ctx, n, p))
     }
 
     /// The optional boolean `key`.

@@ -414,6 +414,23 @@ pub(crate) fn market_id(index: usize) -> MarketId {
     MarketId(u16::try_from(index).unwrap_or(u16::MAX))
 }
 
+/// A probability written as a decimal in [0, 1], in whole parts per million.
+pub(crate) fn ppm(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<u32> {
+    let value = decimal(ctx, node, path)?;
+    if value > Decimal::ONE {
+        return Err(ctx.error(node.origin, path, format!("probability {value} is above 1")));
+    }
+    // Exact: value / 10^-6 from the mantissa and scale, never rounded.
+    let Ok(ppm) = crate::units::decimal::exact_ratio(value, Decimal::new(1, 6)) else {
+        return Err(ctx.error(
+            node.origin,
+            path,
+            format!("probability {value} is not a whole number of parts per million (at most 6 decimal places)"),
+        ));
+    };
+    u32::try_from(ppm).map_err(|_| ctx.error(node.origin, path, format!("probability {value} is above 1")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use super::custody;
 use super::error::ScenarioError;
 use super::identity;
 use super::limits::*;
-use super::model::{CustodySettings, ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Ppm, Scenario};
+use super::model::{CustodySettings, ExchangeSettings, Expectations, MarketSetup, NetworkSettings, Scenario};
 use super::tree::{hint, join, Node, Table};
 use super::values::{
     array, asset_id, check_name, decimal, duration, format_ns, lookup, shared_string, string, uint, uint32, Fields,
@@ -30,7 +30,7 @@ use crate::audit::Invariant;
 use crate::fault::{Fault, FaultError, FaultSet};
 use crate::shown::shown;
 use crate::units::asset::DECIMALS_MAX;
-use crate::units::decimal::{exact_ratio, exact_scaled, minor_unit, whole_steps, Inexact};
+use crate::units::decimal::{exact_scaled, minor_unit, whole_steps, Inexact};
 use crate::units::market::BPS_ONE;
 use crate::units::{Asset, AssetId, FeeSchedule, Market, MarketSpec, Minor, Price, AMOUNT_MAX};
 
@@ -445,22 +445,9 @@ fn crash_budget(duration_ns: u64, mean_ns: u64, scheduled: usize) -> std::result
     ))
 }
 
-/// A probability written as a decimal in [0, 1], in whole parts per million.
-pub(crate) fn ppm(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<Ppm> {
-    let value = decimal(ctx, node, path)?;
-    if value > Decimal::ONE {
-        return Err(ctx.error(node.origin, path, format!("probability {value} is above 1")));
-    }
-    // Exact: value / 10^-6 from the mantissa and scale, never rounded.
-    let Ok(ppm) = exact_ratio(value, Decimal::new(1, 6)) else {
-        return Err(ctx.error(
-            node.origin,
-            path,
-            format!("probability {value} is not a whole number of parts per million (at most 6 decimal places)"),
-        ));
-    };
-    Ppm::try_from(ppm).map_err(|_| ctx.error(node.origin, path, format!("probability {value} is above 1")))
-}
+/// A probability written as a decimal in [0, 1], in whole parts per million (the value
+/// toolkit's, so agent kinds read probabilities the same way).
+pub(crate) use super::values::ppm;
 
 fn network(ctx: &Ctx<'_>, node: &Node, path: &str) -> Result<NetworkSettings> {
     let f = Fields::open(ctx, node, path, &NETWORK_FIELDS)?;

@@ -222,3 +222,10 @@ pub struct IdentitySettings {
     /// back office raises the alert (`RaiseAlert`); 0: nobody reacts to them.
     pub reset_alert: u32,
 }
+
+impl Default for IdentitySettings {
+    /// What a file without identity fields gets: the safe policy, nobody reusing a password.
+    fn default() -> IdentitySettings {
+        super::identity::default_identity()
+    }
+}

@@ -295,7 +295,8 @@ impl People {
     /// Delivers `mail`: every recipient sees the `To:` addresses and the body's records, and a
     /// `Bcc:` recipient its own address. A record seen by a recipient who is neither its owner
     /// nor staff is exposed; so is one seen by an attacker who took a recipient's mailbox over
-    /// (entitled to nothing).
+    /// (entitled to nothing), and a body's records reaching an attacker's own account, staff or
+    /// not (a compromised operator's account).
     pub fn deliver(&mut self, mail: &Mail) -> Delivery {
         self.newly.clear();
         let taken = std::mem::take(&mut self.mailbox_taken);
@@ -306,7 +307,10 @@ impl People {
         let mut d = Delivery { recipients: (to.len() + bcc.len()) as u64 + u64::from(outside), newly_exposed: 0 };
         // Someone not entitled reads this mail: a customer (who may see only their own record),
         // or an attacker reading a taken-over mailbox (who may see nothing).
-        let unentitled_reader = to.iter().chain(&bcc).any(|&(u, _, staff)| !staff || reader_is_attacker(u));
+        let attacker_reads_records = mail.records == Records::Everyone
+            && to.iter().chain(&bcc).any(|&(u, _, _)| self.get(u).is_some_and(|p| p.attacker));
+        let unentitled_reader =
+            attacker_reads_records || to.iter().chain(&bcc).any(|&(u, _, staff)| !staff || reader_is_attacker(u));
         if !unentitled_reader && !outside {
             self.mailbox_taken = taken;
             return d;
@@ -323,8 +327,11 @@ impl People {
             }
         }
         if mail.records == Records::Everyone {
-            let readers_unentitled =
-                outside || to.iter().chain(&bcc).any(|&(u, _, staff)| !staff || reader_is_attacker(u));
+            // An attacker's own account reading records is an unentitled reader too, whatever the
+            // role the exchange gave it (an operator's compromised account: `admin_takeover`).
+            let attacker_account = |u: UserId| self.get(u).is_some_and(|p| p.attacker);
+            let readers_unentitled = outside
+                || to.iter().chain(&bcc).any(|&(u, _, staff)| !staff || reader_is_attacker(u) || attacker_account(u));
             if readers_unentitled {
                 for u in 1..self.exposed.len() {
                     d.newly_exposed += self.expose(UserId(u as u32));
@@ -345,20 +352,10 @@ impl People {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{IdentityPolicy, MailKind, MessageId};
+    use crate::exchange::{MailKind, MessageId};
 
     fn people(n: u32, staff: &[u32]) -> People {
-        let settings = IdentitySettings {
-            policy: IdentityPolicy::default(),
-            twofa_ppm: 0,
-            password_reuse_ppm: 0,
-            population: 0,
-            operator_password_reused: false,
-            source_ip_restriction: true,
-            keys_in_source: false,
-            reset_alert: 0,
-        };
-        let mut p = People::new(settings, 1);
+        let mut p = People::new(IdentitySettings::default(), 1);
         for u in 1..=n {
             let role = if staff.contains(&u) { Role::Support } else { Role::Customer };
             let person = p.person(UserId(u), None, role, false);
@@ -413,6 +410,19 @@ mod tests {
             assert_eq!(p.take_mailbox(Email(2), password), !guarded);
             assert_eq!(p.mailbox_taken(UserId(2)), !guarded);
         }
+    }
+
+    #[test]
+    fn an_export_to_an_attackers_admin_account_exposes_every_record() {
+        let mut p = People::new(IdentitySettings::default(), 1);
+        for u in 1..=4 {
+            let person = p.person(UserId(u), None, if u == 4 { Role::Admin } else { Role::Customer }, u == 4);
+            p.add(person);
+        }
+        let own = mail(Recipients::One(Email(4)), Recipients::Nobody, Records::None);
+        assert_eq!(p.deliver(&own).newly_exposed, 0, "its own mail without records exposes nothing");
+        let export = mail(Recipients::One(Email(4)), Recipients::Nobody, Records::Everyone);
+        assert_eq!(p.deliver(&export).newly_exposed, 4, "every record, its own too");
     }
 
     #[test]

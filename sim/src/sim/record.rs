@@ -168,9 +168,13 @@ impl<'w> Recorder<'w> {
                 b.extend_from_slice(&password.0.to_le_bytes());
             }
             Command::Identity(IdentityCommand::Export) => b.push(26),
-            Command::Identity(IdentityCommand::Announce { batch }) => {
+            Command::Identity(IdentityCommand::Announce { batch, batches }) => {
                 b.push(27);
                 b.extend_from_slice(&batch.to_le_bytes());
+                // Uncapped, as before the cap existed: recorded streams (and digests) unchanged.
+                if batches != IdentityCommand::ALL_BATCHES {
+                    b.extend_from_slice(&batches.to_le_bytes());
+                }
             }
             Command::Trading(TradingCommand::Place(o)) => {
                 b.push(3);

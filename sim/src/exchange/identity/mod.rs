@@ -219,7 +219,7 @@ impl<E: MatchingEngine> Exchange<E> {
                 }));
                 Ok(Ack::Posted)
             }
-            IdentityCommand::Announce { batch } => self.announce(batch),
+            IdentityCommand::Announce { batch, batches } => self.announce(batch, batches),
         }
     }
 
@@ -329,15 +329,18 @@ impl<E: MatchingEngine> Exchange<E> {
 
     /// An announcement to every registered account, in batches of `batch` accounts: each batch
     /// is one mail, `To:` the exchange's own address with the batch in `Bcc:` — or, under
-    /// `bulk_mail_to_field`, the batch in `To:`.
-    fn announce(&mut self, batch: u32) -> Result<Ack, Reject> {
-        if batch == 0 {
+    /// `bulk_mail_to_field`, the batch in `To:`. At most `batches` batches are sent (the sender
+    /// stopped): the accounts after them get nothing.
+    fn announce(&mut self, batch: u32, batches: u32) -> Result<Ack, Reject> {
+        if batch == 0 || batches == 0 {
             return Err(Reject::InvalidQuantity);
         }
         let users = u32::try_from(self.identity.users.len()).expect("user ids are u32");
         let to_field = self.faults.has(Fault::BulkMailToField);
         let mut first = 1; // the house has no address
-        while first < users {
+        let mut sent = 0u32;
+        while first < users && sent < batches {
+            sent += 1;
             let count = batch.min(users - first);
             let accounts = Recipients::Accounts { first: UserId(first), count };
             let id = self.message_id();

@@ -240,8 +240,15 @@ fn announcements_go_in_batches_in_bcc_unless_the_fault_puts_them_in_to() {
         }
         x.apply(0, &IdentityCommand::GrantRole { user: UserId(7), role: Role::Admin }.into()).result.unwrap();
         let admin = client(Credential::Session(login(&mut x, 7, HOME, None).unwrap()), HOME, None);
-        assert_eq!(apply(&mut x, admin, IdentityCommand::Announce { batch: 0 }.into()), Err(Reject::InvalidQuantity));
-        let applied = x.apply_from(T, &IdentityCommand::Announce { batch: 3 }.into(), admin);
+        for (batch, batches) in [(0, IdentityCommand::ALL_BATCHES), (3, 0)] {
+            let none = IdentityCommand::Announce { batch, batches }.into();
+            assert_eq!(apply(&mut x, admin, none), Err(Reject::InvalidQuantity));
+        }
+        // A sender stopped after two batches: the third never goes.
+        let capped = x.apply_from(T, &IdentityCommand::Announce { batch: 3, batches: 2 }.into(), admin);
+        assert_eq!(capped.intents.len(), 2);
+        let all = IdentityCommand::Announce { batch: 3, batches: IdentityCommand::ALL_BATCHES };
+        let applied = x.apply_from(T, &all.into(), admin);
         assert_eq!(applied.result, Ok(Ack::Posted));
         let batches: Vec<Mail> =
             applied.intents.iter().map(|i| if let Intent::Mail(m) = i { *m } else { panic!("mail") }).collect();
@@ -301,7 +308,10 @@ fn every_command_under_every_credential_and_role() {
         (IdentityCommand::RequestReset { email: Email(1) }.into(), [Pass; 4]),
         (IdentityCommand::CompleteReset { token: ResetToken(99), password: Password(5) }.into(), [Pass; 4]),
         (IdentityCommand::Export.into(), [Unauthenticated, NotPermitted, NotPermitted, Pass]),
-        (IdentityCommand::Announce { batch: 5 }.into(), [Unauthenticated, NotPermitted, NotPermitted, Pass]),
+        (
+            IdentityCommand::Announce { batch: 5, batches: IdentityCommand::ALL_BATCHES }.into(),
+            [Unauthenticated, NotPermitted, NotPermitted, Pass],
+        ),
         (Command::deposit(me, BTC, 1), [NotPermitted; 4]),
         (Command::withdraw(me, BTC, 1), [Unauthenticated, Pass, NotPermitted, NotPermitted]),
         (Command::transfer(me, UserId(2), BTC, 1), [Unauthenticated, Pass, NotPermitted, NotPermitted]),
