@@ -20,9 +20,9 @@ use exsim::sim::run::run;
 use exsim::sim::sweep::sweep;
 
 /// Pinned: (events, digest) of the stretched quickstart, seed 7.
-const SIMULATE_EXPECTED: (u64, &str) = (899_725, "8bfe4e246e8079f9a89359a2d889da3e304e9c47e7f21ff3997b8dbc733ebb00");
+const SIMULATE_EXPECTED: (u64, &str) = (902_181, "d26c33c59e7fd35765126adc34ea447c74bed56b8901af8cf43f833edd757586");
 /// Pinned: BLAKE3 of the sweep's digests in order.
-const SWEEP_EXPECTED: &str = "ed9496400d54f5f05b8c596c626ace6a02039d3a614b04d3ad4cd8a862a5f1a4";
+const SWEEP_EXPECTED: &str = "936634de262433ef4c75a5dd8411794d0896e849dbbac5d860969fd25ceeca68";
 
 fn stretched() -> Scenario {
     let set: Override = "duration=20s".parse().unwrap();
