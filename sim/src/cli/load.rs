@@ -39,6 +39,8 @@ pub struct Loaded {
     /// As given: a path or an embedded name.
     pub arg: String,
     pub file: ScenarioFile,
+    /// BLAKE3 of the scenario's text, hex (a trace records it; replay checks it).
+    pub text_blake3: String,
 }
 
 /// Reads a scenario by path, or by embedded name when no such file exists.
@@ -106,7 +108,8 @@ pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<L
             run.seed = seed;
         }
     }
-    Ok(Loaded { arg: arg.to_owned(), file })
+    let text_blake3 = blake3::hash(text.as_bytes()).to_hex().to_string();
+    Ok(Loaded { arg: arg.to_owned(), file, text_blake3 })
 }
 
 /// What is wrong with a `--fault` name, the name escaped and cut.

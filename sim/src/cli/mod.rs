@@ -12,6 +12,7 @@ mod check;
 mod list;
 mod load;
 mod output;
+mod replay;
 mod run;
 mod sweep;
 
@@ -59,6 +60,8 @@ enum Command {
     /// Output lines: T,<price>,<qty>,<maker>,<taker>  X,<id>,<qty>  J,<id>,<reason>,
     /// and last B,<best_bid>,<best_ask>.
     Book(book::BookArgs),
+    /// Re-runs a recorded trace and reports the first event that differs.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses arguments and runs the command.
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::List(args)) => list::run(&args),
         Some(Command::Book(args)) => book::run(&args),
+        Some(Command::Replay(args)) => replay::run(&args),
     }
 }
 

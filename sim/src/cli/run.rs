@@ -84,7 +84,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
             if let Some(t) = trace.as_mut() {
                 // Written through at once: a trace that cannot be written stops exsim before the
                 // first run has printed anything.
-                let header = serde_json::json!({"kind": "run", "scenario": scenario.name, "variant": scenario.variant, "seed": scenario.seed});
+                // What `exsim replay` needs to run it again (SPEC §9's trace header, extended).
+                let header = serde_json::json!({"kind": "run", "scenario": scenario.name, "variant": scenario.variant,
+                    "seed": scenario.seed, "source": l.arg, "sets": args.options.set, "faults": args.options.fault,
+                    "scenario_blake3": l.text_blake3});
                 if let Err(e) = writeln!(t, "{header}").and_then(|()| t.flush()) {
                     return bad_input(trace_error(args, e));
                 }

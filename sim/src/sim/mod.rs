@@ -18,6 +18,7 @@ pub mod network;
 pub mod people;
 pub mod queue;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod services;
