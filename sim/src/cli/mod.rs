@@ -57,7 +57,7 @@ enum Command {
     /// Input lines: N,<id>,<B|S>,<price>,<qty>[,<tif>] (tif GTC, IOC, FOK or POST),
     /// M,<id>,<B|S>,<qty>, C,<id>, R,<id>,<price>,<qty>; blank and # lines are skipped.
     /// Output lines: T,<price>,<qty>,<maker>,<taker>  X,<id>,<qty>  J,<id>,<reason>,
-    /// and last B,<best_bid>,<best_ask>.
+    /// and last B,<best_bid>,<best_ask> (with --each: after every message, flushed).
     Book(book::BookArgs),
 }
 
