@@ -8,7 +8,8 @@
 //!   than asked for is [`Trouble::Garbage`] — memory never grows with what the engine writes;
 //! - the engine's standard error is drained all the time (so it can never block on it) and only
 //!   its first [`MAX_STDERR`] bytes are kept, to explain an exit;
-//! - dropping an [`Outside`] closes the engine's input, kills it and reaps it.
+//! - the engine runs in a process group of its own, and dropping an [`Outside`] closes its input,
+//!   kills the whole group (what `sh -c` forked included) and reaps the shell.
 //!
 //! The deadline reads the wall clock: whether an engine that hangs is caught depends on time, so
 //! the timeout is generous; nothing else of a diff does.
@@ -67,13 +68,11 @@ impl Outside {
     /// Starts `sh -c command`. Fails only if `sh` itself cannot start; a command that does not
     /// exist shows as an exit with code 127 at the first answer.
     pub fn spawn(command: &str, timeout: Duration) -> io::Result<Outside> {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
+        let mut shell = Command::new("sh");
+        shell.arg("-c").arg(command).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut shell, 0);
+        let mut child = shell.spawn()?;
         let stdout = child.stdout.take().expect("piped standard output");
         let stderr = child.stderr.take().expect("piped standard error");
         let (line_tx, lines) = mpsc::sync_channel(64);
@@ -102,11 +101,10 @@ impl Outside {
             }
             None => Err(io::ErrorKind::BrokenPipe.into()),
         };
+        // When the message could not be sent the engine is gone (a closed pipe): what it wrote
+        // before it went is still read, up to the end of its output.
+        let _ = sent;
         let mut lines = Vec::new();
-        if sent.is_err() {
-            // The engine is gone (a closed pipe): say how it went.
-            return self.end(lines);
-        }
         #[allow(clippy::disallowed_methods)] // the answer's deadline; never part of a result
         let deadline = Instant::now() + self.timeout;
         loop {
@@ -168,6 +166,11 @@ impl Outside {
 impl Drop for Outside {
     fn drop(&mut self) {
         drop(self.stdin.take());
+        #[cfg(unix)]
+        {
+            use rustix::process::{kill_process_group, Pid, Signal};
+            let _ = kill_process_group(Pid::from_child(&self.child), Signal::KILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -111,11 +111,12 @@ pub fn check_seed<E: Answerer>(
     });
     // Re-run what was found, to say how it diverges; a flaky engine keeps the cut flow.
     let mut again = |flow: &[Message]| spawn().ok().and_then(|mut engine| first_divergence(&mut engine, flow));
-    let (flow, shrunk_divergence) = match again(&shrunk.items) {
-        Some(d) if d.kind() == kind => (shrunk.items, d),
-        _ => {
-            let d = original.clone();
-            (prefix, d)
+    let (flow, shrunk_divergence) = if shrunk.items.len() == prefix.len() {
+        (prefix, original.clone())
+    } else {
+        match again(&shrunk.items) {
+            Some(d) if d.kind() == kind => (shrunk.items, d),
+            _ => (prefix, original.clone()),
         }
     };
     Ok(SeedOutcome::Diverged(Box::new(Finding {
