@@ -6,12 +6,14 @@
 //! ([`engine::Outside`], `sh -c CMD`) message by message beside the reference and stops at the
 //! first answer that differs; [`check_seed`] then cuts the flow after that message and shrinks it
 //! with [`shrink::ddmin`] (a fresh engine per candidate) to a short flow that still diverges the
-//! same way (a different answer, a timeout, an exit or garbage), and [`book_file`] writes it as an
-//! `exsim book` file that replays the reference's side.
+//! same way (a different answer, a timeout, an exit or garbage), tries [`simplify`]'s small ids
+//! and prices on it, and [`book_file`] writes it as an `exsim book` file that replays the
+//! reference's side.
 //!
 //! Invariants: everything but the engine is deterministic — the flows depend only on the seed,
 //! the reference's answers only on the flow; the shrunk flow diverges (it was re-run to say how)
-//! and is a subsequence of the original, cut after the first divergence; a flow that diverges
+//! and is a subsequence of the original cut after the first divergence (its ids and prices
+//! perhaps renamed by [`simplify`], which changes nothing for the reference); a flow that diverges
 //! only sometimes (a flaky engine) is reported unshrunk rather than shrunk to one that passes;
 //! each engine process is killed and reaped when its flow is done.
 
@@ -19,6 +21,7 @@ pub mod compare;
 pub mod engine;
 pub mod flow;
 pub mod shrink;
+pub mod simplify;
 
 use std::io;
 use std::time::Duration;
@@ -102,20 +105,36 @@ pub fn check_seed<E: Answerer>(
     }
     let kind = original.kind();
     let prefix = flow[..=original.at].to_vec();
-    let shrunk = ddmin(prefix.clone(), budget, |candidate| {
-        shrinking(candidate.len());
-        match spawn() {
-            Ok(mut engine) => first_divergence(&mut engine, candidate).is_some_and(|d| d.kind() == kind),
-            Err(_) => false,
+    let (items, tests) = {
+        let mut diverges = |candidate: &[Message]| {
+            shrinking(candidate.len());
+            match spawn() {
+                Ok(mut engine) => first_divergence(&mut engine, candidate).is_some_and(|d| d.kind() == kind),
+                Err(_) => false,
+            }
+        };
+        let shrunk = ddmin(prefix.clone(), budget, &mut diverges);
+        let (mut items, mut tests) = (shrunk.items, shrunk.tests);
+        // Small ids and prices read better; each rewrite is kept only if it still diverges. (Not
+        // for a hang: every try would cost a whole timeout.)
+        if !shrunk.exhausted && kind != Kind::Timeout {
+            for rewrite in [simplify::renumber_ids, simplify::compact_prices] {
+                if let Some(candidate) = rewrite(&items) {
+                    tests += 1;
+                    if diverges(&candidate) {
+                        items = candidate;
+                    }
+                }
+            }
         }
-    });
+        (items, tests)
+    };
     // Re-run what was found, to say how it diverges; a flaky engine keeps the cut flow.
-    let mut again = |flow: &[Message]| spawn().ok().and_then(|mut engine| first_divergence(&mut engine, flow));
-    let (flow, shrunk_divergence) = if shrunk.items.len() == prefix.len() {
+    let (flow, shrunk_divergence) = if items == prefix {
         (prefix, original.clone())
     } else {
-        match again(&shrunk.items) {
-            Some(d) if d.kind() == kind => (shrunk.items, d),
+        match spawn().ok().and_then(|mut engine| first_divergence(&mut engine, &items)) {
+            Some(d) if d.kind() == kind => (items, d),
             _ => (prefix, original.clone()),
         }
     };
@@ -126,7 +145,7 @@ pub fn check_seed<E: Answerer>(
         original,
         flow,
         shrunk: shrunk_divergence,
-        tests: shrunk.tests,
+        tests,
     })))
 }
 
