@@ -92,7 +92,15 @@ fn the_buggy_example_engine_is_caught_with_a_short_book_file_that_replays() {
         .expect("the buggy engine runs");
     assert_ne!(text(&buggy.stdout), replay, "the engine disagrees on the shrunk flow");
 
-    // The report's reproduction command finds the same seed again.
+    // It never overwrites a file it did not write (the engine's script, say).
+    let script = dir.path().join("engine.py");
+    std::fs::write(&script, "print('mine')\n").unwrap();
+    let out = exsim(&["diff", "--engine", &engine, "--seeds", "0..50", "-o", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("will not overwrite"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), "print('mine')\n");
+
+    // The report's reproduction command finds the same seed again (and overwrites its own file).
     let repro = report.lines().find_map(|l| l.trim_start().strip_prefix("reproduce:")).unwrap();
     let seed = repro.split("--seeds ").nth(1).unwrap().split_whitespace().next().unwrap();
     let again = exsim(&["diff", "--engine", &engine, "--seeds", seed, "-o", file.to_str().unwrap()]);

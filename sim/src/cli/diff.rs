@@ -7,7 +7,9 @@
 //!
 //! Invariants: seeds run in order, one engine process at a time, each killed when its flow is
 //! done; memory does not grow with the number of seeds; a progress bar goes to standard error on
-//! a terminal only; the book file is written before the finding is reported as written.
+//! a terminal only; the book file is written before the finding is reported as written, and it
+//! never replaces a file that does not begin like one `exsim diff` wrote (SPEC §13: exsim never
+//! overwrites one of its own inputs).
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::{Output, Stop};
 use super::{bad_input, shell_word, EXIT_FAILED};
-use crate::diff::{self, Outside, SeedOutcome, DEFAULT_TIMEOUT, MAX_MESSAGES, SHRINK_BUDGET};
+use crate::diff::{self, Outside, SeedOutcome, BOOK_FILE_START, DEFAULT_TIMEOUT, MAX_MESSAGES, SHRINK_BUDGET};
 use crate::shown::shown;
 use crate::sim::sweep::{parse_seeds, Shard};
 
@@ -62,6 +64,9 @@ pub fn run(args: &DiffArgs) -> ExitCode {
     }
     if args.engine.trim().is_empty() {
         return bad_input("--engine: expected a command, found nothing");
+    }
+    if let Some(Err(e)) = args.output.as_deref().map(writable) {
+        return bad_input(e);
     }
     let timeout = Duration::from_secs_f64(args.timeout);
     let seeds = Shard::ALL.seeds(range);
@@ -117,6 +122,9 @@ pub fn run(args: &DiffArgs) -> ExitCode {
 fn report(args: &DiffArgs, finding: &diff::Finding, out: &mut Output) -> ExitCode {
     let path = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("regressions/diff-{}.book", finding.seed)));
     let shown_path = shown(&path.display().to_string());
+    if let Err(e) = writable(&path) {
+        return bad_input(e);
+    }
     let text = diff::book_file(finding, &args.engine, &path.display().to_string());
     let written = path
         .parent()
@@ -146,5 +154,21 @@ fn report(args: &DiffArgs, finding: &diff::Finding, out: &mut Output) -> ExitCod
     match out.write(&text).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::from(EXIT_FAILED),
         Err(stop) => Stop::exit(stop, EXIT_FAILED),
+    }
+}
+
+/// Whether a book file may be written at `path`: a new file, or one that `exsim diff` wrote.
+/// Never overwrites what may be an input (the engine's own script, say).
+fn writable(path: &std::path::Path) -> Result<(), String> {
+    let Ok(file) = std::fs::File::open(path) else { return Ok(()) };
+    let mut head = Vec::new();
+    let _ = io::Read::read_to_end(&mut io::Read::take(file, BOOK_FILE_START.len() as u64), &mut head);
+    if head == BOOK_FILE_START.as_bytes() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: will not overwrite a file that exsim diff did not write; choose another -o FILE",
+            shown(&path.display().to_string())
+        ))
     }
 }

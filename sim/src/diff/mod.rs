@@ -36,6 +36,9 @@ use crate::bookfile::Message;
 /// Most engine runs one shrink may take.
 pub const SHRINK_BUDGET: usize = 2_000;
 
+/// How every book file [`book_file`] writes begins.
+pub const BOOK_FILE_START: &str = "# exsim diff:";
+
 /// The default timeout for one answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -161,7 +164,7 @@ pub fn book_file(finding: &Finding, command: &str, path: &str) -> String {
     let mut text = String::new();
     let command = one_line(command);
     text.push_str(&format!(
-        "# exsim diff: an outside engine disagrees with the reference on this flow (SPEC §12).\n\
+        "{BOOK_FILE_START} an outside engine disagrees with the reference on this flow (SPEC §12).\n\
          # engine: {command}\n\
          # seed {}, shrunk from {} to {} messages ({} engine runs)\n\
          # mix: {}\n\
