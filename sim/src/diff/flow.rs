@@ -53,6 +53,9 @@ pub struct Mix {
     /// Percent of replaces that keep the order's price, and that lower its quantity.
     pub same_price_percent: u32,
     pub lower_qty_percent: u32,
+    /// Percent of the other replaces of a live order that move it onto the opposite best price
+    /// (a replace that takes, or a post-only replace that must be rejected).
+    pub crossing_percent: u32,
 }
 
 impl Mix {
@@ -97,6 +100,7 @@ impl Mix {
             aimed_percent: stream.uniform(50, 100) as u32,
             same_price_percent: stream.uniform(0, 100) as u32,
             lower_qty_percent: stream.uniform(0, 100) as u32,
+            crossing_percent: stream.uniform(0, 50) as u32,
         }
     }
 
@@ -132,7 +136,8 @@ impl fmt::Display for Mix {
         write!(
             f,
             "N:M:C:R {n}:{m}:{c}:{r}, GTC:IOC:FOK:POST {gtc}:{ioc}:{fok}:{post}, prices {}..={}, qty {}..={} \
-             ({}% near 2^64), ids {}..={}, {}% buys, {}% aimed, replaces {}% same price {}% lower qty",
+             ({}% near 2^64), ids {}..={}, {}% buys, {}% aimed, replaces {}% same price {}% lower qty \
+             {}% crossing",
             self.price_low,
             self.price_low + self.price_width,
             self.qty_low,
@@ -143,7 +148,8 @@ impl fmt::Display for Mix {
             self.buy_percent,
             self.aimed_percent,
             self.same_price_percent,
-            self.lower_qty_percent
+            self.lower_qty_percent,
+            self.crossing_percent
         )
     }
 }
@@ -196,12 +202,22 @@ pub fn generate(seed: u64, messages: Option<usize>) -> (Mix, Vec<Message>) {
                     Message::Cancel { id }
                 } else {
                     let resting = book.order(id);
+                    let opposite = |side: Side| match side {
+                        Side::Buy => book.best_ask(),
+                        Side::Sell => book.best_bid(),
+                    };
                     let price = match resting {
                         Some(o) if s.percent(mix.same_price_percent) => o.price,
+                        Some(o) if opposite(o.side).is_some() && s.percent(mix.crossing_percent) => {
+                            opposite(o.side).expect("checked")
+                        }
                         _ => mix.price(&mut s),
                     };
+                    // Lower (keeps priority at the same price), the same (loses it: an edge
+                    // engines get wrong), or any quantity.
                     let qty = match resting {
                         Some(o) if o.qty.0 > 1 && s.percent(mix.lower_qty_percent) => Qty(s.uniform(1, o.qty.0 - 1)),
+                        Some(o) if s.percent(25) => o.qty,
                         _ => mix.qty(&mut s),
                     };
                     Message::Replace { id, price, qty }
