@@ -6,6 +6,8 @@
 //!   [`Trouble::Timeout`], never a hang of exsim; one that exits or closes its output is
 //!   [`Trouble::Exited`]; a line longer than [`MAX_ANSWER_LINE`] bytes or an answer of more lines
 //!   than asked for is [`Trouble::Garbage`] — memory never grows with what the engine writes;
+//! - exsim never blocks on the engine: its input is written, and its output and standard error
+//!   read, on threads of their own;
 //! - the engine's standard error is drained all the time (so it can never block on it) and only
 //!   its first [`MAX_STDERR`] bytes are kept, to explain an exit;
 //! - the engine runs in a process group of its own, and dropping an [`Outside`] closes its input,
@@ -16,7 +18,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -56,7 +58,8 @@ enum Seen {
 /// A running outside engine. See the module docs.
 pub struct Outside {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// Message lines on their way to the engine's standard input (through the writer thread).
+    stdin: Option<Sender<String>>,
     lines: Receiver<Seen>,
     stderr: Receiver<Vec<u8>>,
     timeout: Duration,
@@ -75,18 +78,23 @@ impl Outside {
         let mut child = shell.spawn()?;
         let stdout = child.stdout.take().expect("piped standard output");
         let stderr = child.stderr.take().expect("piped standard error");
+        let stdin = child.stdin.take().expect("piped standard input");
         let (line_tx, lines) = mpsc::sync_channel(64);
         let (err_tx, err_rx) = mpsc::sync_channel(1);
+        let (in_tx, in_rx) = mpsc::channel();
         let spawned = thread::Builder::new()
             .name("diff-engine-out".into())
             .spawn(move || read_lines(stdout, line_tx))
-            .and_then(|_| thread::Builder::new().name("diff-engine-err".into()).spawn(move || drain(stderr, err_tx)));
+            .and_then(|_| thread::Builder::new().name("diff-engine-err".into()).spawn(move || drain(stderr, err_tx)))
+            .and_then(|_| {
+                thread::Builder::new().name("diff-engine-in".into()).spawn(move || write_lines(stdin, in_rx))
+            });
         if let Err(e) = spawned {
             let _ = child.kill();
             let _ = child.wait();
             return Err(e);
         }
-        Ok(Outside { stdin: child.stdin.take(), child, lines, stderr: err_rx, timeout, ended: None })
+        Ok(Outside { stdin: Some(in_tx), child, lines, stderr: err_rx, timeout, ended: None })
     }
 
     /// Sends `message` (one line, no line end) and reads its answer: lines up to and including
@@ -95,15 +103,12 @@ impl Outside {
         if let Some(trouble) = &self.ended {
             return Answer { lines: Vec::new(), trouble: Some(trouble.clone()) };
         }
-        let sent = match self.stdin.as_mut() {
-            Some(stdin) => {
-                stdin.write_all(message.as_bytes()).and_then(|()| stdin.write_all(b"\n")).and_then(|()| stdin.flush())
-            }
-            None => Err(io::ErrorKind::BrokenPipe.into()),
-        };
-        // When the message could not be sent the engine is gone (a closed pipe): what it wrote
-        // before it went is still read, up to the end of its output.
-        let _ = sent;
+        // Written on a thread of its own, so an engine that stops reading cannot block exsim; a
+        // failed write means the engine is gone (a closed pipe): what it wrote before it went is
+        // still read below, up to the end of its output, which then says how it ended.
+        if let Some(stdin) = &self.stdin {
+            let _ = stdin.send(message.to_owned());
+        }
         let mut lines = Vec::new();
         #[allow(clippy::disallowed_methods)] // the answer's deadline; never part of a result
         let deadline = Instant::now() + self.timeout;
@@ -173,6 +178,17 @@ impl Drop for Outside {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Writes each message line it is handed to the engine's standard input, flushed, until the
+/// engine stops taking them or no more come (which closes the engine's input).
+fn write_lines(mut stdin: ChildStdin, messages: Receiver<String>) {
+    for message in messages {
+        let written = stdin.write_all(message.as_bytes()).and_then(|()| stdin.write_all(b"\n"));
+        if written.and_then(|()| stdin.flush()).is_err() {
+            return;
+        }
     }
 }
 
