@@ -17,6 +17,7 @@
 //! - [`cli`]: the `exsim` commands;
 //! - [`shown`]: user text escaped and cut before it reaches a message;
 //! - [`bookfile`]: the `exsim book` order-flow format (SPEC §8.1);
+//! - [`diff`]: `exsim diff`, an outside engine process against the reference over swarm flows;
 //! - [`testkit`]: the simple reference model and structured flows shared by tests, fuzz and benches;
 //! - [`workload`]: seeded order flows for benches.
 //!
@@ -30,6 +31,7 @@ pub mod bookfile;
 pub mod catalog;
 pub mod chain;
 pub mod cli;
+pub mod diff;
 pub mod engine;
 pub mod exchange;
 pub mod fault;

@@ -95,3 +95,24 @@ fn binary_garbage_is_a_located_error_not_a_panic() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with("exsim: <stdin>:1: "), "{}", text(&out.stderr));
 }
+
+#[test]
+fn each_adds_one_top_of_book_line_per_message_and_changes_nothing_else() {
+    let plain = exsim(&["book", &sample()], b"");
+    let each = exsim(&["book", "--each", &sample()], b"");
+    assert_eq!(each.status.code(), Some(0), "{}", text(&each.stderr));
+    let messages = std::fs::read_to_string(sample())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .count();
+    let each = text(&each.stdout);
+    let plain = text(&plain.stdout);
+    assert_eq!(each.lines().filter(|l| l.starts_with("B,")).count(), messages, "{each}");
+    let others = |s: &str| s.lines().filter(|l| !l.starts_with("B,")).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(others(&each), others(&plain));
+    // The last message's top of book is the one plain `exsim book` prints at the end.
+    assert_eq!(each.lines().last(), plain.lines().last());
+    // Every answer ends with its B line: the output ends in one.
+    assert!(each.ends_with("B,100,102\n"), "{each}");
+}

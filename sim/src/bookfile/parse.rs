@@ -1,4 +1,5 @@
-//! Parsing one line of the order-flow format into a [`Message`], or saying what was expected.
+//! Parsing one line of the order-flow format into a [`Message`], or saying what was expected; and
+//! writing a [`Message`] back as its line (`Display`), which [`parse_line`] reads back unchanged.
 
 use crate::engine::{OrderId, Tif};
 use crate::units::{Price, Qty, Side};
@@ -14,6 +15,31 @@ pub enum Message {
     Cancel { id: OrderId },
     /// `R,<id>,<price>,<qty>`
     Replace { id: OrderId, price: Price, qty: Qty },
+}
+
+impl std::fmt::Display for Message {
+    /// The message as its line, without a line end: `N,3,B,100,5` (a GTC order without its tif),
+    /// `N,3,S,99,1,IOC`, `M,4,S,7`, `C,3`, `R,3,99,1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let side = |side: Side| match side {
+            Side::Buy => "B",
+            Side::Sell => "S",
+        };
+        match *self {
+            Message::New { id, side: s, price, qty, tif } => {
+                write!(f, "N,{},{},{},{}", id.0, side(s), price.0, qty.0)?;
+                match tif {
+                    Tif::Gtc => Ok(()),
+                    Tif::Ioc => f.write_str(",IOC"),
+                    Tif::Fok => f.write_str(",FOK"),
+                    Tif::PostOnly => f.write_str(",POST"),
+                }
+            }
+            Message::Market { id, side: s, qty } => write!(f, "M,{},{},{}", id.0, side(s), qty.0),
+            Message::Cancel { id } => write!(f, "C,{}", id.0),
+            Message::Replace { id, price, qty } => write!(f, "R,{},{},{}", id.0, price.0, qty.0),
+        }
+    }
 }
 
 const FORMS: &str = "N,<id>,<B|S>,<price>,<qty>[,<tif>], M,<id>,<B|S>,<qty>, C,<id> or R,<id>,<price>,<qty>";
@@ -163,6 +189,19 @@ mod tests {
         assert_eq!(ok("M,2,S,7"), Some(Message::Market { id: OrderId(2), side: Side::Sell, qty: Qty(7) }));
         assert_eq!(ok("C,3"), Some(Message::Cancel { id: OrderId(3) }));
         assert_eq!(ok("R,3,99,1"), Some(Message::Replace { id: OrderId(3), price: Price(99), qty: Qty(1) }));
+    }
+
+    #[test]
+    fn a_message_is_written_as_the_line_it_was_read_from() {
+        for line in ["N,1,B,100,5", "N,18446744073709551615,S,1,18446744073709551615,POST", "N,2,B,3,4,IOC"]
+            .into_iter()
+            .chain(["N,2,S,3,4,FOK", "M,2,S,7", "C,3", "R,3,99,1"])
+        {
+            let message = ok(line).unwrap();
+            assert_eq!(message.to_string(), line);
+            assert_eq!(ok(&message.to_string()), Some(message));
+        }
+        assert_eq!(ok("N,1,B,100,5,GTC").unwrap().to_string(), "N,1,B,100,5");
     }
 
     #[test]

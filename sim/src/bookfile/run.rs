@@ -113,7 +113,18 @@ fn write_reject<W: Write>(id: OrderId, reject: EngineReject, out: &mut W) -> io:
     out.write_all(b"\n")
 }
 
-fn write_top<W: Write>(engine: &Book, out: &mut W) -> io::Result<()> {
+/// Applies `message` to `engine` and writes its output lines (`T`, `X` or `J`; no `B` line), as
+/// `exsim book` does; `events` is scratch space (cleared first). Returns how many were fills.
+pub fn answer<W: Write>(engine: &mut Book, message: Message, events: &mut Vec<Event>, out: &mut W) -> io::Result<u64> {
+    events.clear();
+    match apply(engine, message, events) {
+        Ok(()) => write_events(events, out),
+        Err(reject) => write_reject(message_id(&message), reject, out).map(|()| 0),
+    }
+}
+
+/// Writes the `B,<best_bid>,<best_ask>` line of `engine` (`-` for an empty side).
+pub fn write_top<W: Write>(engine: &Book, out: &mut W) -> io::Result<()> {
     let mut buf = itoa::Buffer::new();
     out.write_all(b"B,")?;
     match engine.best_bid() {
@@ -128,12 +139,35 @@ fn write_top<W: Write>(engine: &Book, out: &mut W) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// How [`run_with`] runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Measure the time spent inside the engine (for `--stats`).
+    pub timed: bool,
+    /// The line protocol of SPEC §12 (`--each`): after each message's lines, its `B` line, and a
+    /// flush; no final `B` line.
+    pub each: bool,
+}
+
+/// [`run_with`] without `--each`: one `B` line at the end.
+pub fn run<R: BufRead, W: Write>(input: R, file: &str, out: &mut W, timed: bool) -> Result<Stats, BookError> {
+    run_with(input, file, out, RunOptions { timed, each: false })
+}
+
 /// Streams `input` (named `file` in errors) through a fresh [`Book`], writing events to `out`.
 ///
 /// Stops at the first malformed line with [`BookError::Malformed`] (a line longer than
 /// [`MAX_LINE_BYTES`] included); what earlier lines produced has been written, and no `B` line
-/// follows. With `timed`, measures time inside the engine.
-pub fn run<R: BufRead, W: Write>(input: R, file: &str, out: &mut W, timed: bool) -> Result<Stats, BookError> {
+/// follows. With `options.timed`, measures time inside the engine; with `options.each`, writes
+/// the top of book after every message and flushes (the line protocol of SPEC §12) instead of
+/// once at the end.
+pub fn run_with<R: BufRead, W: Write>(
+    input: R,
+    file: &str,
+    out: &mut W,
+    options: RunOptions,
+) -> Result<Stats, BookError> {
+    let RunOptions { timed, each } = options;
     let mut engine = Book::new();
     let mut stats = Stats::default();
     let mut lines = Lines::new(input);
@@ -175,8 +209,14 @@ pub fn run<R: BufRead, W: Write>(input: R, file: &str, out: &mut W, timed: bool)
             Ok(()) => stats.fills += write_events(&events, out).map_err(io_out)?,
             Err(reject) => write_reject(message_id(&message), reject, out).map_err(io_out)?,
         }
+        if each {
+            write_top(&engine, out).map_err(io_out)?;
+            out.flush().map_err(io_out)?;
+        }
     }
-    write_top(&engine, out).map_err(io_out)?;
+    if !each {
+        write_top(&engine, out).map_err(io_out)?;
+    }
     out.flush().map_err(io_out)?;
     Ok(stats)
 }
@@ -327,6 +367,18 @@ mod tests {
         let (out, ran) = book(long_comment.as_bytes());
         assert_eq!(out, "");
         assert!(ran.unwrap_err().starts_with("f:5: expected a message"));
+    }
+
+    #[test]
+    fn each_writes_the_top_after_every_message_and_nothing_at_the_end() {
+        let input = b"# c\nN,1,B,10,5\n\nN,2,S,9,2\nC,7\n";
+        let mut out = Vec::new();
+        let stats = run_with(&input[..], "f", &mut out, RunOptions { timed: false, each: true }).unwrap();
+        assert_eq!(stats.messages, 3);
+        assert_eq!(String::from_utf8(out).unwrap(), "B,10,-\nT,10,2,1,2\nB,10,-\nJ,7,unknown_order\nB,10,-\n");
+        let mut out = Vec::new();
+        run_with(&b""[..], "f", &mut out, RunOptions { timed: false, each: true }).unwrap();
+        assert!(out.is_empty(), "no message, no line");
     }
 
     #[test]

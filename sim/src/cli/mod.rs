@@ -9,6 +9,7 @@
 
 mod book;
 mod check;
+mod diff;
 mod list;
 mod load;
 mod output;
@@ -58,10 +59,22 @@ enum Command {
     /// Input lines: N,<id>,<B|S>,<price>,<qty>[,<tif>] (tif GTC, IOC, FOK or POST),
     /// M,<id>,<B|S>,<qty>, C,<id>, R,<id>,<price>,<qty>; blank and # lines are skipped.
     /// Output lines: T,<price>,<qty>,<maker>,<taker>  X,<id>,<qty>  J,<id>,<reason>,
-    /// and last B,<best_bid>,<best_ask>.
+    /// and last B,<best_bid>,<best_ask> (with --each: after every message, flushed).
     Book(book::BookArgs),
     /// Re-runs a recorded trace and reports the first event that differs.
     Replay(replay::ReplayArgs),
+    /// Test your own matching engine against the reference (SPEC §12).
+    ///
+    /// For each seed, draws an order flow (swarm testing: which message kinds and times in force
+    /// appear, price band, cancel rate, sizes up to 2^64-1, id reuse), sends it to a fresh
+    /// `sh -c CMD` process one message a line, and compares each answer with the reference's.
+    /// The engine answers each message with its output lines in the `exsim book` format, then a
+    /// B,<best_bid>,<best_ask> line, flushed (`exsim book --each` speaks this protocol).
+    /// At the first divergence it shrinks the flow to a few messages that still diverge, writes
+    /// them as a book file and prints both answers. Exit 0: every seed agreed; 1: diverged;
+    /// 2: bad input (or a command that cannot be run).
+    #[command(after_help = "Example: exsim diff --engine \"python3 examples/engines/correct.py\" --seeds 0..1000")]
+    Diff(diff::DiffArgs),
 }
 
 /// Parses arguments and runs the command.
@@ -78,6 +91,7 @@ pub fn main() -> ExitCode {
         Some(Command::List(args)) => list::run(&args),
         Some(Command::Book(args)) => book::run(&args),
         Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
     }
 }
 

@@ -364,6 +364,12 @@ fn talkers(sample_book: &str) -> Vec<(&'static str, Vec<String>, i32)> {
         ("sweep", v(&["sweep", "quickstart", "--seeds", "0..3", "--fault", "ioc_rests", "--set", "duration=5ms"]), 1),
         ("sweep --json", v(&["sweep", "quickstart", "--seeds", "0..3", "--json", "--set", "duration=5ms"]), 0),
         ("book", v(&["book", sample_book]), 0),
+        ("book --each", v(&["book", "--each", sample_book]), 0),
+        (
+            "diff",
+            v(&["diff", "--engine", &format!("'{}' book --each", env!("CARGO_BIN_EXE_exsim")), "--seeds", "0..3"]),
+            0,
+        ),
     ]
 }
 
