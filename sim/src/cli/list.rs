@@ -71,9 +71,11 @@ fn write(what: What, out: &mut Output) -> Result<(), Stop> {
             }
         }
         What::Agents => {
+            // One column for the names, as wide as the longest.
+            let width = KINDS.iter().map(|k| k.about.name.len()).max().unwrap_or(0);
             for kind in KINDS {
                 let note = if kind.about.attacker { "  [attacker]" } else { "" };
-                out.line(&format!("{:<22} {}{note}", kind.about.name, kind.about.about))?;
+                out.line(&format!("{:<width$}  {}{note}", kind.about.name, kind.about.about))?;
             }
         }
     }
