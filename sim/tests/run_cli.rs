@@ -293,3 +293,32 @@ fn a_files_runs_are_shown_side_by_side() {
     let json = exsim(&["run", "--json", file]);
     assert!(!text(&json.stdout).contains("side by side"), "JSON Lines stay one object per line");
 }
+
+/// `sweep --swarm`: each seed draws its own options, printed in its reproduce command, and that
+/// command gives the same run again.
+#[test]
+fn a_swarm_sweep_prints_each_seeds_options_and_they_reproduce_it() {
+    let out =
+        exsim(&["sweep", "quickstart", "--swarm", "--seeds", "3..5", "--variant", "base", "--fault", "ioc_rests"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stdout);
+    let repro: Vec<&str> = said.lines().filter_map(|l| l.trim().strip_prefix("reproduce: ")).collect();
+    assert_eq!(repro.len(), 2, "{said}");
+    assert_ne!(
+        repro[0].split(" --set ").skip(1).collect::<Vec<_>>(),
+        repro[1].split(" --set ").skip(1).collect::<Vec<_>>()
+    );
+    assert!(repro[0].contains("--set duration=") && repro[0].contains("--set agents.noise.count="), "{}", repro[0]);
+    // The reproduce command's run is the sweep's: same violation count.
+    let first = said.lines().next().unwrap();
+    let args: Vec<&str> = repro[0].split_whitespace().skip(1).collect();
+    let again = text(&exsim(&args).stdout);
+    let count = first.split("violated ").nth(1).unwrap().split(' ').next().unwrap();
+    assert!(
+        again.contains(&format!("VIOLATED {:>10}", count)) || again.contains(&format!("violated {count} time(s)")),
+        "{again}"
+    );
+    // Without a fault, swarm runs hold every invariant.
+    let clean = exsim(&["sweep", "quickstart", "--swarm", "--seeds", "0..8"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
+}

@@ -43,6 +43,11 @@ pub struct SweepArgs {
     /// One JSON object per run, on its own line, in seed order.
     #[arg(long)]
     json: bool,
+    /// Swarm testing: each seed also draws its run's options (length, network faults, crash rate,
+    /// identity and trading policies, how many agents of each group) as `--set`s, printed in its
+    /// reproduce command. Your own `--set`s apply after them.
+    #[arg(long)]
+    swarm: bool,
     #[command(flatten)]
     options: ScenarioOptions,
 }
@@ -77,6 +82,18 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             return bad_input(format!("{name}: {e}"));
         }
     }
+    // Swarm testing: the options a seed draws, then the user's own.
+    let groups: Vec<(String, u32)> = runs[0].agents.iter().map(|g| (g.name.clone(), g.count)).collect();
+    let options_of = |seed: u64| -> ScenarioOptions {
+        if !args.swarm {
+            return args.options.clone();
+        }
+        let mut options = args.options.clone();
+        let mut set = crate::sim::swarm::draw(seed, &groups);
+        set.extend(args.options.set.iter().cloned());
+        options.set = set;
+        options
+    };
     let seeds = shard.seeds(range);
     let total = seeds.len() * runs.len() as u128;
     let bar = match u64::try_from(total) {
@@ -101,14 +118,26 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         |scenario| {
             #[allow(clippy::disallowed_methods)] // wall time is reported, never part of the digest
             let started = std::time::Instant::now();
-            let result = simulate(scenario, None);
+            let result = if args.swarm {
+                // The seed's own options, parsed as the user's would be (a refusal is a bug of the
+                // generator: reported, never skipped).
+                match load(&args.scenario, &options_of(scenario.seed), Some(scenario.seed)) {
+                    Ok(l) => match l.file.runs.iter().find(|r| r.variant == scenario.variant) {
+                        Some(run) => simulate(run, None),
+                        None => panic!("swarm options dropped variant {}", scenario.variant),
+                    },
+                    Err(e) => panic!("swarm options of seed {} were refused: {e}", scenario.seed),
+                }
+            } else {
+                simulate(scenario, None)
+            };
             (result, started.elapsed().as_millis() as u64)
         },
         || bar.inc(1),
         |item| {
             let mut scenario = runs[item.run].clone();
             scenario.seed = item.seed;
-            let repro = reproduce(&loaded.arg, &args.options, &scenario);
+            let repro = reproduce(&loaded.arg, &options_of(item.seed), &scenario);
             let text = match item.outcome {
                 Err(message) => {
                     panicked += 1;

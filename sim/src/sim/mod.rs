@@ -22,6 +22,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod services;
+pub mod swarm;
 pub mod sweep;
 
 pub use run::{run, RunResult};
