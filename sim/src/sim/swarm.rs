@@ -14,35 +14,118 @@
 //! test parses thousands), and faults are never drawn: a swarm run with no `--fault` must hold
 //! every invariant its file expects to hold.
 
+use arbitrary::{Arbitrary, Unstructured};
+
 use crate::rng::Stream;
 
-/// The options seed `seed` draws for a file whose agent groups are `groups` (name, count).
+/// A run's options, as swarm testing varies them. Drawn from a seed ([`SwarmOptions::draw`]) for
+/// `sweep --swarm`, or decoded from fuzzer bytes ([`Arbitrary`]) for the `scenario` fuzz target;
+/// [`SwarmOptions::sets`] renders them as `--set`s, clamping every field into its valid range,
+/// so every value of the type is a valid run.
+#[derive(Clone, Debug, PartialEq, Eq, Arbitrary)]
+pub struct SwarmOptions {
+    /// Run length in ms (clamped to 100 ..= 2,000).
+    pub duration_ms: u16,
+    /// Network loss, duplication, reordering, in per mille (clamped to 50, 50, 200).
+    pub loss_permille: u8,
+    pub duplicate_permille: u8,
+    pub reorder_permille: u8,
+    /// Mean interval between crashes in ms; `None`: no crash (clamped to 100 ..= 2,000).
+    pub crash_ms: Option<u16>,
+    pub login_2fa: bool,
+    pub withdrawal_2fa: bool,
+    pub api_key_ip_allowlist: bool,
+    pub freeze_on_alert: bool,
+    /// Circuit breaker band in percent; `None`: none (clamped to 1 ..= 30).
+    pub breaker_percent: Option<u8>,
+    /// Per agent group, in file order, how many members, as a share of twice its size (0 ..= 255
+    /// of 255; at least one member). Groups past the list keep their size.
+    pub mix: Vec<u8>,
+}
+
+impl SwarmOptions {
+    /// The options seed `seed` draws (from its own `swarm` stream) for a file with `groups` agent
+    /// groups.
+    pub fn draw(seed: u64, groups: usize) -> SwarmOptions {
+        let mut rng = Stream::new(seed, "swarm");
+        let permille = |most: u64, rng: &mut Stream| -> u8 {
+            if rng.percent(50) {
+                0
+            } else {
+                u8::try_from(rng.uniform(1, most)).unwrap_or(u8::MAX)
+            }
+        };
+        SwarmOptions {
+            duration_ms: u16::try_from(rng.uniform(100, 2_000)).unwrap_or(2_000),
+            loss_permille: permille(50, &mut rng),
+            duplicate_permille: permille(50, &mut rng),
+            reorder_permille: permille(200, &mut rng),
+            crash_ms: (!rng.percent(30)).then(|| u16::try_from(rng.uniform(100, 2_000)).unwrap_or(2_000)),
+            login_2fa: rng.percent(50),
+            withdrawal_2fa: rng.percent(50),
+            api_key_ip_allowlist: rng.percent(50),
+            freeze_on_alert: rng.percent(50),
+            breaker_percent: rng.percent(25).then(|| u8::try_from(rng.uniform(1, 30)).unwrap_or(30)),
+            mix: (0..groups).map(|_| u8::try_from(rng.uniform(0, 255)).unwrap_or(u8::MAX)).collect(),
+        }
+    }
+
+    /// The options as `--set FIELD=VALUE` overrides for a file whose agent groups are `groups`
+    /// (name, count), every value clamped into its valid range.
+    pub fn sets(&self, groups: &[(String, u32)]) -> Vec<String> {
+        let mut sets = vec![format!("duration={}ms", self.duration_ms.clamp(100, 2_000))];
+        for (field, value, most) in [
+            ("loss", self.loss_permille, 50),
+            ("duplicate", self.duplicate_permille, 50),
+            ("reorder", self.reorder_permille, 200),
+        ] {
+            sets.push(format!("network.{field}=0.{:03}", value.min(most)));
+        }
+        let crash = self.crash_ms.map_or(0, |ms| ms.clamp(100, 2_000));
+        sets.push(format!("exchange.crash_mean_interval={crash}ms"));
+        for (field, on) in [
+            ("login_2fa", self.login_2fa),
+            ("withdrawal_2fa", self.withdrawal_2fa),
+            ("api_key_ip_allowlist", self.api_key_ip_allowlist),
+            ("freeze_on_alert", self.freeze_on_alert),
+        ] {
+            sets.push(format!("policy.{field}={on}"));
+        }
+        if let Some(band) = self.breaker_percent {
+            sets.push(format!("policy.circuit_breaker={}%", band.clamp(1, 30)));
+        }
+        for ((name, count), share) in groups.iter().zip(&self.mix) {
+            let most = u64::from(*count).saturating_mul(2).clamp(1, 200);
+            let members = (most * u64::from(*share) / 255).max(1);
+            sets.push(format!("agents.{name}.count={members}"));
+        }
+        sets
+    }
+}
+
+/// The options seed `seed` draws for a file whose agent groups are `groups` (name, count), as
+/// `--set`s.
 pub fn draw(seed: u64, groups: &[(String, u32)]) -> Vec<String> {
-    let mut rng = Stream::new(seed, "swarm");
-    let mut sets = Vec::new();
-    // A short run: 100 ms to 2 s.
-    sets.push(format!("duration={}ms", rng.uniform(100, 2_000)));
-    // The network: each of loss, duplication, reordering off or up to 5% / 5% / 20%.
-    for (field, most_permille) in [("loss", 50), ("duplicate", 50), ("reorder", 200)] {
-        let permille = if rng.percent(50) { 0 } else { rng.uniform(1, most_permille) };
-        sets.push(format!("network.{field}=0.{permille:03}"));
-    }
-    // Crashes: none, or one every 100 ms to 2 s on average.
-    let crash = if rng.percent(30) { 0 } else { rng.uniform(100, 2_000) };
-    sets.push(format!("exchange.crash_mean_interval={crash}ms"));
-    // Policies: each identity and trading switch either way; a circuit breaker sometimes.
-    for field in ["login_2fa", "withdrawal_2fa", "api_key_ip_allowlist", "freeze_on_alert"] {
-        sets.push(format!("policy.{field}={}", rng.percent(50)));
-    }
-    if rng.percent(25) {
-        sets.push(format!("policy.circuit_breaker={}%", rng.uniform(1, 30)));
-    }
-    // The agent mix: each group between one member and twice its size.
-    for (name, count) in groups {
-        let most = u64::from(*count).saturating_mul(2).clamp(1, 200);
-        sets.push(format!("agents.{name}.count={}", rng.uniform(1, most)));
-    }
-    sets
+    SwarmOptions::draw(seed, groups.len()).sets(groups)
+}
+
+/// The `scenario` fuzz target: fuzzer bytes decode to a seed and [`SwarmOptions`]; the quickstart
+/// runs under them with no fault on and must hold every invariant, without panicking.
+pub fn fuzz_quickstart(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let (Ok(seed), Ok(options)) = (u64::arbitrary(&mut u), SwarmOptions::arbitrary(&mut u)) else { return };
+    let base = crate::scenario::parse(crate::scenario::QUICKSTART, "quickstart", &[]).expect("the quickstart parses");
+    let groups: Vec<(String, u32)> = base.runs[0].agents.iter().map(|g| (g.name.clone(), g.count)).collect();
+    let sets = options.sets(&groups);
+    let overrides: Vec<crate::scenario::Override> =
+        sets.iter().map(|s| s.parse().expect("swarm options are valid overrides")).collect();
+    let file = crate::scenario::parse(crate::scenario::QUICKSTART, "quickstart", &overrides)
+        .unwrap_or_else(|e| panic!("swarm options {sets:?} were refused: {e}"));
+    // The base run (crashes as drawn); the variant only differs by having none.
+    let mut run = file.runs.into_iter().next().expect("a base run");
+    run.seed = seed;
+    let result = crate::sim::run::run(&run, None).expect("the quickstart's exchange config is valid");
+    assert_eq!(result.findings.total(), 0, "seed {seed} with {sets:?}: {:?}", result.findings);
 }
 
 #[cfg(test)]
