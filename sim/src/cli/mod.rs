@@ -61,7 +61,12 @@ enum Command {
     /// Output lines: T,<price>,<qty>,<maker>,<taker>  X,<id>,<qty>  J,<id>,<reason>,
     /// and last B,<best_bid>,<best_ask> (with --each: after every message, flushed).
     Book(book::BookArgs),
-    /// Re-runs a recorded trace and reports the first event that differs.
+    /// Re-run a recorded trace (`exsim run --trace FILE`) and name the first event that differs.
+    ///
+    /// Each run's header in the trace says how to reproduce it (scenario, variant, seed, --set,
+    /// --fault, and the BLAKE3 of the scenario's text); replay runs it again and compares every
+    /// event line with the recorded one. Exit 0: no divergence; 1: the first diverging event, by
+    /// line and event number, recorded and replayed; 2: not a trace, or the scenario changed.
     Replay(replay::ReplayArgs),
     /// Test your own matching engine against the reference (SPEC §12).
     ///
