@@ -11,8 +11,10 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use super::flow::{differential, Flow, Id, Lots, Op, Px, Who, MAX_OPS};
 use super::model::Model;
+use super::script::{run_script, Script};
 use crate::bookfile::{self, parse_line, write_events, Message};
 use crate::engine::{MatchingEngine, Stp};
+use crate::fault::FaultSet;
 
 /// The largest input the entry points look at.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024;
@@ -133,6 +135,25 @@ fn to_op(message: Message) -> Op {
         Message::Market { id, side, qty } => Op::Market { id: Id(id), owner, side, qty: Lots(qty), budget: None, stp },
         Message::Cancel { id } => Op::Cancel { id: Id(id) },
         Message::Replace { id, price, qty } => Op::Replace { id: Id(id), price: Px(price), qty: Lots(qty) },
+    }
+}
+
+/// The `exchange` target: the bytes are decoded by `arbitrary` into a [`Script`] (cut to
+/// [`MAX_STEPS`](super::script::MAX_STEPS) steps) and run through the whole exchange with no
+/// fault on, the auditor checking every invariant after every command and at the end
+/// ([`run_script`]). With no fault, nothing may be found: panics with the script and the first
+/// violation otherwise.
+pub fn exchange(data: &[u8]) {
+    if data.len() > MAX_INPUT_BYTES {
+        return;
+    }
+    let Some(script) = Script::decode(data) else {
+        return;
+    };
+    let run = run_script(&script, FaultSet::NONE);
+    if let Some(v) = run.first_violation() {
+        let at = run.first_step.map_or_else(|| "the end-of-run scans".to_owned(), |i| format!("step {i}"));
+        panic!("{} violated at {at}: {}\nscript:\n{script:?}", v.invariant.id(), v.detail);
     }
 }
 

@@ -1,0 +1,1040 @@
+//! Command scripts through the whole exchange, for the `exchange` fuzz target and its stable
+//! tests: a [`Script`] is an identity policy and a list of [`Step`]s, each an `arbitrary`-derived
+//! value from a deliberately small world, so that orders meet, cancels and accepts name live ids,
+//! sessions are reused, codes expire and withdrawal windows roll.
+//!
+//! The fixed set-up (not part of the script): the two-market exchange of
+//! [`commands::config`](super::commands::config) under the tight
+//! [`custody_policy`](super::commands::custody_policy) and the script's identity policy;
+//! customers alice, bob and carol and the admin dave registered with a password and a
+//! second-factor device, each signed in once from home; the house and every one of them funded
+//! with 10 BTC, 100 000 USD and 100 ETH.
+//!
+//! A step says how much time passes, then either what a client sends — who (an actor), with which
+//! credential (none, its latest or oldest session, its latest API key, another actor's session),
+//! from which IP, with which second-factor code, acting for whose account — and the request, or
+//! a system input (a deposit, a deposit seen on chain, the back office's withdrawal and transfer
+//! workers, a review, a payment confirmed under its own or a malleated id, a privilege). Ids are
+//! absolute and small (`#3` is order 3), so a script reads the same before and after running.
+//!
+//! `Debug` prints a script one step per line, e.g.
+//! `t+130ns alice(session,home,code) place buy 3 @ 101 ioc m0`.
+//!
+//! Guarantee of [`run_script`]: every command goes through [`Exchange::apply_from`] and the
+//! [`Auditor`] (with the configuration's policies) observes it; the auditor's end-of-run scans run
+//! at the end. With no fault on, a sound exchange yields no finding on any script (the fuzz
+//! property); with a fault on, some scripts must yield one (`sim/tests/fuzz_exchange.rs`).
+//!
+//! Not covered: there is no chain, so `solvency` and `withdrawal_paid_once` (which read chain
+//! facts) are not exercised here; the simulator's scenarios cover them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use arbitrary::{Arbitrary, Unstructured};
+use rust_decimal::Decimal;
+
+use super::commands::{config, custody_policy};
+use crate::audit::{Auditor, Findings, Stamp, Violation};
+use crate::engine::{OrderId, Stp, Tif};
+use crate::exchange::{
+    Access, Ack, Address, ApiKeyId, Code, Command, Credential, Device, Email, Exchange, ExchangeConfig, FundsCommand,
+    IdentityCommand, IdentityPolicy, Intent, Ip, MailKind, NewOrder, OrderKind, Origin, Password, Payment, QuoteId,
+    Recipients, ResetToken, Role, Scopes, SessionId, TransferId, TxId, WithdrawalId, CODE_WINDOW_NS,
+    DAY_NS,
+};
+use crate::fault::FaultSet;
+use crate::ledger::UserId;
+use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
+
+/// The most steps a script runs; longer decoded scripts are cut.
+pub const MAX_STEPS: usize = 48;
+
+/// A whole script: the identity policy (each switch weakens a safe default) and the steps.
+#[derive(Clone, PartialEq, Eq, Arbitrary)]
+pub struct Script {
+    pub policy: Weak,
+    pub steps: Vec<Step>,
+}
+
+/// Which identity policies are weakened (SPEC §6); all `false` is the safe default.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Arbitrary)]
+pub struct Weak {
+    pub login_2fa_off: bool,
+    pub withdrawal_2fa_off: bool,
+    pub reset_2fa_off: bool,
+    pub key_withdraw_scope: bool,
+    pub key_allowlist_off: bool,
+}
+
+impl Weak {
+    /// The identity policy it describes.
+    pub fn policy(self) -> IdentityPolicy {
+        IdentityPolicy {
+            login_2fa: !self.login_2fa_off,
+            withdrawal_2fa: !self.withdrawal_2fa_off,
+            reset_2fa: !self.reset_2fa_off,
+            api_key_withdraw_scope: self.key_withdraw_scope,
+            api_key_ip_allowlist: !self.key_allowlist_off,
+            operator_mailbox_2fa: true,
+        }
+    }
+}
+
+/// One step: time passes, then something is sent.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub struct Step {
+    pub dt: Dt,
+    pub act: Act,
+}
+
+/// What a step sends.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Act {
+    /// A client's request.
+    Client(Sender, Request),
+    /// A system input.
+    System(SystemOp),
+}
+
+/// The customers and the admin (`dave`, an admin: trades for the house, exports, announces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Arbitrary)]
+pub enum Actor {
+    Alice,
+    Bob,
+    Carol,
+    Dave,
+}
+
+impl Actor {
+    pub const ALL: [Actor; 4] = [Actor::Alice, Actor::Bob, Actor::Carol, Actor::Dave];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+    /// Its account (the house is 0).
+    pub fn user(self) -> UserId {
+        UserId(self as u32 + 1)
+    }
+    fn name(self) -> &'static str {
+        ["alice", "bob", "carol", "dave"][self.index()]
+    }
+    fn email(self) -> Email {
+        Email(self as u32 + 1)
+    }
+    fn device(self) -> Device {
+        Device(self as u32 + 1)
+    }
+    fn home(self) -> Ip {
+        Ip(10 + self as u32)
+    }
+    /// The password it registered with.
+    fn first_password(self) -> Password {
+        Password(100 + self as u64)
+    }
+}
+
+/// An account a system input names: the house or an actor's.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Holder {
+    House,
+    Of(Actor),
+}
+
+impl Holder {
+    fn user(self) -> UserId {
+        match self {
+            Holder::House => UserId::HOUSE,
+            Holder::Of(a) => a.user(),
+        }
+    }
+}
+
+impl fmt::Debug for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::House => f.write_str("house"),
+            Holder::Of(a) => f.write_str(a.name()),
+        }
+    }
+}
+
+/// Who sends a client request and with what.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub struct Sender {
+    pub actor: Actor,
+    pub cred: Cred,
+    pub ip: Where,
+    pub code: CodeUse,
+    /// Whose account the request names.
+    pub on: Whose,
+}
+
+/// The credential a request presents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
+pub enum Cred {
+    /// None.
+    Anon,
+    /// The sender's latest session.
+    Session,
+    /// The sender's oldest session still known to it (possibly ended since).
+    OldSession,
+    /// The sender's latest API key.
+    Key,
+    /// Another actor's latest session (a stolen cookie).
+    StolenSession(Actor),
+}
+
+/// Where a request comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
+pub enum Where {
+    /// The sender's home IP (where its set-up session was opened).
+    Home,
+    /// An IP shared by everyone (an office).
+    Office,
+    /// An attacker's IP.
+    Away,
+}
+
+impl Where {
+    fn ip(self, actor: Actor) -> Ip {
+        match self {
+            Where::Home => actor.home(),
+            Where::Office => Ip(7),
+            Where::Away => Ip(666),
+        }
+    }
+}
+
+/// The second-factor code a request shows. Mostly the sender's own current code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CodeUse {
+    /// The code the sender's device shows now.
+    Now,
+    /// No code.
+    Without,
+    /// The code of the previous window (still accepted: clock drift).
+    Previous,
+    /// A code two windows old (expired).
+    Stale,
+    /// The code another actor's device shows now (a phished one).
+    Of(Actor),
+}
+
+impl<'a> Arbitrary<'a> for CodeUse {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=159 => CodeUse::Now,
+            160..=199 => CodeUse::Without,
+            200..=215 => CodeUse::Previous,
+            216..=231 => CodeUse::Stale,
+            b => CodeUse::Of(Actor::ALL[usize::from(b) % 4]),
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl CodeUse {
+    fn code(self, actor: Actor, now: u64) -> Option<Code> {
+        let window = now / CODE_WINDOW_NS;
+        let of = |device: Device, window: u64| Some(Code { device, window });
+        match self {
+            CodeUse::Now => of(actor.device(), window),
+            CodeUse::Without => None,
+            CodeUse::Previous => of(actor.device(), window.saturating_sub(1)),
+            CodeUse::Stale => of(actor.device(), window.saturating_sub(2)),
+            CodeUse::Of(other) => of(other.device(), window),
+        }
+    }
+}
+
+/// Whose account a request names. Mostly the sender's own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Whose {
+    Own,
+    House,
+    Of(Actor),
+}
+
+impl<'a> Arbitrary<'a> for Whose {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=199 => Whose::Own,
+            200..=223 => Whose::House,
+            b => Whose::Of(Actor::ALL[usize::from(b) % 4]),
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+/// A number in `LO..=HI`; `Debug` prints it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Small<const LO: u64, const HI: u64>(pub u64);
+
+impl<'a, const LO: u64, const HI: u64> Arbitrary<'a> for Small<LO, HI> {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Small(u.int_in_range(LO..=HI)?))
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl<const LO: u64, const HI: u64> fmt::Debug for Small<LO, HI> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An order id (`#n`).
+pub type Oid = Small<1, 12>;
+/// A quote id, withdrawal id, transfer id or payment number.
+pub type Nth = Small<1, 6>;
+
+/// How much time passes before a step: mostly nothing or nanoseconds (quotes live 400 ns,
+/// whitelisting takes 50 ns, the outflow window is 1 µs), sometimes a code window or a day.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Dt(pub u64);
+
+impl<'a> Arbitrary<'a> for Dt {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Dt(match u8::arbitrary(u)? {
+            0..=95 => 0,
+            b @ 96..=223 => u64::from(b - 96) * 10,
+            224..=239 => 1_000,
+            240..=251 => CODE_WINDOW_NS,
+            _ => DAY_NS,
+        }))
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl fmt::Debug for Dt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => f.write_str("t+0"),
+            DAY_NS => f.write_str("t+1d"),
+            n if n % 1_000_000_000 == 0 => write!(f, "t+{}s", n / 1_000_000_000),
+            n if n % 1_000 == 0 => write!(f, "t+{}us", n / 1_000),
+            n => write!(f, "t+{n}ns"),
+        }
+    }
+}
+
+/// A market: `m0` BTC/USD (tick 1 USD, lot 0.01 BTC, fees 7/25 bps), `m1` ETH/USD (tick 0.05,
+/// lot 2 ETH, fees 0/100 %).
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Mkt {
+    M0,
+    M1,
+}
+
+impl Mkt {
+    fn id(self) -> MarketId {
+        MarketId(self as u16)
+    }
+}
+
+impl fmt::Debug for Mkt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "m{}", *self as u8)
+    }
+}
+
+/// A side.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Sd {
+    Buy,
+    Sell,
+}
+
+impl Sd {
+    fn side(self) -> Side {
+        match self {
+            Sd::Buy => Side::Buy,
+            Sd::Sell => Side::Sell,
+        }
+    }
+}
+
+impl fmt::Debug for Sd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if *self == Sd::Buy { "buy" } else { "sell" })
+    }
+}
+
+/// A limit order's time in force.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum TifA {
+    Gtc,
+    Ioc,
+    Fok,
+    PostOnly,
+}
+
+impl TifA {
+    fn tif(self) -> Tif {
+        [Tif::Gtc, Tif::Ioc, Tif::Fok, Tif::PostOnly][self as usize]
+    }
+}
+
+impl fmt::Debug for TifA {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(["gtc", "ioc", "fok", "post"][*self as usize])
+    }
+}
+
+/// Self-trade prevention.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum StpA {
+    Newest,
+    Oldest,
+    Both,
+    Decrement,
+}
+
+impl StpA {
+    fn stp(self) -> Stp {
+        [Stp::CancelNewest, Stp::CancelOldest, Stp::CancelBoth, Stp::Decrement][self as usize]
+    }
+}
+
+impl fmt::Debug for StpA {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(["", " stp=oldest", " stp=both", " stp=decrement"][*self as usize])
+    }
+}
+
+/// A quantity in lots: mostly 1–10, rarely 0 (rejected) or huge.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Lots(pub u64);
+
+impl<'a> Arbitrary<'a> for Lots {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Lots(match u8::arbitrary(u)? {
+            0 => 0,
+            1 => u64::MAX,
+            2 => 1_000_000,
+            n => 1 + u64::from(n) % 10,
+        }))
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl fmt::Debug for Lots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            u64::MAX => f.write_str("MAX"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+/// A limit price in ticks: mostly 95–105 around a mid of 100, rarely 0, 1 or huge.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Px(pub u64);
+
+impl<'a> Arbitrary<'a> for Px {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Px(match u8::arbitrary(u)? {
+            0 => 0,
+            1 => 1,
+            2 => u64::MAX,
+            n => 95 + u64::from(n) % 11,
+        }))
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl fmt::Debug for Px {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            u64::MAX => f.write_str("MAX"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+/// An asset: BTC (8 decimals), USD (2), ETH (6).
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Coin {
+    Btc,
+    Usd,
+    Eth,
+}
+
+impl Coin {
+    fn id(self) -> AssetId {
+        AssetId(self as u16)
+    }
+    fn decimals(self) -> u32 {
+        [8, 2, 6][self as usize]
+    }
+    /// The step of [`Amt`] in minor units: 0.1 BTC, 100 USD, 1 ETH.
+    fn unit(self) -> Minor {
+        [10_000_000, 10_000, 1_000_000][self as usize]
+    }
+}
+
+impl fmt::Debug for Coin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(["BTC", "USD", "ETH"][*self as usize])
+    }
+}
+
+/// An amount, in steps of the asset's [`Coin::unit`]: mostly 1–16 steps (the set-up funds each
+/// account with 100), sometimes 100–400 (above the review threshold, near the limits), rarely
+/// zero, negative or beyond any balance.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Amt(pub i64);
+
+impl<'a> Arbitrary<'a> for Amt {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Amt(match u8::arbitrary(u)? {
+            0 => 0,
+            1 => -1,
+            2 => 1_000_000_000,
+            b @ 3..=223 => 1 + i64::from(b) % 16,
+            b => 100 * (1 + i64::from(b) % 4),
+        }))
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl Amt {
+    fn minor(self, coin: Coin) -> Minor {
+        Minor::from(self.0) * coin.unit()
+    }
+    fn show(self, coin: Coin) -> String {
+        let d = Decimal::from_i128_with_scale(self.minor(coin), coin.decimals());
+        format!("{} {coin:?}", d.normalize())
+    }
+}
+
+/// Where a withdrawal goes.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Dest {
+    /// The account's own address (whitelisted from the start).
+    Own,
+    /// An outside address `n` (whitelisted only when asked, after a delay).
+    Outside(Small<0, 2>),
+}
+
+impl Dest {
+    fn address(self, user: UserId) -> Address {
+        match self {
+            Dest::Own => Address::of(user),
+            Dest::Outside(n) => Address::outside(n.0 as u32),
+        }
+    }
+}
+
+impl fmt::Debug for Dest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dest::Own => f.write_str("own address"),
+            Dest::Outside(n) => write!(f, "outside address {n:?}"),
+        }
+    }
+}
+
+/// A password a login tries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
+pub enum Guess {
+    /// The account's password as the harness last set it.
+    Right,
+    /// A wrong one.
+    Wrong,
+    /// The one it registered with (wrong after a reset).
+    First,
+}
+
+/// A client's request.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Request {
+    Limit { market: Mkt, side: Sd, qty: Lots, price: Px, tif: TifA, stp: StpA },
+    Market { market: Mkt, side: Sd, qty: Lots, stp: StpA },
+    MarketQuote { market: Mkt, spend: Amt, stp: StpA },
+    Cancel { order: Oid },
+    Replace { order: Oid, price: Px, qty: Lots },
+    MassCancel { market: Option<Mkt> },
+    RequestQuote { market: Mkt, side: Sd, qty: Lots },
+    AcceptQuote { quote: Nth },
+    Withdraw { asset: Coin, amount: Amt, to: Dest },
+    Transfer { to: Holder, asset: Coin, amount: Amt },
+    Whitelist { address: Dest },
+    ClaimNotReceived { withdrawal: Nth },
+    Login { password: Guess },
+    CreateApiKey { trade: bool, withdraw: bool, allow: Option<Where> },
+    RequestReset,
+    CompleteReset { token: Small<1, 4>, password: Small<0, 3> },
+    Export,
+    Announce { batch: Small<1, 4>, all: bool },
+    AdminAdjust { asset: Coin, amount: Amt },
+}
+
+/// A system input.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum SystemOp {
+    Deposit { to: Holder, asset: Coin, amount: Amt },
+    DepositSeen { to: Holder, asset: Coin, amount: Amt, payment: Nth, confirmations: Small<0, 3> },
+    ProcessWithdrawal { withdrawal: Nth },
+    ReviewWithdrawal { withdrawal: Nth, approve: bool },
+    /// The chain confirmed payment `n` (of whichever asset the exchange paid it in), under its
+    /// own transaction id or a malleated one.
+    PaymentConfirmed { payment: Nth, malleated: bool },
+    ProcessTransfer { transfer: Nth },
+    GrantPrivilege { to: Holder },
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cred = match self.cred {
+            Cred::Anon => "anon".to_owned(),
+            Cred::Session => "session".to_owned(),
+            Cred::OldSession => "old-session".to_owned(),
+            Cred::Key => "key".to_owned(),
+            Cred::StolenSession(a) => format!("{}'s-session", a.name()),
+        };
+        let ip = match self.ip {
+            Where::Home => "home",
+            Where::Office => "office",
+            Where::Away => "away",
+        };
+        let code = match self.code {
+            CodeUse::Now => "code".to_owned(),
+            CodeUse::Without => "no-code".to_owned(),
+            CodeUse::Previous => "previous-code".to_owned(),
+            CodeUse::Stale => "stale-code".to_owned(),
+            CodeUse::Of(a) => format!("{}'s-code", a.name()),
+        };
+        write!(f, "{}({cred},{ip},{code})", self.actor.name())?;
+        match self.on {
+            Whose::Own => Ok(()),
+            Whose::House => f.write_str(" for house"),
+            Whose::Of(a) => write!(f, " for {}", a.name()),
+        }
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Request::Limit { market, side, qty, price, tif, stp } => {
+                write!(f, "place {side:?} {qty:?} @ {price:?} {tif:?} {market:?}{stp:?}")
+            }
+            Request::Market { market, side, qty, stp } => write!(f, "place {side:?} {qty:?} market {market:?}{stp:?}"),
+            Request::MarketQuote { market, spend, stp } => {
+                write!(f, "place buy market spending {} {market:?}{stp:?}", spend.show(Coin::Usd))
+            }
+            Request::Cancel { order } => write!(f, "cancel #{order:?}"),
+            Request::Replace { order, price, qty } => write!(f, "replace #{order:?} with {qty:?} @ {price:?}"),
+            Request::MassCancel { market: None } => f.write_str("mass cancel"),
+            Request::MassCancel { market: Some(m) } => write!(f, "mass cancel {m:?}"),
+            Request::RequestQuote { market, side, qty } => write!(f, "request quote {side:?} {qty:?} {market:?}"),
+            Request::AcceptQuote { quote } => write!(f, "accept quote q{quote:?}"),
+            Request::Withdraw { asset, amount, to } => write!(f, "withdraw {} to {to:?}", amount.show(asset)),
+            Request::Transfer { to, asset, amount } => write!(f, "transfer {} to {to:?}", amount.show(asset)),
+            Request::Whitelist { address } => write!(f, "whitelist {address:?}"),
+            Request::ClaimNotReceived { withdrawal } => write!(f, "claim w{withdrawal:?} not received"),
+            Request::Login { password } => write!(f, "login password={password:?}"),
+            Request::CreateApiKey { trade, withdraw, allow } => {
+                let scopes = Scopes { trade, withdraw };
+                match allow {
+                    None => write!(f, "create api key {scopes:?}"),
+                    Some(w) => write!(f, "create api key {scopes:?} allow {w:?}"),
+                }
+            }
+            Request::RequestReset => f.write_str("request reset"),
+            Request::CompleteReset { token, password } => {
+                write!(f, "complete reset r{token:?} password=new{password:?}")
+            }
+            Request::Export => f.write_str("export"),
+            Request::Announce { batch, all } => {
+                write!(f, "announce in batches of {batch:?}{}", if all { "" } else { ", first batch only" })
+            }
+            Request::AdminAdjust { asset, amount } => write!(f, "adjust balance by {}", amount.show(asset)),
+        }
+    }
+}
+
+impl fmt::Debug for SystemOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SystemOp::Deposit { to, asset, amount } => write!(f, "deposit {} to {to:?}", amount.show(asset)),
+            SystemOp::DepositSeen { to, asset, amount, payment, confirmations } => write!(
+                f,
+                "deposit seen {} to {to:?} (inbound payment {payment:?}, {confirmations:?} confirmations)",
+                amount.show(asset)
+            ),
+            SystemOp::ProcessWithdrawal { withdrawal } => write!(f, "process withdrawal w{withdrawal:?}"),
+            SystemOp::ReviewWithdrawal { withdrawal, approve } => {
+                write!(f, "review withdrawal w{withdrawal:?}: {}", if approve { "approve" } else { "refuse" })
+            }
+            SystemOp::PaymentConfirmed { payment, malleated } => {
+                write!(f, "payment {payment:?} confirmed{}", if malleated { " under a malleated id" } else { "" })
+            }
+            SystemOp::ProcessTransfer { transfer } => write!(f, "process transfer x{transfer:?}"),
+            SystemOp::GrantPrivilege { to } => write!(f, "grant privilege to {to:?}"),
+        }
+    }
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.act {
+            Act::Client(sender, request) => write!(f, "{:?} {sender:?} {request:?}", self.dt),
+            Act::System(op) => write!(f, "{:?} system: {op:?}", self.dt),
+        }
+    }
+}
+
+impl fmt::Debug for Weak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (self.login_2fa_off, "login-2fa-off"),
+            (self.withdrawal_2fa_off, "withdrawal-2fa-off"),
+            (self.reset_2fa_off, "reset-2fa-off"),
+            (self.key_withdraw_scope, "keys-may-withdraw"),
+            (self.key_allowlist_off, "key-allowlist-off"),
+        ];
+        let weak: Vec<&str> = names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
+        if weak.is_empty() {
+            f.write_str("policy: safe defaults")
+        } else {
+            write!(f, "policy: {}", weak.join(" "))
+        }
+    }
+}
+
+impl fmt::Debug for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:?}", self.policy)?;
+        for (i, step) in self.steps.iter().enumerate() {
+            writeln!(f, "{i:>3}: {step:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Script {
+    /// Decodes a script from fuzz input bytes (cut to [`MAX_STEPS`] steps).
+    pub fn decode(data: &[u8]) -> Option<Script> {
+        let mut script = Script::arbitrary_take_rest(Unstructured::new(data)).ok()?;
+        script.steps.truncate(MAX_STEPS);
+        Some(script)
+    }
+}
+
+/// What a script's run found, and what it exercised (so tests can show a run is not vacuous).
+#[derive(Debug)]
+pub struct Run {
+    /// The auditor's findings, its end-of-run scans included.
+    pub findings: Findings,
+    /// The step at which the first violation was found (`None` if none, or only at the end).
+    pub first_step: Option<usize>,
+    /// How many steps the exchange accepted and rejected.
+    pub accepted: usize,
+    pub rejected: usize,
+    /// Fills, logins, withdrawals paid (payment intents), mails sent, by the steps.
+    pub fills: usize,
+    pub logins: usize,
+    pub payments: usize,
+    pub mails: usize,
+}
+
+impl Run {
+    /// The first violation found, if any.
+    pub fn first_violation(&self) -> Option<&Violation> {
+        self.findings.violations().first()
+    }
+}
+
+/// The config a script runs under.
+fn script_config(faults: FaultSet, weak: Weak) -> ExchangeConfig {
+    ExchangeConfig { custody: custody_policy(), identity: weak.policy(), ..config(faults) }
+}
+
+/// Funds each account holds after set-up: 10 BTC, 100 000 USD, 100 ETH.
+const FUNDING: [(AssetId, Minor); 3] = [(AssetId(0), 1_000_000_000), (AssetId(1), 10_000_000), (AssetId(2), 100_000_000)];
+
+/// The harness: the exchange, its auditor, and what the clients know.
+struct Harness {
+    x: Exchange,
+    auditor: Auditor,
+    now: u64,
+    sessions: [Vec<SessionId>; 4],
+    keys: [Vec<ApiKeyId>; 4],
+    passwords: [Password; 4],
+    /// Reset tokens mailed, and to whom.
+    tokens: BTreeMap<ResetToken, Actor>,
+    /// Payments the exchange made, and in which asset.
+    payments: BTreeMap<Payment, AssetId>,
+    run: Run,
+}
+
+impl Harness {
+    fn new(faults: FaultSet, weak: Weak) -> Harness {
+        let config = script_config(faults, weak);
+        let x = Exchange::new(&config).expect("the script exchange's config is valid");
+        let auditor = Auditor::with_config(&x, &config);
+        let run = Run {
+            findings: Findings::default(),
+            first_step: None,
+            accepted: 0,
+            rejected: 0,
+            fills: 0,
+            logins: 0,
+            payments: 0,
+            mails: 0,
+        };
+        let mut h = Harness {
+            x,
+            auditor,
+            now: 0,
+            sessions: Default::default(),
+            keys: Default::default(),
+            passwords: Actor::ALL.map(Actor::first_password),
+            tokens: BTreeMap::new(),
+            payments: BTreeMap::new(),
+            run,
+        };
+        for a in Actor::ALL {
+            let register = IdentityCommand::Register {
+                email: a.email(),
+                password: a.first_password(),
+                device: Some(a.device()),
+            };
+            let result = h.send(&register.into(), Origin::System);
+            assert_eq!(result, Ok(Ack::Account(a.user())), "set-up: register {}", a.name());
+        }
+        let grant = IdentityCommand::GrantRole { user: Actor::Dave.user(), role: Role::Admin };
+        h.send(&grant.into(), Origin::System).expect("set-up: dave is an admin");
+        for user in std::iter::once(UserId::HOUSE).chain(Actor::ALL.map(Actor::user)) {
+            for (asset, amount) in FUNDING {
+                h.send(&Command::deposit(user, asset, amount), Origin::System).expect("set-up: funding");
+            }
+        }
+        for a in Actor::ALL {
+            let access = Access::anonymous(a.home()).with_code(Some(Code::at(a.device(), 0)));
+            let login = IdentityCommand::Login { email: a.email(), password: a.first_password() };
+            let result = h.send(&login.into(), Origin::Client(access));
+            assert!(matches!(result, Ok(Ack::Session { .. })), "set-up: {} signs in: {result:?}", a.name());
+        }
+        h.run.logins = 0;
+        h
+    }
+
+    /// Applies `command` from `origin` now, shows it to the auditor, and follows what the
+    /// clients learn from the answer and the mail.
+    fn send(&mut self, command: &Command, origin: Origin) -> Result<Ack, crate::exchange::Reject> {
+        let applied = self.x.apply_from(self.now, command, origin);
+        self.auditor.observe(command, &applied);
+        let result = applied.result;
+        self.run.fills += applied.events.iter().filter(|(_, e)| matches!(e, crate::engine::Event::Fill { .. })).count();
+        for intent in applied.intents {
+            match *intent {
+                Intent::Pay { payment, asset, .. } => {
+                    self.payments.insert(payment, asset);
+                    self.run.payments += 1;
+                }
+                Intent::Mail(mail) => {
+                    self.run.mails += 1;
+                    if let (MailKind::ResetLink(token), Recipients::One(email)) = (mail.kind, mail.to) {
+                        if let Some(&a) = Actor::ALL.iter().find(|a| a.email() == email) {
+                            self.tokens.insert(token, a);
+                        }
+                    }
+                }
+            }
+        }
+        match (result, command, origin) {
+            (Ok(Ack::Session { session, user }), _, _) => {
+                self.run.logins += 1;
+                if let Some(&a) = Actor::ALL.iter().find(|a| a.user() == user) {
+                    self.sessions[a.index()].push(session);
+                }
+            }
+            (Ok(Ack::ApiKey(key)), _, Origin::Client(Access { credential: Credential::Session(s), .. })) => {
+                if let Some(user) = self.x.session_user(s) {
+                    if let Some(&a) = Actor::ALL.iter().find(|a| a.user() == user) {
+                        self.keys[a.index()].push(key);
+                    }
+                }
+            }
+            (Ok(_), Command::Identity(IdentityCommand::CompleteReset { token, password }), _) => {
+                if let Some(&a) = self.tokens.get(token) {
+                    self.passwords[a.index()] = *password;
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+
+    fn step(&mut self, step: &Step) {
+        self.now = self.now.saturating_add(step.dt.0);
+        let (command, origin) = match step.act {
+            Act::Client(sender, request) => (self.request(sender, request), Origin::Client(self.access(sender))),
+            Act::System(op) => (self.system(op), Origin::System),
+        };
+        match self.send(&command, origin) {
+            Ok(_) => self.run.accepted += 1,
+            Err(_) => self.run.rejected += 1,
+        }
+    }
+
+    fn access(&self, s: Sender) -> Access {
+        let latest = |a: Actor| self.sessions[a.index()].last().copied().unwrap_or(SessionId(0));
+        let credential = match s.cred {
+            Cred::Anon => Credential::Anonymous,
+            Cred::Session => Credential::Session(latest(s.actor)),
+            Cred::OldSession => {
+                Credential::Session(self.sessions[s.actor.index()].first().copied().unwrap_or(SessionId(0)))
+            }
+            Cred::Key => Credential::ApiKey(self.keys[s.actor.index()].last().copied().unwrap_or(ApiKeyId(0))),
+            Cred::StolenSession(victim) => Credential::Session(latest(victim)),
+        };
+        Access { credential, ip: s.ip.ip(s.actor), code: s.code.code(s.actor, self.now) }
+    }
+
+    fn request(&self, s: Sender, request: Request) -> Command {
+        let user = match s.on {
+            Whose::Own => s.actor.user(),
+            Whose::House => UserId::HOUSE,
+            Whose::Of(a) => a.user(),
+        };
+        let place = |market: Mkt, side: Side, qty: Lots, kind: OrderKind, stp: StpA| {
+            Command::place(NewOrder { user, market: market.id(), side, qty: Qty(qty.0), kind, stp: stp.stp() })
+        };
+        match request {
+            Request::Limit { market, side, qty, price, tif, stp } => {
+                place(market, side.side(), qty, OrderKind::Limit { price: Price(price.0), tif: tif.tif() }, stp)
+            }
+            Request::Market { market, side, qty, stp } => place(market, side.side(), qty, OrderKind::Market, stp),
+            Request::MarketQuote { market, spend, stp } => {
+                place(market, Side::Buy, Lots(1), OrderKind::MarketQuote { amount: spend.minor(Coin::Usd) }, stp)
+            }
+            Request::Cancel { order } => Command::cancel(user, OrderId(order.0)),
+            Request::Replace { order, price, qty } => {
+                Command::replace(user, OrderId(order.0), Price(price.0), Qty(qty.0))
+            }
+            Request::MassCancel { market } => Command::mass_cancel(user, market.map(Mkt::id)),
+            Request::RequestQuote { market, side, qty } => {
+                Command::request_quote(user, market.id(), side.side(), Qty(qty.0))
+            }
+            Request::AcceptQuote { quote } => Command::accept_quote(user, QuoteId(quote.0)),
+            Request::Withdraw { asset, amount, to } => FundsCommand::Withdraw {
+                user,
+                asset: asset.id(),
+                amount: amount.minor(asset),
+                to: to.address(user),
+            }
+            .into(),
+            Request::Transfer { to, asset, amount } => {
+                Command::transfer(user, to.user(), asset.id(), amount.minor(asset))
+            }
+            Request::Whitelist { address } => {
+                FundsCommand::WhitelistAddress { user, address: address.address(user) }.into()
+            }
+            Request::ClaimNotReceived { withdrawal } => {
+                FundsCommand::ClaimNotReceived { user, id: WithdrawalId(withdrawal.0) }.into()
+            }
+            Request::Login { password } => {
+                let password = match password {
+                    Guess::Right => self.passwords[s.actor.index()],
+                    Guess::Wrong => Password(999),
+                    Guess::First => s.actor.first_password(),
+                };
+                IdentityCommand::Login { email: s.actor.email(), password }.into()
+            }
+            Request::CreateApiKey { trade, withdraw, allow } => IdentityCommand::CreateApiKey {
+                scopes: Scopes { trade, withdraw },
+                allow_ip: allow.map(|w| w.ip(s.actor)),
+            }
+            .into(),
+            Request::RequestReset => IdentityCommand::RequestReset { email: s.actor.email() }.into(),
+            Request::CompleteReset { token, password } => IdentityCommand::CompleteReset {
+                token: ResetToken(token.0 as u32),
+                password: new_password(password.0),
+            }
+            .into(),
+            Request::Export => IdentityCommand::Export.into(),
+            Request::Announce { batch, all } => IdentityCommand::Announce {
+                batch: batch.0 as u32,
+                batches: if all { IdentityCommand::ALL_BATCHES } else { 1 },
+            }
+            .into(),
+            Request::AdminAdjust { asset, amount } => {
+                FundsCommand::AdminAdjust { user, asset: asset.id(), delta: amount.minor(asset) }.into()
+            }
+        }
+    }
+
+    fn system(&self, op: SystemOp) -> Command {
+        let funds = match op {
+            SystemOp::Deposit { to, asset, amount } => {
+                FundsCommand::Deposit { user: to.user(), asset: asset.id(), amount: amount.minor(asset) }
+            }
+            SystemOp::DepositSeen { to, asset, amount, payment, confirmations } => FundsCommand::DepositSeen {
+                user: to.user(),
+                asset: asset.id(),
+                amount: amount.minor(asset),
+                payment: Payment(Payment::INBOUND + payment.0),
+                confirmations: confirmations.0 as u32,
+            },
+            SystemOp::ProcessWithdrawal { withdrawal } => {
+                FundsCommand::ProcessWithdrawal { id: WithdrawalId(withdrawal.0) }
+            }
+            SystemOp::ReviewWithdrawal { withdrawal, approve } => {
+                FundsCommand::ReviewWithdrawal { id: WithdrawalId(withdrawal.0), approve }
+            }
+            SystemOp::PaymentConfirmed { payment, malleated } => {
+                let paid = Payment(payment.0);
+                let asset = self.payments.get(&paid).copied().unwrap_or(AssetId(0));
+                let txid = if malleated { TxId(TxId::MALLEATED + payment.0) } else { TxId(payment.0) };
+                FundsCommand::PaymentConfirmed { asset, txid, payment: paid }
+            }
+            SystemOp::ProcessTransfer { transfer } => FundsCommand::ProcessTransfer { id: TransferId(transfer.0) },
+            SystemOp::GrantPrivilege { to } => FundsCommand::GrantPrivilege { user: to.user() },
+        };
+        funds.into()
+    }
+}
+
+/// The password a reset sets: `new0`…`new3`.
+fn new_password(n: u64) -> Password {
+    Password(200 + n)
+}
+
+/// Runs `script` through a fresh exchange with `faults` on, under the auditor (every command
+/// observed; the end-of-run scans at the end). See the module docs.
+pub fn run_script(script: &Script, faults: FaultSet) -> Run {
+    let mut h = Harness::new(faults, script.policy);
+    let mut before = h.auditor.findings().total();
+    assert_eq!(before, 0, "the set-up breaks no invariant: {:#?}", h.auditor.violations());
+    for (i, step) in script.steps.iter().take(MAX_STEPS).enumerate() {
+        h.step(step);
+        let total = h.auditor.findings().total();
+        if total > before && h.run.first_step.is_none() {
+            h.run.first_step = Some(i);
+        }
+        before = total;
+    }
+    let at = Stamp { seq: h.x.seq(), time_ns: h.now };
+    h.auditor.finish(&h.x, at);
+    h.run.findings = h.auditor.findings().clone();
+    h.run
+}
