@@ -7,8 +7,9 @@
 //! [`commands::config`](super::commands::config) under the tight
 //! [`custody_policy`](super::commands::custody_policy) and the script's identity policy;
 //! customers alice, bob and carol and the admin dave registered with a password and a
-//! second-factor device, each signed in once from home; the house and every one of them funded
-//! with 10 BTC, 100 000 USD and 100 ETH.
+//! second-factor device, each signed in once from home; the house funded with 10 BTC, 100 000 USD
+//! and 100 ETH, each actor with 2 BTC, 2 000 USD and 20 ETH; the house quotes 5 lots at 97, 98, 99 (twice) bid and 101
+//! (twice), 102, 103 offered in each market (orders #1–#16).
 //!
 //! A step says how much time passes, then either what a client sends — who (an actor), with which
 //! credential (none, its latest or oldest session, its latest API key, another actor's session),
@@ -51,10 +52,24 @@ use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 pub const MAX_STEPS: usize = 48;
 
 /// A whole script: the identity policy (each switch weakens a safe default) and the steps.
-#[derive(Clone, PartialEq, Eq, Arbitrary)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Script {
     pub policy: Weak,
     pub steps: Vec<Step>,
+}
+
+/// The policy, then steps until the input runs out, at most [`MAX_STEPS`]. (`Vec`'s own
+/// `Arbitrary` asks a continue flag before each element, so random bytes would give scripts of
+/// about one step; here every byte goes into a step.)
+impl<'a> Arbitrary<'a> for Script {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let policy = Weak::arbitrary(u)?;
+        let mut steps = Vec::new();
+        while !u.is_empty() && steps.len() < MAX_STEPS {
+            steps.push(Step::arbitrary(u)?);
+        }
+        Ok(Script { policy, steps })
+    }
 }
 
 /// Which identity policies are weakened (SPEC §6); all `false` is the safe default.
@@ -88,13 +103,23 @@ pub struct Step {
     pub act: Act,
 }
 
-/// What a step sends.
-#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+/// What a step sends: mostly a client's request (3 in 4), else a system input.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Act {
     /// A client's request.
     Client(Sender, Request),
     /// A system input.
     System(SystemOp),
+}
+
+impl<'a> Arbitrary<'a> for Act {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(if u8::arbitrary(u)? < 192 {
+            Act::Client(Sender::arbitrary(u)?, Request::arbitrary(u)?)
+        } else {
+            Act::System(SystemOp::arbitrary(u)?)
+        })
+    }
 }
 
 /// The customers and the admin (`dave`, an admin: trades for the house, exports, announces).
@@ -170,8 +195,8 @@ pub struct Sender {
     pub on: Whose,
 }
 
-/// The credential a request presents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
+/// The credential a request presents: mostly the sender's latest session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cred {
     /// None.
     Anon,
@@ -185,8 +210,23 @@ pub enum Cred {
     StolenSession(Actor),
 }
 
-/// Where a request comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
+impl<'a> Arbitrary<'a> for Cred {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=179 => Cred::Session,
+            180..=199 => Cred::OldSession,
+            200..=219 => Cred::Key,
+            220..=237 => Cred::Anon,
+            b => Cred::StolenSession(Actor::ALL[usize::from(b) % 4]),
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+/// Where a request comes from: mostly the sender's home.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Where {
     /// The sender's home IP (where its set-up session was opened).
     Home,
@@ -194,6 +234,19 @@ pub enum Where {
     Office,
     /// An attacker's IP.
     Away,
+}
+
+impl<'a> Arbitrary<'a> for Where {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=203 => Where::Home,
+            204..=229 => Where::Office,
+            _ => Where::Away,
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
 }
 
 impl Where {
@@ -291,9 +344,9 @@ impl<const LO: u64, const HI: u64> fmt::Debug for Small<LO, HI> {
 }
 
 /// An order id (`#n`).
-pub type Oid = Small<1, 12>;
+pub type Oid = Small<1, 24>;
 /// A quote id, withdrawal id, transfer id or payment number.
-pub type Nth = Small<1, 6>;
+pub type Nth = Small<1, 4>;
 
 /// How much time passes before a step: mostly nothing or nanoseconds (quotes live 400 ns,
 /// whitelisting takes 50 ns, the outflow window is 1 µs), sometimes a code window or a day.
@@ -304,7 +357,7 @@ impl<'a> Arbitrary<'a> for Dt {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(Dt(match u8::arbitrary(u)? {
             0..=95 => 0,
-            b @ 96..=223 => u64::from(b - 96) * 10,
+            b @ 96..=223 => u64::from(b % 40) * 10,
             224..=239 => 1_000,
             240..=251 => CODE_WINDOW_NS,
             _ => DAY_NS,
@@ -369,13 +422,27 @@ impl fmt::Debug for Sd {
     }
 }
 
-/// A limit order's time in force.
-#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+/// A limit order's time in force: half of them good till cancelled.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TifA {
     Gtc,
     Ioc,
     Fok,
     PostOnly,
+}
+
+impl<'a> Arbitrary<'a> for TifA {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=127 => TifA::Gtc,
+            128..=169 => TifA::Ioc,
+            170..=211 => TifA::Fok,
+            _ => TifA::PostOnly,
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
 }
 
 impl TifA {
@@ -493,7 +560,7 @@ impl fmt::Debug for Coin {
 }
 
 /// An amount, in steps of the asset's [`Coin::unit`]: mostly 1–16 steps (the set-up funds each
-/// account with 100), sometimes 100–400 (above the review threshold, near the limits), rarely
+/// actor with 20), sometimes 100–400 (above the review threshold, near the limits), rarely
 /// zero, negative or beyond any balance.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Amt(pub i64);
@@ -732,9 +799,7 @@ impl fmt::Debug for Script {
 impl Script {
     /// Decodes a script from fuzz input bytes (cut to [`MAX_STEPS`] steps).
     pub fn decode(data: &[u8]) -> Option<Script> {
-        let mut script = Script::arbitrary_take_rest(Unstructured::new(data)).ok()?;
-        script.steps.truncate(MAX_STEPS);
-        Some(script)
+        Script::arbitrary_take_rest(Unstructured::new(data)).ok()
     }
 }
 
@@ -753,6 +818,8 @@ pub struct Run {
     pub logins: usize,
     pub payments: usize,
     pub mails: usize,
+    /// Each step's answer, in order.
+    pub outcomes: Vec<Result<Ack, crate::exchange::Reject>>,
 }
 
 impl Run {
@@ -767,8 +834,25 @@ fn script_config(faults: FaultSet, weak: Weak) -> ExchangeConfig {
     ExchangeConfig { custody: custody_policy(), identity: weak.policy(), ..config(faults) }
 }
 
-/// Funds each account holds after set-up: 10 BTC, 100 000 USD, 100 ETH.
-const FUNDING: [(AssetId, Minor); 3] = [(AssetId(0), 1_000_000_000), (AssetId(1), 10_000_000), (AssetId(2), 100_000_000)];
+/// Funds the house holds after set-up: 10 BTC, 100 000 USD, 100 ETH.
+const HOUSE_FUNDING: [(AssetId, Minor); 3] =
+    [(AssetId(0), 1_000_000_000), (AssetId(1), 10_000_000), (AssetId(2), 100_000_000)];
+
+/// Funds each actor holds after set-up: 2 BTC, 2 000 USD, 20 ETH (20 steps of [`Amt`]: a few
+/// withdrawals or transfers exhaust them).
+const FUNDING: [(AssetId, Minor); 3] = [(AssetId(0), 200_000_000), (AssetId(1), 200_000), (AssetId(2), 20_000_000)];
+
+/// The house's ladder at set-up, in each market.
+const LADDER: [(Side, u64); 8] = [
+    (Side::Buy, 97),
+    (Side::Buy, 98),
+    (Side::Buy, 99),
+    (Side::Buy, 99),
+    (Side::Sell, 101),
+    (Side::Sell, 101),
+    (Side::Sell, 102),
+    (Side::Sell, 103),
+];
 
 /// The harness: the exchange, its auditor, and what the clients know.
 struct Harness {
@@ -799,6 +883,7 @@ impl Harness {
             logins: 0,
             payments: 0,
             mails: 0,
+            outcomes: Vec::with_capacity(MAX_STEPS),
         };
         let mut h = Harness {
             x,
@@ -822,9 +907,27 @@ impl Harness {
         }
         let grant = IdentityCommand::GrantRole { user: Actor::Dave.user(), role: Role::Admin };
         h.send(&grant.into(), Origin::System).expect("set-up: dave is an admin");
-        for user in std::iter::once(UserId::HOUSE).chain(Actor::ALL.map(Actor::user)) {
-            for (asset, amount) in FUNDING {
-                h.send(&Command::deposit(user, asset, amount), Origin::System).expect("set-up: funding");
+        let funding = HOUSE_FUNDING.map(|(asset, amount)| (UserId::HOUSE, asset, amount)).into_iter().chain(
+            Actor::ALL.into_iter().flat_map(|a| FUNDING.map(|(asset, amount)| (a.user(), asset, amount))),
+        );
+        for (user, asset, amount) in funding {
+            h.send(&Command::deposit(user, asset, amount), Origin::System).expect("set-up: funding");
+        }
+        // The house quotes a ladder in each market (orders #1–#16): 5 lots at 97, 98, 99, 99 bid
+        // and 101, 101, 102, 103 offered, so market orders and quotes have something to meet
+        // and the best levels have a queue.
+        for market in [MarketId(0), MarketId(1)] {
+            for (side, price) in LADDER {
+                let order = NewOrder {
+                    user: UserId::HOUSE,
+                    market,
+                    side,
+                    qty: Qty(5),
+                    kind: OrderKind::Limit { price: Price(price), tif: Tif::Gtc },
+                    stp: Stp::default(),
+                };
+                let placed = h.send(&Command::place(order), Origin::System);
+                assert!(matches!(placed, Ok(Ack::Order { .. })), "set-up: the house's ladder: {placed:?}");
             }
         }
         for a in Actor::ALL {
@@ -890,10 +993,12 @@ impl Harness {
             Act::Client(sender, request) => (self.request(sender, request), Origin::Client(self.access(sender))),
             Act::System(op) => (self.system(op), Origin::System),
         };
-        match self.send(&command, origin) {
+        let result = self.send(&command, origin);
+        match result {
             Ok(_) => self.run.accepted += 1,
             Err(_) => self.run.rejected += 1,
         }
+        self.run.outcomes.push(result);
     }
 
     fn access(&self, s: Sender) -> Access {
