@@ -5,7 +5,8 @@
 //!
 //! The fixed set-up (not part of the script): the two-market exchange of
 //! [`commands::config`](super::commands::config) under the tight
-//! [`custody_policy`](super::commands::custody_policy) and the script's identity policy;
+//! [`custody_policy`](super::commands::custody_policy) and the script's identity policy, quotes
+//! living 2 µs;
 //! customers alice, bob and carol and the admin dave registered with a password and a
 //! second-factor device, each signed in once from home; the house funded with 10 BTC, 100 000 USD
 //! and 100 ETH, each actor with 2 BTC, 2 000 USD and 20 ETH; the house quotes 5 lots at 97, 98, 99 (twice) bid and 101
@@ -15,8 +16,9 @@
 //! credential (none, its latest or oldest session, its latest API key, another actor's session),
 //! from which IP, with which second-factor code, acting for whose account — and the request, or
 //! a system input (a deposit, a deposit seen on chain, the back office's withdrawal and transfer
-//! workers, a review, a payment confirmed under its own or a malleated id, a privilege). Ids are
-//! absolute and small (`#3` is order 3), so a script reads the same before and after running.
+//! workers, a review, a payment confirmed under its own or a malleated id, a privilege). Orders,
+//! quotes, withdrawals, transfers and payments are named counting back from the latest issued
+//! (`cancel order latest-2`), so a step names something that exists wherever it stands.
 //!
 //! `Debug` prints a script one step per line, e.g.
 //! `t+130ns alice(session,home,code) place buy 3 @ 101 ioc m0`.
@@ -35,7 +37,7 @@ use std::fmt;
 use arbitrary::{Arbitrary, Unstructured};
 use rust_decimal::Decimal;
 
-use super::commands::{config, custody_policy};
+use super::commands::{config, custody_policy, Ids};
 use crate::audit::{Auditor, Findings, Stamp, Violation};
 use crate::engine::{OrderId, Stp, Tif};
 use crate::exchange::{
@@ -123,12 +125,27 @@ impl<'a> Arbitrary<'a> for Act {
 }
 
 /// The customers and the admin (`dave`, an admin: trades for the house, exports, announces).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Arbitrary)]
+/// Alice sends most (2 in 5), so that one actor's requests follow each other often.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Actor {
     Alice,
     Bob,
     Carol,
     Dave,
+}
+
+impl<'a> Arbitrary<'a> for Actor {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=101 => Actor::Alice,
+            102..=165 => Actor::Bob,
+            166..=216 => Actor::Carol,
+            _ => Actor::Dave,
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
 }
 
 impl Actor {
@@ -239,8 +256,8 @@ pub enum Where {
 impl<'a> Arbitrary<'a> for Where {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(match u8::arbitrary(u)? {
-            0..=203 => Where::Home,
-            204..=229 => Where::Office,
+            0..=229 => Where::Home,
+            230..=242 => Where::Office,
             _ => Where::Away,
         })
     }
@@ -343,12 +360,44 @@ impl<const LO: u64, const HI: u64> fmt::Debug for Small<LO, HI> {
     }
 }
 
-/// An order id (`#n`).
-pub type Oid = Small<1, 24>;
-/// A quote id, withdrawal id, transfer id or payment number.
-pub type Nth = Small<1, 4>;
+/// An id counted back from the latest the exchange issued of its kind: `latest` (0),
+/// `latest-1`, … up to `latest-(N-1)`. Relative, so that a step names something that exists
+/// wherever it stands in a script.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Back<const N: u64>(pub u64);
 
-/// How much time passes before a step: mostly nothing or nanoseconds (quotes live 400 ns,
+impl<'a, const N: u64> Arbitrary<'a> for Back<N> {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Back(u.int_in_range(0..=N - 1)?))
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+impl<const N: u64> fmt::Debug for Back<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => f.write_str("latest"),
+            n => write!(f, "latest-{n}"),
+        }
+    }
+}
+
+impl<const N: u64> Back<N> {
+    /// The id it names when `next` is the next one the exchange will issue (0, unknown, if
+    /// there are not that many).
+    fn of(self, next: u64) -> u64 {
+        next.saturating_sub(1 + self.0)
+    }
+}
+
+/// An order, among the 8 latest.
+pub type Oid = Back<8>;
+/// A quote, withdrawal, transfer or payment, among the 4 latest.
+pub type Nth = Back<4>;
+
+/// How much time passes before a step: mostly nothing or nanoseconds (quotes live 2 µs,
 /// whitelisting takes 50 ns, the outflow window is 1 µs), sometimes a code window or a day.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Dt(pub u64);
@@ -590,13 +639,25 @@ impl Amt {
     }
 }
 
-/// Where a withdrawal goes.
-#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+/// Where a withdrawal goes: mostly the account's own address.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Dest {
     /// The account's own address (whitelisted from the start).
     Own,
     /// An outside address `n` (whitelisted only when asked, after a delay).
     Outside(Small<0, 2>),
+}
+
+impl<'a> Arbitrary<'a> for Dest {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=191 => Dest::Own,
+            b => Dest::Outside(Small(u64::from(b) % 3)),
+        })
+    }
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
 }
 
 impl Dest {
@@ -628,9 +689,29 @@ pub enum Guess {
     First,
 }
 
-/// A client's request.
-#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+/// A client's request: trading (a little over half), money (withdrawals, transfers, whitelist,
+/// claims, balance edits: 3 in 10) or the account (signing in, keys, resets, exports,
+/// announcements).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Request {
+    Trade(Trade),
+    Money(Money),
+    Account(Account),
+}
+
+impl<'a> Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match u8::arbitrary(u)? {
+            0..=139 => Request::Trade(Trade::arbitrary(u)?),
+            140..=216 => Request::Money(Money::arbitrary(u)?),
+            _ => Request::Account(Account::arbitrary(u)?),
+        })
+    }
+}
+
+/// Orders and quotes.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Trade {
     Limit { market: Mkt, side: Sd, qty: Lots, price: Px, tif: TifA, stp: StpA },
     Market { market: Mkt, side: Sd, qty: Lots, stp: StpA },
     MarketQuote { market: Mkt, spend: Amt, stp: StpA },
@@ -639,24 +720,34 @@ pub enum Request {
     MassCancel { market: Option<Mkt> },
     RequestQuote { market: Mkt, side: Sd, qty: Lots },
     AcceptQuote { quote: Nth },
+}
+
+/// Money out and the account's money settings.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Money {
     Withdraw { asset: Coin, amount: Amt, to: Dest },
     Transfer { to: Holder, asset: Coin, amount: Amt },
     Whitelist { address: Dest },
     ClaimNotReceived { withdrawal: Nth },
+    AdminAdjust { asset: Coin, amount: Amt },
+}
+
+/// Signing in, keys, resets, operators' messages.
+#[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Account {
     Login { password: Guess },
     CreateApiKey { trade: bool, withdraw: bool, allow: Option<Where> },
     RequestReset,
     CompleteReset { token: Small<1, 4>, password: Small<0, 3> },
     Export,
     Announce { batch: Small<1, 4>, all: bool },
-    AdminAdjust { asset: Coin, amount: Amt },
 }
 
 /// A system input.
 #[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum SystemOp {
     Deposit { to: Holder, asset: Coin, amount: Amt },
-    DepositSeen { to: Holder, asset: Coin, amount: Amt, payment: Nth, confirmations: Small<0, 3> },
+    DepositSeen { to: Holder, asset: Coin, amount: Amt, payment: Small<1, 4>, confirmations: Small<0, 3> },
     ProcessWithdrawal { withdrawal: Nth },
     ReviewWithdrawal { withdrawal: Nth, approve: bool },
     /// The chain confirmed payment `n` (of whichever asset the exchange paid it in), under its
@@ -699,40 +790,40 @@ impl fmt::Debug for Sender {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Request::Limit { market, side, qty, price, tif, stp } => {
+            Request::Trade(Trade::Limit { market, side, qty, price, tif, stp }) => {
                 write!(f, "place {side:?} {qty:?} @ {price:?} {tif:?} {market:?}{stp:?}")
             }
-            Request::Market { market, side, qty, stp } => write!(f, "place {side:?} {qty:?} market {market:?}{stp:?}"),
-            Request::MarketQuote { market, spend, stp } => {
+            Request::Trade(Trade::Market { market, side, qty, stp }) => write!(f, "place {side:?} {qty:?} market {market:?}{stp:?}"),
+            Request::Trade(Trade::MarketQuote { market, spend, stp }) => {
                 write!(f, "place buy market spending {} {market:?}{stp:?}", spend.show(Coin::Usd))
             }
-            Request::Cancel { order } => write!(f, "cancel #{order:?}"),
-            Request::Replace { order, price, qty } => write!(f, "replace #{order:?} with {qty:?} @ {price:?}"),
-            Request::MassCancel { market: None } => f.write_str("mass cancel"),
-            Request::MassCancel { market: Some(m) } => write!(f, "mass cancel {m:?}"),
-            Request::RequestQuote { market, side, qty } => write!(f, "request quote {side:?} {qty:?} {market:?}"),
-            Request::AcceptQuote { quote } => write!(f, "accept quote q{quote:?}"),
-            Request::Withdraw { asset, amount, to } => write!(f, "withdraw {} to {to:?}", amount.show(asset)),
-            Request::Transfer { to, asset, amount } => write!(f, "transfer {} to {to:?}", amount.show(asset)),
-            Request::Whitelist { address } => write!(f, "whitelist {address:?}"),
-            Request::ClaimNotReceived { withdrawal } => write!(f, "claim w{withdrawal:?} not received"),
-            Request::Login { password } => write!(f, "login password={password:?}"),
-            Request::CreateApiKey { trade, withdraw, allow } => {
+            Request::Trade(Trade::Cancel { order }) => write!(f, "cancel order {order:?}"),
+            Request::Trade(Trade::Replace { order, price, qty }) => write!(f, "replace order {order:?} with {qty:?} @ {price:?}"),
+            Request::Trade(Trade::MassCancel { market: None }) => f.write_str("mass cancel"),
+            Request::Trade(Trade::MassCancel { market: Some(m) }) => write!(f, "mass cancel {m:?}"),
+            Request::Trade(Trade::RequestQuote { market, side, qty }) => write!(f, "request quote {side:?} {qty:?} {market:?}"),
+            Request::Trade(Trade::AcceptQuote { quote }) => write!(f, "accept quote {quote:?}"),
+            Request::Money(Money::Withdraw { asset, amount, to }) => write!(f, "withdraw {} to {to:?}", amount.show(asset)),
+            Request::Money(Money::Transfer { to, asset, amount }) => write!(f, "transfer {} to {to:?}", amount.show(asset)),
+            Request::Money(Money::Whitelist { address }) => write!(f, "whitelist {address:?}"),
+            Request::Money(Money::ClaimNotReceived { withdrawal }) => write!(f, "claim withdrawal {withdrawal:?} not received"),
+            Request::Account(Account::Login { password }) => write!(f, "login password={password:?}"),
+            Request::Account(Account::CreateApiKey { trade, withdraw, allow }) => {
                 let scopes = Scopes { trade, withdraw };
                 match allow {
                     None => write!(f, "create api key {scopes:?}"),
                     Some(w) => write!(f, "create api key {scopes:?} allow {w:?}"),
                 }
             }
-            Request::RequestReset => f.write_str("request reset"),
-            Request::CompleteReset { token, password } => {
+            Request::Account(Account::RequestReset) => f.write_str("request reset"),
+            Request::Account(Account::CompleteReset { token, password }) => {
                 write!(f, "complete reset r{token:?} password=new{password:?}")
             }
-            Request::Export => f.write_str("export"),
-            Request::Announce { batch, all } => {
+            Request::Account(Account::Export) => f.write_str("export"),
+            Request::Account(Account::Announce { batch, all }) => {
                 write!(f, "announce in batches of {batch:?}{}", if all { "" } else { ", first batch only" })
             }
-            Request::AdminAdjust { asset, amount } => write!(f, "adjust balance by {}", amount.show(asset)),
+            Request::Money(Money::AdminAdjust { asset, amount }) => write!(f, "adjust balance by {}", amount.show(asset)),
         }
     }
 }
@@ -746,14 +837,14 @@ impl fmt::Debug for SystemOp {
                 "deposit seen {} to {to:?} (inbound payment {payment:?}, {confirmations:?} confirmations)",
                 amount.show(asset)
             ),
-            SystemOp::ProcessWithdrawal { withdrawal } => write!(f, "process withdrawal w{withdrawal:?}"),
+            SystemOp::ProcessWithdrawal { withdrawal } => write!(f, "process withdrawal {withdrawal:?}"),
             SystemOp::ReviewWithdrawal { withdrawal, approve } => {
-                write!(f, "review withdrawal w{withdrawal:?}: {}", if approve { "approve" } else { "refuse" })
+                write!(f, "review withdrawal {withdrawal:?}: {}", if approve { "approve" } else { "refuse" })
             }
             SystemOp::PaymentConfirmed { payment, malleated } => {
                 write!(f, "payment {payment:?} confirmed{}", if malleated { " under a malleated id" } else { "" })
             }
-            SystemOp::ProcessTransfer { transfer } => write!(f, "process transfer x{transfer:?}"),
+            SystemOp::ProcessTransfer { transfer } => write!(f, "process transfer {transfer:?}"),
             SystemOp::GrantPrivilege { to } => write!(f, "grant privilege to {to:?}"),
         }
     }
@@ -829,9 +920,13 @@ impl Run {
     }
 }
 
-/// The config a script runs under.
+/// How long a quote stays acceptable: a few steps.
+pub const QUOTE_TTL_NS: u64 = 2_000;
+
+/// The config a script runs under: [`config`] with quotes living [`QUOTE_TTL_NS`], the tight
+/// [`custody_policy`] and the script's identity policy.
 fn script_config(faults: FaultSet, weak: Weak) -> ExchangeConfig {
-    ExchangeConfig { custody: custody_policy(), identity: weak.policy(), ..config(faults) }
+    ExchangeConfig { custody: custody_policy(), identity: weak.policy(), quote_ttl_ns: QUOTE_TTL_NS, ..config(faults) }
 }
 
 /// Funds the house holds after set-up: 10 BTC, 100 000 USD, 100 ETH.
@@ -866,6 +961,8 @@ struct Harness {
     tokens: BTreeMap<ResetToken, Actor>,
     /// Payments the exchange made, and in which asset.
     payments: BTreeMap<Payment, AssetId>,
+    /// The ids the exchange issues next.
+    ids: Ids,
     run: Run,
 }
 
@@ -894,6 +991,7 @@ impl Harness {
             passwords: Actor::ALL.map(Actor::first_password),
             tokens: BTreeMap::new(),
             payments: BTreeMap::new(),
+            ids: Ids::default(),
             run,
         };
         for a in Actor::ALL {
@@ -946,6 +1044,7 @@ impl Harness {
         let applied = self.x.apply_from(self.now, command, origin);
         self.auditor.observe(command, &applied);
         let result = applied.result;
+        self.ids.observe(&result, applied.intents);
         self.run.fills += applied.events.iter().filter(|(_, e)| matches!(e, crate::engine::Event::Fill { .. })).count();
         for intent in applied.intents {
             match *intent {
@@ -1025,39 +1124,39 @@ impl Harness {
             Command::place(NewOrder { user, market: market.id(), side, qty: Qty(qty.0), kind, stp: stp.stp() })
         };
         match request {
-            Request::Limit { market, side, qty, price, tif, stp } => {
+            Request::Trade(Trade::Limit { market, side, qty, price, tif, stp }) => {
                 place(market, side.side(), qty, OrderKind::Limit { price: Price(price.0), tif: tif.tif() }, stp)
             }
-            Request::Market { market, side, qty, stp } => place(market, side.side(), qty, OrderKind::Market, stp),
-            Request::MarketQuote { market, spend, stp } => {
+            Request::Trade(Trade::Market { market, side, qty, stp }) => place(market, side.side(), qty, OrderKind::Market, stp),
+            Request::Trade(Trade::MarketQuote { market, spend, stp }) => {
                 place(market, Side::Buy, Lots(1), OrderKind::MarketQuote { amount: spend.minor(Coin::Usd) }, stp)
             }
-            Request::Cancel { order } => Command::cancel(user, OrderId(order.0)),
-            Request::Replace { order, price, qty } => {
-                Command::replace(user, OrderId(order.0), Price(price.0), Qty(qty.0))
+            Request::Trade(Trade::Cancel { order }) => Command::cancel(user, OrderId(order.of(self.ids.next_order))),
+            Request::Trade(Trade::Replace { order, price, qty }) => {
+                Command::replace(user, OrderId(order.of(self.ids.next_order)), Price(price.0), Qty(qty.0))
             }
-            Request::MassCancel { market } => Command::mass_cancel(user, market.map(Mkt::id)),
-            Request::RequestQuote { market, side, qty } => {
+            Request::Trade(Trade::MassCancel { market }) => Command::mass_cancel(user, market.map(Mkt::id)),
+            Request::Trade(Trade::RequestQuote { market, side, qty }) => {
                 Command::request_quote(user, market.id(), side.side(), Qty(qty.0))
             }
-            Request::AcceptQuote { quote } => Command::accept_quote(user, QuoteId(quote.0)),
-            Request::Withdraw { asset, amount, to } => FundsCommand::Withdraw {
+            Request::Trade(Trade::AcceptQuote { quote }) => Command::accept_quote(user, QuoteId(quote.of(self.ids.next_quote))),
+            Request::Money(Money::Withdraw { asset, amount, to }) => FundsCommand::Withdraw {
                 user,
                 asset: asset.id(),
                 amount: amount.minor(asset),
                 to: to.address(user),
             }
             .into(),
-            Request::Transfer { to, asset, amount } => {
+            Request::Money(Money::Transfer { to, asset, amount }) => {
                 Command::transfer(user, to.user(), asset.id(), amount.minor(asset))
             }
-            Request::Whitelist { address } => {
+            Request::Money(Money::Whitelist { address }) => {
                 FundsCommand::WhitelistAddress { user, address: address.address(user) }.into()
             }
-            Request::ClaimNotReceived { withdrawal } => {
-                FundsCommand::ClaimNotReceived { user, id: WithdrawalId(withdrawal.0) }.into()
+            Request::Money(Money::ClaimNotReceived { withdrawal }) => {
+                FundsCommand::ClaimNotReceived { user, id: WithdrawalId(withdrawal.of(self.ids.next_withdrawal)) }.into()
             }
-            Request::Login { password } => {
+            Request::Account(Account::Login { password }) => {
                 let password = match password {
                     Guess::Right => self.passwords[s.actor.index()],
                     Guess::Wrong => Password(999),
@@ -1065,24 +1164,24 @@ impl Harness {
                 };
                 IdentityCommand::Login { email: s.actor.email(), password }.into()
             }
-            Request::CreateApiKey { trade, withdraw, allow } => IdentityCommand::CreateApiKey {
+            Request::Account(Account::CreateApiKey { trade, withdraw, allow }) => IdentityCommand::CreateApiKey {
                 scopes: Scopes { trade, withdraw },
                 allow_ip: allow.map(|w| w.ip(s.actor)),
             }
             .into(),
-            Request::RequestReset => IdentityCommand::RequestReset { email: s.actor.email() }.into(),
-            Request::CompleteReset { token, password } => IdentityCommand::CompleteReset {
+            Request::Account(Account::RequestReset) => IdentityCommand::RequestReset { email: s.actor.email() }.into(),
+            Request::Account(Account::CompleteReset { token, password }) => IdentityCommand::CompleteReset {
                 token: ResetToken(token.0 as u32),
                 password: new_password(password.0),
             }
             .into(),
-            Request::Export => IdentityCommand::Export.into(),
-            Request::Announce { batch, all } => IdentityCommand::Announce {
+            Request::Account(Account::Export) => IdentityCommand::Export.into(),
+            Request::Account(Account::Announce { batch, all }) => IdentityCommand::Announce {
                 batch: batch.0 as u32,
                 batches: if all { IdentityCommand::ALL_BATCHES } else { 1 },
             }
             .into(),
-            Request::AdminAdjust { asset, amount } => {
+            Request::Money(Money::AdminAdjust { asset, amount }) => {
                 FundsCommand::AdminAdjust { user, asset: asset.id(), delta: amount.minor(asset) }.into()
             }
         }
@@ -1101,18 +1200,19 @@ impl Harness {
                 confirmations: confirmations.0 as u32,
             },
             SystemOp::ProcessWithdrawal { withdrawal } => {
-                FundsCommand::ProcessWithdrawal { id: WithdrawalId(withdrawal.0) }
+                FundsCommand::ProcessWithdrawal { id: WithdrawalId(withdrawal.of(self.ids.next_withdrawal)) }
             }
             SystemOp::ReviewWithdrawal { withdrawal, approve } => {
-                FundsCommand::ReviewWithdrawal { id: WithdrawalId(withdrawal.0), approve }
+                FundsCommand::ReviewWithdrawal { id: WithdrawalId(withdrawal.of(self.ids.next_withdrawal)), approve }
             }
             SystemOp::PaymentConfirmed { payment, malleated } => {
-                let paid = Payment(payment.0);
+                let n = payment.of(self.ids.next_payment);
+                let paid = Payment(n);
                 let asset = self.payments.get(&paid).copied().unwrap_or(AssetId(0));
-                let txid = if malleated { TxId(TxId::MALLEATED + payment.0) } else { TxId(payment.0) };
+                let txid = if malleated { TxId(TxId::MALLEATED + n) } else { TxId(n) };
                 FundsCommand::PaymentConfirmed { asset, txid, payment: paid }
             }
-            SystemOp::ProcessTransfer { transfer } => FundsCommand::ProcessTransfer { id: TransferId(transfer.0) },
+            SystemOp::ProcessTransfer { transfer } => FundsCommand::ProcessTransfer { id: TransferId(transfer.of(self.ids.next_transfer)) },
             SystemOp::GrantPrivilege { to } => FundsCommand::GrantPrivilege { user: to.user() },
         };
         funds.into()
