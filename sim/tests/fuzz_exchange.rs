@@ -7,10 +7,15 @@
 //!   invariant the fault is caught by, for faults of every area the scripts reach (engine,
 //!   ledger, custody, mail); and the scripts exercise fills, logins, payments and mail.
 //! - A script's `Debug` reads as a script, one step per line.
+//! - The committed seed corpus (`fuzz/corpus/exchange/`) reaches each thing a script can do that
+//!   matters (a fill, an accepted quote, a paid withdrawal, a processed transfer, a login, a new
+//!   API key, a completed reset, an export, an announcement, a credited deposit seen, a cancel, a
+//!   replace); `write_seed_corpus` (ignored; run it by name) rewrites it from seeded bytes.
 
 use exsim::audit::Invariant;
 use exsim::fault::{Fault, FaultSet};
-use exsim::testkit::script::{run_script, Run, Script};
+use exsim::exchange::Ack;
+use exsim::testkit::script::{run_script, Account, Act, Run, Script, SystemOp, Trade};
 use rand::{RngCore, SeedableRng};
 
 /// The script decoded from `len` bytes of seed `seed`.
@@ -107,5 +112,70 @@ fn the_scripts_exercise_the_invariants_they_can_reach() {
         Invariant::JournalComplete,
     ] {
         assert!(exercised.contains(&i), "{i:?} never exercised: {exercised:?}");
+    }
+}
+
+/// What a seed must show: a name, and whether a step with its outcome shows it.
+type Feature = (&'static str, fn(&Act, &Ack) -> bool);
+
+const FEATURES: [Feature; 12] = [
+    ("fill", |_, ack| matches!(ack, Ack::Order { filled, .. } if filled.0 > 0)),
+    ("quote-accepted", |_, ack| matches!(ack, Ack::QuoteFilled(_))),
+    ("cancel", |act, _| matches!(act, Act::Client(_, r) if matches!(r.trade(), Some(Trade::Cancel { .. })))),
+    ("replace", |_, ack| matches!(ack, Ack::Replaced { .. })),
+    ("withdrawal-paid", |act, _| matches!(act, Act::System(SystemOp::PaymentConfirmed { .. }))),
+    ("transfer-processed", |act, _| matches!(act, Act::System(SystemOp::ProcessTransfer { .. }))),
+    ("login", |_, ack| matches!(ack, Ack::Session { .. })),
+    ("api-key", |_, ack| matches!(ack, Ack::ApiKey(_))),
+    ("reset", |act, _| matches!(act, Act::Client(_, r) if matches!(r.account(), Some(Account::CompleteReset { .. })))),
+    ("export", |act, _| matches!(act, Act::Client(_, r) if matches!(r.account(), Some(Account::Export)))),
+    ("announce", |act, _| matches!(act, Act::Client(_, r) if matches!(r.account(), Some(Account::Announce { .. })))),
+    ("deposit-seen", |act, _| matches!(act, Act::System(SystemOp::DepositSeen { .. }))),
+];
+
+/// The features a script's run shows (steps the exchange accepted).
+fn features(s: &Script) -> Vec<&'static str> {
+    let run = run_script(s, FaultSet::NONE);
+    FEATURES
+        .iter()
+        .filter(|(_, shows)| s.steps.iter().zip(&run.outcomes).any(|(step, o)| o.as_ref().is_ok_and(|ack| shows(&step.act, ack))))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+fn corpus_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/exchange")
+}
+
+#[test]
+fn the_seed_corpus_reaches_every_feature() {
+    let mut reached = std::collections::BTreeSet::new();
+    let entries = std::fs::read_dir(corpus_dir()).expect("fuzz/corpus/exchange exists");
+    for entry in entries {
+        let data = std::fs::read(entry.expect("a directory entry").path()).expect("a readable seed");
+        reached.extend(features(&Script::decode(&data).expect("any bytes decode")));
+    }
+    for (name, _) in FEATURES {
+        assert!(reached.contains(name), "no seed reaches {name}: {reached:?}");
+    }
+}
+
+/// Rewrites `fuzz/corpus/exchange/`: for each feature, the first seeded 600-byte input whose
+/// script shows it, named after the feature. Run by name:
+/// `cargo test -p exsim --test fuzz_exchange -- --ignored write_seed_corpus`.
+#[test]
+#[ignore = "writes fuzz/corpus/exchange/"]
+fn write_seed_corpus() {
+    let dir = corpus_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, _) in FEATURES {
+        let seed = (0..10_000u64)
+            .find(|&seed| features(&script(seed, 600)).contains(&name))
+            .unwrap_or_else(|| panic!("no seed shows {name}"));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut bytes = vec![0u8; 600];
+        rng.fill_bytes(&mut bytes);
+        std::fs::write(dir.join(format!("seed-{name}")), &bytes).unwrap();
+        println!("seed-{name}: seed {seed}\n{:?}", script(seed, 600));
     }
 }

@@ -709,6 +709,21 @@ impl<'a> Arbitrary<'a> for Request {
     }
 }
 
+impl Request {
+    /// The trading request, if it is one.
+    pub fn trade(&self) -> Option<Trade> {
+        if let Request::Trade(t) = *self { Some(t) } else { None }
+    }
+    /// The money request, if it is one.
+    pub fn money(&self) -> Option<Money> {
+        if let Request::Money(m) = *self { Some(m) } else { None }
+    }
+    /// The account request, if it is one.
+    pub fn account(&self) -> Option<Account> {
+        if let Request::Account(a) = *self { Some(a) } else { None }
+    }
+}
+
 /// Orders and quotes.
 #[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum Trade {
