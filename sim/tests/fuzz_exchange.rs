@@ -13,8 +13,8 @@
 //!   replace); `write_seed_corpus` (ignored; run it by name) rewrites it from seeded bytes.
 
 use exsim::audit::Invariant;
-use exsim::fault::{Fault, FaultSet};
 use exsim::exchange::Ack;
+use exsim::fault::{Fault, FaultSet};
 use exsim::testkit::script::{run_script, Account, Act, Run, Script, SystemOp, Trade};
 use rand::{RngCore, SeedableRng};
 
@@ -47,7 +47,9 @@ fn no_fault_no_finding_and_the_scripts_exercise_the_exchange() {
         accepted += run.accepted;
         rejected += run.rejected;
     }
-    println!("{fills} fills, {logins} logins, {payments} payments, {mails} mails, {accepted} accepted, {rejected} rejected");
+    println!(
+        "{fills} fills, {logins} logins, {payments} payments, {mails} mails, {accepted} accepted, {rejected} rejected"
+    );
     assert!(fills > 100 && logins > 20 && payments > 10 && mails > 20, "{fills} {logins} {payments} {mails}");
     assert!(accepted > 1_000 && rejected > 1_000, "{accepted} accepted, {rejected} rejected");
 }
@@ -69,7 +71,8 @@ fn each_fault_the_scripts_reach_is_found() {
     ];
     let mut report = String::new();
     for fault in faults {
-        let found = (0..CASES).find(|&seed| caught(fault, &run_script(&script(seed, BYTES), FaultSet::NONE.with(fault))));
+        let found =
+            (0..CASES).find(|&seed| caught(fault, &run_script(&script(seed, BYTES), FaultSet::NONE.with(fault))));
         let Some(seed) = found else { panic!("{fault}: no script of {CASES} finds it") };
         report.push_str(&format!("\n  {fault}: seed {seed}"));
     }
@@ -138,7 +141,9 @@ fn features(s: &Script) -> Vec<&'static str> {
     let run = run_script(s, FaultSet::NONE);
     FEATURES
         .iter()
-        .filter(|(_, shows)| s.steps.iter().zip(&run.outcomes).any(|(step, o)| o.as_ref().is_ok_and(|ack| shows(&step.act, ack))))
+        .filter(|(_, shows)| {
+            s.steps.iter().zip(&run.outcomes).any(|(step, o)| o.as_ref().is_ok_and(|ack| shows(&step.act, ack)))
+        })
         .map(|(name, _)| *name)
         .collect()
 }

@@ -43,8 +43,7 @@ use crate::engine::{OrderId, Stp, Tif};
 use crate::exchange::{
     Access, Ack, Address, ApiKeyId, Code, Command, Credential, Device, Email, Exchange, ExchangeConfig, FundsCommand,
     IdentityCommand, IdentityPolicy, Intent, Ip, MailKind, NewOrder, OrderKind, Origin, Password, Payment, QuoteId,
-    Recipients, ResetToken, Role, Scopes, SessionId, TransferId, TxId, WithdrawalId, CODE_WINDOW_NS,
-    DAY_NS,
+    Recipients, ResetToken, Role, Scopes, SessionId, TransferId, TxId, WithdrawalId, CODE_WINDOW_NS, DAY_NS,
 };
 use crate::fault::FaultSet;
 use crate::ledger::UserId;
@@ -712,15 +711,27 @@ impl<'a> Arbitrary<'a> for Request {
 impl Request {
     /// The trading request, if it is one.
     pub fn trade(&self) -> Option<Trade> {
-        if let Request::Trade(t) = *self { Some(t) } else { None }
+        if let Request::Trade(t) = *self {
+            Some(t)
+        } else {
+            None
+        }
     }
     /// The money request, if it is one.
     pub fn money(&self) -> Option<Money> {
-        if let Request::Money(m) = *self { Some(m) } else { None }
+        if let Request::Money(m) = *self {
+            Some(m)
+        } else {
+            None
+        }
     }
     /// The account request, if it is one.
     pub fn account(&self) -> Option<Account> {
-        if let Request::Account(a) = *self { Some(a) } else { None }
+        if let Request::Account(a) = *self {
+            Some(a)
+        } else {
+            None
+        }
     }
 }
 
@@ -761,15 +772,37 @@ pub enum Account {
 /// A system input.
 #[derive(Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum SystemOp {
-    Deposit { to: Holder, asset: Coin, amount: Amt },
-    DepositSeen { to: Holder, asset: Coin, amount: Amt, payment: Small<1, 4>, confirmations: Small<0, 3> },
-    ProcessWithdrawal { withdrawal: Nth },
-    ReviewWithdrawal { withdrawal: Nth, approve: bool },
+    Deposit {
+        to: Holder,
+        asset: Coin,
+        amount: Amt,
+    },
+    DepositSeen {
+        to: Holder,
+        asset: Coin,
+        amount: Amt,
+        payment: Small<1, 4>,
+        confirmations: Small<0, 3>,
+    },
+    ProcessWithdrawal {
+        withdrawal: Nth,
+    },
+    ReviewWithdrawal {
+        withdrawal: Nth,
+        approve: bool,
+    },
     /// The chain confirmed payment `n` (of whichever asset the exchange paid it in), under its
     /// own transaction id or a malleated one.
-    PaymentConfirmed { payment: Nth, malleated: bool },
-    ProcessTransfer { transfer: Nth },
-    GrantPrivilege { to: Holder },
+    PaymentConfirmed {
+        payment: Nth,
+        malleated: bool,
+    },
+    ProcessTransfer {
+        transfer: Nth,
+    },
+    GrantPrivilege {
+        to: Holder,
+    },
 }
 
 impl fmt::Debug for Sender {
@@ -808,20 +841,32 @@ impl fmt::Debug for Request {
             Request::Trade(Trade::Limit { market, side, qty, price, tif, stp }) => {
                 write!(f, "place {side:?} {qty:?} @ {price:?} {tif:?} {market:?}{stp:?}")
             }
-            Request::Trade(Trade::Market { market, side, qty, stp }) => write!(f, "place {side:?} {qty:?} market {market:?}{stp:?}"),
+            Request::Trade(Trade::Market { market, side, qty, stp }) => {
+                write!(f, "place {side:?} {qty:?} market {market:?}{stp:?}")
+            }
             Request::Trade(Trade::MarketQuote { market, spend, stp }) => {
                 write!(f, "place buy market spending {} {market:?}{stp:?}", spend.show(Coin::Usd))
             }
             Request::Trade(Trade::Cancel { order }) => write!(f, "cancel order {order:?}"),
-            Request::Trade(Trade::Replace { order, price, qty }) => write!(f, "replace order {order:?} with {qty:?} @ {price:?}"),
+            Request::Trade(Trade::Replace { order, price, qty }) => {
+                write!(f, "replace order {order:?} with {qty:?} @ {price:?}")
+            }
             Request::Trade(Trade::MassCancel { market: None }) => f.write_str("mass cancel"),
             Request::Trade(Trade::MassCancel { market: Some(m) }) => write!(f, "mass cancel {m:?}"),
-            Request::Trade(Trade::RequestQuote { market, side, qty }) => write!(f, "request quote {side:?} {qty:?} {market:?}"),
+            Request::Trade(Trade::RequestQuote { market, side, qty }) => {
+                write!(f, "request quote {side:?} {qty:?} {market:?}")
+            }
             Request::Trade(Trade::AcceptQuote { quote }) => write!(f, "accept quote {quote:?}"),
-            Request::Money(Money::Withdraw { asset, amount, to }) => write!(f, "withdraw {} to {to:?}", amount.show(asset)),
-            Request::Money(Money::Transfer { to, asset, amount }) => write!(f, "transfer {} to {to:?}", amount.show(asset)),
+            Request::Money(Money::Withdraw { asset, amount, to }) => {
+                write!(f, "withdraw {} to {to:?}", amount.show(asset))
+            }
+            Request::Money(Money::Transfer { to, asset, amount }) => {
+                write!(f, "transfer {} to {to:?}", amount.show(asset))
+            }
             Request::Money(Money::Whitelist { address }) => write!(f, "whitelist {address:?}"),
-            Request::Money(Money::ClaimNotReceived { withdrawal }) => write!(f, "claim withdrawal {withdrawal:?} not received"),
+            Request::Money(Money::ClaimNotReceived { withdrawal }) => {
+                write!(f, "claim withdrawal {withdrawal:?} not received")
+            }
             Request::Account(Account::Login { password }) => write!(f, "login password={password:?}"),
             Request::Account(Account::CreateApiKey { trade, withdraw, allow }) => {
                 let scopes = Scopes { trade, withdraw };
@@ -838,7 +883,9 @@ impl fmt::Debug for Request {
             Request::Account(Account::Announce { batch, all }) => {
                 write!(f, "announce in batches of {batch:?}{}", if all { "" } else { ", first batch only" })
             }
-            Request::Money(Money::AdminAdjust { asset, amount }) => write!(f, "adjust balance by {}", amount.show(asset)),
+            Request::Money(Money::AdminAdjust { asset, amount }) => {
+                write!(f, "adjust balance by {}", amount.show(asset))
+            }
         }
     }
 }
@@ -1010,19 +1057,17 @@ impl Harness {
             run,
         };
         for a in Actor::ALL {
-            let register = IdentityCommand::Register {
-                email: a.email(),
-                password: a.first_password(),
-                device: Some(a.device()),
-            };
+            let register =
+                IdentityCommand::Register { email: a.email(), password: a.first_password(), device: Some(a.device()) };
             let result = h.send(&register.into(), Origin::System);
             assert_eq!(result, Ok(Ack::Account(a.user())), "set-up: register {}", a.name());
         }
         let grant = IdentityCommand::GrantRole { user: Actor::Dave.user(), role: Role::Admin };
         h.send(&grant.into(), Origin::System).expect("set-up: dave is an admin");
-        let funding = HOUSE_FUNDING.map(|(asset, amount)| (UserId::HOUSE, asset, amount)).into_iter().chain(
-            Actor::ALL.into_iter().flat_map(|a| FUNDING.map(|(asset, amount)| (a.user(), asset, amount))),
-        );
+        let funding = HOUSE_FUNDING
+            .map(|(asset, amount)| (UserId::HOUSE, asset, amount))
+            .into_iter()
+            .chain(Actor::ALL.into_iter().flat_map(|a| FUNDING.map(|(asset, amount)| (a.user(), asset, amount))));
         for (user, asset, amount) in funding {
             h.send(&Command::deposit(user, asset, amount), Origin::System).expect("set-up: funding");
         }
@@ -1142,7 +1187,9 @@ impl Harness {
             Request::Trade(Trade::Limit { market, side, qty, price, tif, stp }) => {
                 place(market, side.side(), qty, OrderKind::Limit { price: Price(price.0), tif: tif.tif() }, stp)
             }
-            Request::Trade(Trade::Market { market, side, qty, stp }) => place(market, side.side(), qty, OrderKind::Market, stp),
+            Request::Trade(Trade::Market { market, side, qty, stp }) => {
+                place(market, side.side(), qty, OrderKind::Market, stp)
+            }
             Request::Trade(Trade::MarketQuote { market, spend, stp }) => {
                 place(market, Side::Buy, Lots(1), OrderKind::MarketQuote { amount: spend.minor(Coin::Usd) }, stp)
             }
@@ -1154,14 +1201,13 @@ impl Harness {
             Request::Trade(Trade::RequestQuote { market, side, qty }) => {
                 Command::request_quote(user, market.id(), side.side(), Qty(qty.0))
             }
-            Request::Trade(Trade::AcceptQuote { quote }) => Command::accept_quote(user, QuoteId(quote.of(self.ids.next_quote))),
-            Request::Money(Money::Withdraw { asset, amount, to }) => FundsCommand::Withdraw {
-                user,
-                asset: asset.id(),
-                amount: amount.minor(asset),
-                to: to.address(user),
+            Request::Trade(Trade::AcceptQuote { quote }) => {
+                Command::accept_quote(user, QuoteId(quote.of(self.ids.next_quote)))
             }
-            .into(),
+            Request::Money(Money::Withdraw { asset, amount, to }) => {
+                FundsCommand::Withdraw { user, asset: asset.id(), amount: amount.minor(asset), to: to.address(user) }
+                    .into()
+            }
             Request::Money(Money::Transfer { to, asset, amount }) => {
                 Command::transfer(user, to.user(), asset.id(), amount.minor(asset))
             }
@@ -1169,7 +1215,8 @@ impl Harness {
                 FundsCommand::WhitelistAddress { user, address: address.address(user) }.into()
             }
             Request::Money(Money::ClaimNotReceived { withdrawal }) => {
-                FundsCommand::ClaimNotReceived { user, id: WithdrawalId(withdrawal.of(self.ids.next_withdrawal)) }.into()
+                FundsCommand::ClaimNotReceived { user, id: WithdrawalId(withdrawal.of(self.ids.next_withdrawal)) }
+                    .into()
             }
             Request::Account(Account::Login { password }) => {
                 let password = match password {
@@ -1185,11 +1232,10 @@ impl Harness {
             }
             .into(),
             Request::Account(Account::RequestReset) => IdentityCommand::RequestReset { email: s.actor.email() }.into(),
-            Request::Account(Account::CompleteReset { token, password }) => IdentityCommand::CompleteReset {
-                token: ResetToken(token.0 as u32),
-                password: new_password(password.0),
+            Request::Account(Account::CompleteReset { token, password }) => {
+                IdentityCommand::CompleteReset { token: ResetToken(token.0 as u32), password: new_password(password.0) }
+                    .into()
             }
-            .into(),
             Request::Account(Account::Export) => IdentityCommand::Export.into(),
             Request::Account(Account::Announce { batch, all }) => IdentityCommand::Announce {
                 batch: batch.0 as u32,
@@ -1227,7 +1273,9 @@ impl Harness {
                 let txid = if malleated { TxId(TxId::MALLEATED + n) } else { TxId(n) };
                 FundsCommand::PaymentConfirmed { asset, txid, payment: paid }
             }
-            SystemOp::ProcessTransfer { transfer } => FundsCommand::ProcessTransfer { id: TransferId(transfer.of(self.ids.next_transfer)) },
+            SystemOp::ProcessTransfer { transfer } => {
+                FundsCommand::ProcessTransfer { id: TransferId(transfer.of(self.ids.next_transfer)) }
+            }
             SystemOp::GrantPrivilege { to } => FundsCommand::GrantPrivilege { user: to.user() },
         };
         funds.into()
