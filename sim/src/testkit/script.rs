@@ -957,7 +957,7 @@ impl Script {
 }
 
 /// What a script's run found, and what it exercised (so tests can show a run is not vacuous).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Run {
     /// The auditor's findings, its end-of-run scans included.
     pub findings: Findings,
@@ -1012,6 +1012,7 @@ const LADDER: [(Side, u64); 8] = [
 ];
 
 /// The harness: the exchange, its auditor, and what the clients know.
+#[derive(Clone)]
 struct Harness {
     x: Exchange,
     auditor: Auditor,
@@ -1289,8 +1290,23 @@ fn new_password(n: u64) -> Password {
 
 /// Runs `script` through a fresh exchange with `faults` on, under the auditor (every command
 /// observed; the end-of-run scans at the end). See the module docs.
+///
+/// Cost: the set-up is built once per thread for each fault set and policy, then cloned for each
+/// script (a clone is several times cheaper than replaying the set-up under the auditor; the
+/// fuzz target's rate depends on it).
 pub fn run_script(script: &Script, faults: FaultSet) -> Run {
-    let mut h = Harness::new(faults, script.policy);
+    thread_local! {
+        static SET_UPS: std::cell::RefCell<Vec<(FaultSet, Weak, Harness)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut h = SET_UPS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, _, h)) = cache.iter().find(|(f, w, _)| *f == faults && *w == script.policy) {
+            return h.clone();
+        }
+        let h = Harness::new(faults, script.policy);
+        cache.push((faults, script.policy, h.clone()));
+        h
+    });
     let mut before = h.auditor.findings().total();
     assert_eq!(before, 0, "the set-up breaks no invariant: {:#?}", h.auditor.violations());
     for (i, step) in script.steps.iter().take(MAX_STEPS).enumerate() {
