@@ -28,6 +28,8 @@ fn script(seed: u64, len: usize) -> Script {
 
 const CASES: u64 = 300;
 const BYTES: usize = 1_200;
+/// How many scripts may be tried to find each fault.
+const FAULT_CASES: u64 = 2_000;
 
 fn caught(fault: Fault, run: &Run) -> bool {
     fault.caught_by().iter().any(|&i| run.findings.count(i) > 0)
@@ -73,7 +75,7 @@ fn each_fault_the_scripts_reach_is_found() {
     for fault in faults {
         let found =
             (0..CASES).find(|&seed| caught(fault, &run_script(&script(seed, BYTES), FaultSet::NONE.with(fault))));
-        let Some(seed) = found else { panic!("{fault}: no script of {CASES} finds it") };
+        let Some(seed) = found else { panic!("{fault}: no script of {FAULT_CASES} finds it") };
         report.push_str(&format!("\n  {fault}: seed {seed}"));
     }
     println!("first script to catch each fault:{report}");
@@ -148,6 +150,9 @@ fn features(s: &Script) -> Vec<&'static str> {
         .collect()
 }
 
+/// The length of a written seed: its script fits in `MAX_STEPS`.
+const SEED_BYTES: usize = 400;
+
 fn corpus_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/exchange")
 }
@@ -165,7 +170,7 @@ fn the_seed_corpus_reaches_every_feature() {
     }
 }
 
-/// Rewrites `fuzz/corpus/exchange/`: for each feature, the first seeded 600-byte input whose
+/// Rewrites `fuzz/corpus/exchange/`: for each feature, the first seeded [`SEED_BYTES`]-byte input whose
 /// script shows it, named after the feature. Run by name:
 /// `cargo test -p exsim --test fuzz_exchange -- --ignored write_seed_corpus`.
 #[test]
@@ -175,12 +180,12 @@ fn write_seed_corpus() {
     std::fs::create_dir_all(&dir).unwrap();
     for (name, _) in FEATURES {
         let seed = (0..10_000u64)
-            .find(|&seed| features(&script(seed, 600)).contains(&name))
+            .find(|&seed| features(&script(seed, SEED_BYTES)).contains(&name))
             .unwrap_or_else(|| panic!("no seed shows {name}"));
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let mut bytes = vec![0u8; 600];
+        let mut bytes = vec![0u8; SEED_BYTES];
         rng.fill_bytes(&mut bytes);
         std::fs::write(dir.join(format!("seed-{name}")), &bytes).unwrap();
-        println!("seed-{name}: seed {seed}\n{:?}", script(seed, 600));
+        println!("seed-{name}: seed {seed}\n{:?}", script(seed, SEED_BYTES));
     }
 }
