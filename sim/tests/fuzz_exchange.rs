@@ -189,3 +189,24 @@ fn write_seed_corpus() {
         println!("seed-{name}: seed {seed}\n{:?}", script(seed, SEED_BYTES));
     }
 }
+
+/// A finding panics with the invariant, the step and the script: some seeds with
+/// `fee_rounding_mints` on (a fill's fee mints money); with it off, none panics.
+#[test]
+fn a_finding_panics_with_a_readable_reproducer() {
+    let mut caught = 0;
+    for entry in std::fs::read_dir(corpus_dir()).expect("fuzz/corpus/exchange exists") {
+        let data = std::fs::read(entry.expect("a directory entry").path()).expect("a readable seed");
+        exsim::testkit::fuzz::exchange_with(&data, FaultSet::NONE);
+        let Err(panic) = std::panic::catch_unwind(|| {
+            exsim::testkit::fuzz::exchange_with(&data, FaultSet::NONE.with(Fault::FeeRoundingMints))
+        }) else {
+            continue;
+        };
+        let message = panic.downcast_ref::<String>().expect("a formatted panic message");
+        assert!(message.contains(" violated at "), "{message}");
+        assert!(message.contains("\nscript:\npolicy: ") && message.contains("  0: t+"), "{message}");
+        caught += 1;
+    }
+    assert!(caught > 0, "fee_rounding_mints on: no seed panics");
+}

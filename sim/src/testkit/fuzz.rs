@@ -144,13 +144,19 @@ fn to_op(message: Message) -> Op {
 /// ([`run_script`]). With no fault, nothing may be found: panics with the script and the first
 /// violation otherwise.
 pub fn exchange(data: &[u8]) {
+    exchange_with(data, FaultSet::NONE);
+}
+
+/// [`exchange`] with `faults` on: what the target's tests use to show that a finding panics with
+/// a readable reproducer.
+pub fn exchange_with(data: &[u8], faults: FaultSet) {
     if data.len() > MAX_INPUT_BYTES {
         return;
     }
     let Some(script) = Script::decode(data) else {
         return;
     };
-    let run = run_script(&script, FaultSet::NONE);
+    let run = run_script(&script, faults);
     if let Some(v) = run.first_violation() {
         let at = run.first_step.map_or_else(|| "the end-of-run scans".to_owned(), |i| format!("step {i}"));
         panic!("{} violated at {at}: {}\nscript:\n{script:?}", v.invariant.id(), v.detail);
