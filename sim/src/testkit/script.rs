@@ -6,11 +6,15 @@
 //! The fixed set-up (not part of the script): the two-market exchange of
 //! [`commands::config`](super::commands::config) under the tight
 //! [`custody_policy`](super::commands::custody_policy) and the script's identity policy, quotes
-//! living 2 µs;
-//! customers alice, bob and carol and the admin dave registered with a password and a
-//! second-factor device, each signed in once from home; the house funded with 10 BTC, 100 000 USD
-//! and 100 ETH, each actor with 2 BTC, 2 000 USD and 20 ETH; the house quotes 5 lots at 97, 98, 99 (twice) bid and 101
-//! (twice), 102, 103 offered in each market (orders #1–#16).
+//! living 2 µs; customers alice, bob and carol and the admin dave registered with a password and
+//! a second-factor device, each signed in once from home; the house funded with 10 BTC,
+//! 100 000 USD and 100 ETH, each actor with 2 BTC, 2 000 USD and 20 ETH; the house quotes 5 lots
+//! at 97, 98, 99 (twice) bid and 101 (twice), 102, 103 offered in each market (orders #1–#16).
+//! It is built once per thread, fault set and policy, and copied for each script.
+//!
+//! Differential: no separate model runs beside the exchange here (`testkit/model.rs` covers one
+//! book, in the `book` target); the auditor's own shadows (books rebuilt from the engine's
+//! events, balances from the journal, holds, quotes, sessions and keys) are the independent side.
 //!
 //! A step says how much time passes, then either what a client sends — who (an actor), with which
 //! credential (none, its latest or oldest session, its latest API key, another actor's session),
