@@ -40,6 +40,7 @@ pub mod ledger;
 pub mod lookup;
 pub mod rng;
 pub mod scenario;
+pub mod script;
 pub mod shown;
 pub mod sim;
 pub mod suggest;

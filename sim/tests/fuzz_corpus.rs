@@ -1,6 +1,6 @@
-//! Replays the committed fuzz inputs of the `book` target on stable Rust: every file of
-//! `fuzz/corpus/book/` (seeds) and `fuzz/regressions/book/` (minimized findings) through
-//! `exsim::testkit::fuzz::book`, the function the target calls.
+//! Replays the committed fuzz inputs of the `book` and `exchange` targets on stable Rust: every
+//! file of `fuzz/corpus/<target>/` (seeds) and `fuzz/regressions/<target>/` (minimized findings)
+//! through `exsim::testkit::fuzz::<target>`, the function the target calls.
 //!
 //! Guarantee: each committed input runs clean, each regression also has a named test below
 //! headed by its root cause, and the replay cannot pass vacuously (a minimum file count).
@@ -11,11 +11,21 @@ use std::path::{Path, PathBuf};
 use exsim::testkit::fuzz;
 
 fn dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz").join(name).join("book")
+    target_dir(name, "book")
 }
 
-/// Runs every file in `dir` (if it exists) through the target; returns how many ran.
+fn target_dir(name: &str, target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz").join(name).join(target)
+}
+
+/// Runs every file in `dir` (if it exists) through the `book` target; returns how many ran.
 fn replay(dir: &Path) -> usize {
+    replay_with(dir, "book", fuzz::book)
+}
+
+/// Runs every file in `dir` (if it exists) through `run`, the function of `target`; returns how
+/// many ran.
+fn replay_with(dir: &Path, target: &str, run: fn(&[u8])) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
@@ -24,10 +34,10 @@ fn replay(dir: &Path) -> usize {
     let mut count = 0;
     for path in paths.iter().filter(|p| p.is_file()) {
         let data = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let outcome = std::panic::catch_unwind(|| fuzz::book(&data));
+        let outcome = std::panic::catch_unwind(|| run(&data));
         assert!(
             outcome.is_ok(),
-            "fuzz input {} fails; replay it with `cargo fuzz run book {}`",
+            "fuzz input {} fails; replay it with `cargo fuzz run {target} --sanitizer none {}`",
             path.display(),
             path.display()
         );
@@ -59,4 +69,14 @@ fn regression(name: &str) {
 #[test]
 fn budget_runs_out_inside_a_maker() {
     regression("flow-budget-runs-out-inside-a-maker");
+}
+
+/// The `exchange` target's seeds (written by `fuzz_exchange.rs`'s `write_seed_corpus`) and any
+/// regressions run clean.
+#[test]
+fn exchange_corpus_and_regressions_replay_clean() {
+    let dir = target_dir("corpus", "exchange");
+    let count = replay_with(&dir, "exchange", exsim::script::fuzz);
+    assert!(count >= 8, "only {count} seed inputs in {}", dir.display());
+    replay_with(&target_dir("regressions", "exchange"), "exchange", exsim::script::fuzz);
 }

@@ -1,5 +1,6 @@
-//! Test kit: the deliberately simple reference model of the engine, structured order flows, and
-//! the fuzz entry points — shared by the tests, the `fuzz/` targets and the benches, so every
+//! Test kit: the deliberately simple reference model of the engine, structured order flows,
+//! random exchange commands, and the fuzz entry points — shared by the tests, the `fuzz/`
+//! targets and the benches, so every
 //! check that runs under libFuzzer also runs as a stable `cargo test`.
 
 pub mod commands;
