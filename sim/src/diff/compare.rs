@@ -143,19 +143,7 @@ mod tests {
     use crate::engine::Book;
     use crate::fault::{Fault, FaultSet};
 
-    /// An engine in this process: a [`Book`] (perhaps with faults) answering like `book --each`.
-    struct Local(Book);
-
-    impl Answerer for Local {
-        fn answer(&mut self, message: &str, _: usize) -> Answer {
-            let message = bookfile::parse_line(message.as_bytes()).unwrap().unwrap();
-            let mut bytes = Vec::new();
-            bookfile::answer(&mut self.0, message, &mut Vec::new(), &mut bytes).unwrap();
-            bookfile::write_top(&self.0, &mut bytes).unwrap();
-            let lines = String::from_utf8(bytes).unwrap().lines().map(str::to_owned).collect();
-            Answer { lines, trouble: None }
-        }
-    }
+    use super::super::tests::Local;
 
     fn flow(lines: &str) -> Vec<Message> {
         lines.lines().filter_map(|l| bookfile::parse_line(l.as_bytes()).unwrap()).collect()

@@ -198,8 +198,9 @@ mod tests {
     use crate::engine::Book;
     use crate::fault::{Fault, FaultSet};
 
-    /// The reference with engine faults, in this process.
-    struct Local(Book);
+    /// The reference (perhaps with engine faults) in this process, answering like
+    /// `book --each`: the outside engine of the diff's own tests.
+    pub(super) struct Local(pub(super) Book);
 
     impl Answerer for Local {
         fn answer(&mut self, message: &str, _: usize) -> Answer {

@@ -167,11 +167,6 @@ impl People {
         &self.people
     }
 
-    /// Who owns which address and who is staff.
-    pub fn entitlements(&self) -> Entitlements {
-        self.entitlements.clone()
-    }
-
     /// Personal records exposed so far to someone not entitled to them.
     pub fn exposed(&self) -> u64 {
         self.exposed_count
@@ -326,16 +321,12 @@ impl People {
                 d.newly_exposed += self.expose(u);
             }
         }
+        // Past the early return someone unentitled reads the mail (an attacker's own account
+        // included, whatever role the exchange gave it: `admin_takeover`), so a body with every
+        // record exposes every record.
         if mail.records == Records::Everyone {
-            // An attacker's own account reading records is an unentitled reader too, whatever the
-            // role the exchange gave it (an operator's compromised account: `admin_takeover`).
-            let attacker_account = |u: UserId| self.get(u).is_some_and(|p| p.attacker);
-            let readers_unentitled = outside
-                || to.iter().chain(&bcc).any(|&(u, _, staff)| !staff || reader_is_attacker(u) || attacker_account(u));
-            if readers_unentitled {
-                for u in 1..self.exposed.len() {
-                    d.newly_exposed += self.expose(UserId(u as u32));
-                }
+            for u in 1..self.exposed.len() {
+                d.newly_exposed += self.expose(UserId(u as u32));
             }
         }
         self.mailbox_taken = taken;
