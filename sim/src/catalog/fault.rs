@@ -249,6 +249,29 @@ impl FaultSet {
     }
 }
 
+/// Written as the list of its faults' names, in SPEC order.
+impl serde::Serialize for FaultSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(Fault::name))
+    }
+}
+
+/// Read from a list of fault names; an unknown name is an error listing the valid ones.
+impl<'de> serde::Deserialize<'de> for FaultSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FaultSet, D::Error> {
+        let names = <Vec<String> as serde::Deserialize>::deserialize(d)?;
+        names
+            .iter()
+            .map(|n| {
+                Fault::from_name(n).ok_or_else(|| {
+                    let valid: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                    serde::de::Error::custom(format!("unknown fault {n:?}: valid are {}", valid.join(", ")))
+                })
+            })
+            .collect()
+    }
+}
+
 impl FromIterator<Fault> for FaultSet {
     fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> FaultSet {
         let mut set = FaultSet::NONE;

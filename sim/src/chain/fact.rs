@@ -7,7 +7,8 @@ use crate::exchange::{Payment, TxId};
 use crate::units::{AssetId, Minor};
 
 /// Why a transaction left the mempool without confirming.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DropReason {
     /// Its payment was already spent (by an earlier transaction, or a copy of it).
     PaymentSpent,
@@ -27,7 +28,8 @@ pub enum Refused {
 }
 
 /// One thing that happened on a chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChainFact {
     /// `tx` entered the mempool.
     Submitted { tx: Tx },

@@ -10,7 +10,8 @@ use crate::ledger::UserId;
 use crate::units::{AssetId, Minor};
 
 /// One of the exchange's wallets on a chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Wallet {
     /// Online keys: pays withdrawals, receives deposits.
     Hot,
@@ -19,7 +20,8 @@ pub enum Wallet {
 }
 
 /// Who pays a transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The exchange's wallet.
     Wallet(Wallet),
@@ -28,7 +30,8 @@ pub enum Source {
 }
 
 /// Who a transaction pays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dest {
     /// The exchange's wallet.
     Wallet(Wallet),
@@ -40,7 +43,8 @@ pub enum Dest {
 }
 
 /// Why a transaction exists: what the kernel and the breach metrics need to know about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// The exchange paying a withdrawal request of `owner` (from an `Intent::Pay`).
     Withdrawal { id: WithdrawalId, owner: UserId },
@@ -55,7 +59,7 @@ pub enum Purpose {
 }
 
 /// A transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tx {
     /// Its id now (a malleated copy carries a new one).
     pub txid: TxId,

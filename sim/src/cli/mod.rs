@@ -15,6 +15,7 @@ mod load;
 mod output;
 mod replay;
 mod run;
+mod shrink;
 mod sweep;
 
 use std::process::ExitCode;
@@ -61,13 +62,28 @@ enum Command {
     /// Output lines: T,<price>,<qty>,<maker>,<taker>  X,<id>,<qty>  J,<id>,<reason>,
     /// and last B,<best_bid>,<best_ask> (with --each: after every message, flushed).
     Book(book::BookArgs),
-    /// Re-run a recorded trace (`exsim run --trace FILE`) and name the first event that differs.
+    /// Re-run a trace, a regression file or a fuzz artifact.
     ///
-    /// Each run's header in the trace says how to reproduce it (scenario, variant, seed, --set,
-    /// --fault, and the BLAKE3 of the scenario's text); replay runs it again and compares every
-    /// event line with the recorded one. Exit 0: no divergence; 1: the first diverging event, by
-    /// line and event number, recorded and replayed; 2: not a trace, or the scenario changed.
+    /// A trace (`exsim run --trace FILE`): each run's header says how to reproduce it (scenario,
+    /// variant, seed, --set, --fault, and the BLAKE3 of the scenario's text); replay runs it again
+    /// and compares every event line with the recorded one. Exit 0: no divergence; 1: the first
+    /// diverging event, by line and event number, recorded and replayed.
+    ///
+    /// A regression file (`exsim shrink`): its commands on a fresh exchange under the auditor.
+    /// Exit 1: the invariant it names breaks; 0: it holds (it says which the file expects).
+    ///
+    /// A fuzz artifact (fuzz/artifacts/<target>/crash-…, or --target): the input through its
+    /// target. Exit 1: it still fails; 0: it passes. Exit 2: none of these, or a changed scenario.
     Replay(replay::ReplayArgs),
+    /// Cut a run that breaks an invariant down to a regression file of the fewest commands.
+    ///
+    /// Simulates the run recording every command the exchange applied (time, sender, answer) and
+    /// every chain fact, then delta-debugs them — by account, then by entry — replaying each
+    /// candidate from scratch, while the same invariant still breaks. Writes a readable file
+    /// (default under regressions/) that `exsim replay` and `cargo test` run. Exit 0: written;
+    /// 1: nothing to shrink, or the violation needs the simulator (a crash); 2: bad input.
+    #[command(after_help = "Example: exsim shrink quickstart --seed 1 --fault ioc_rests -o ioc.regression")]
+    Shrink(shrink::ShrinkArgs),
     /// Test your own matching engine against the reference (SPEC §12).
     ///
     /// For each seed, draws an order flow (swarm testing: which message kinds and times in force
@@ -96,6 +112,7 @@ pub fn main() -> ExitCode {
         Some(Command::List(args)) => list::run(&args),
         Some(Command::Book(args)) => book::run(&args),
         Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Shrink(args)) => shrink::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
     }
 }

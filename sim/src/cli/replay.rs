@@ -1,14 +1,22 @@
-//! `exsim replay TRACE`: re-runs every run a trace recorded (`exsim run --trace FILE`) and
-//! reports the first event that differs from the recording — the determinism check at event
-//! granularity. Exit 0: every run replayed identically; 1: a divergence (its line, the recorded
-//! event and the replayed one); 2: not a trace, or a scenario that changed or cannot be loaded.
+//! `exsim replay FILE`: re-runs what FILE recorded, by what it is:
+//! - a **trace** (`exsim run --trace FILE`): every run again, reporting the first event that
+//!   differs from the recording — the determinism check at event granularity. Exit 0: every run
+//!   replayed identically; 1: a divergence (its line, the recorded event and the replayed one);
+//! - a **regression file** (`exsim shrink`): its entries on a fresh exchange under the auditor
+//!   (`regress`). Exit 1: the invariant it names breaks; 0: it holds. Either way it says whether
+//!   that is what the file expects;
+//! - a **fuzz artifact** (`cargo fuzz` writes `fuzz/artifacts/<target>/crash-…`): the input
+//!   through its target again (the target from `--target`, else the artifact's directory). Exit 1:
+//!   it still fails (the failure shown); 0: it passes now.
+//!
+//! Exit 2: none of these, or a trace's scenario that changed or cannot be loaded.
 //!
 //! Invariants: nothing is written but the report; memory is one recorded line at a time (see
 //! `sim::replay`); a run is replayed only if its scenario's text has the BLAKE3 the trace recorded,
 //! so a divergence is exsim's (or the trace's), never an edited scenario file's.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +25,7 @@ use clap::Args;
 use super::load::{load, ScenarioOptions};
 use super::output::Output;
 use super::{bad_input, EXIT_FAILED};
+use crate::regress;
 use crate::shown::shown;
 use crate::sim::replay::{Compare, Divergence, Recorded, RunHeader};
 use crate::sim::run::run as simulate;
@@ -29,13 +38,152 @@ const SHOWN_BEFORE: usize = 30;
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// A trace written by `exsim run --trace FILE`.
-    trace: PathBuf,
+    /// A trace (`exsim run --trace FILE`), a regression file (`exsim shrink`) or a fuzz artifact.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// For a fuzz artifact: its target (exchange, scenario, book or scenario_parse); by default
+    /// the directory it is in (`fuzz/artifacts/<target>/…`).
+    #[arg(long, value_name = "TARGET")]
+    target: Option<String>,
 }
 
+/// The fuzz targets an artifact may come from, and what runs one input.
+const TARGETS: [(&str, fn(&[u8])); 3] = [
+    ("exchange", crate::script::fuzz),
+    ("scenario", crate::sim::swarm::fuzz_quickstart),
+    ("book", crate::testkit::fuzz::book),
+];
+
+/// Bytes read to tell what a file is.
+const SNIFF_BYTES: u64 = 1 << 16;
+
 pub fn run(args: &ReplayArgs) -> ExitCode {
-    let name = shown(&args.trace.display().to_string());
-    let file = match File::open(&args.trace) {
+    let name = shown(&args.file.display().to_string());
+    let mut head = Vec::new();
+    match File::open(&args.file).and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head)) {
+        Ok(_) => {}
+        Err(e) => return bad_input(format!("{name}: {e}")),
+    }
+    let text = String::from_utf8_lossy(&head);
+    if args.target.is_none() && regress::file::is_regression(&text) {
+        return regression(args, &name);
+    }
+    let first = text.lines().next().unwrap_or("");
+    if args.target.is_none() && RunHeader::parse(first).is_some() {
+        return trace(args, &name);
+    }
+    let target = args.target.clone().or_else(|| {
+        let dir = args.file.parent()?.file_name()?.to_str()?;
+        TARGETS.iter().any(|(t, _)| *t == dir).then(|| dir.to_owned())
+    });
+    match target {
+        Some(t) => artifact(args, &name, &t),
+        None => bad_input(format!(
+            "{name}: not a trace (`exsim run --trace`), a regression file (`exsim shrink`), or a fuzz artifact \
+             under fuzz/artifacts/<target>/; for an artifact elsewhere, say its target with --target ({})",
+            TARGETS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Replays a regression file: exit 1 when its invariant breaks, 0 when it holds.
+fn regression(args: &ReplayArgs, name: &str) -> ExitCode {
+    let mut bytes = Vec::new();
+    let read = File::open(&args.file)
+        .and_then(|f| f.take(regress::file::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return bad_input(format!("{name}: {e}"));
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return bad_input(format!("{name}: not UTF-8; a regression file is text"));
+    };
+    let parsed = match regress::file::parse(&text, name) {
+        Ok(r) => r,
+        Err(e) => return bad_input(e),
+    };
+    let verdict = match regress::judge(&parsed) {
+        Ok(v) => v,
+        Err(e) => return bad_input(format!("{name}: {e}")),
+    };
+    let id = verdict.invariant.id();
+    let expectation = match (verdict.met(), verdict.expect) {
+        (true, _) => "as the file expects".to_owned(),
+        (false, regress::Expect::Violated) => "the file expects it broken: fixed? then set \"expect\" to \"held\"".to_owned(),
+        (false, regress::Expect::Held) => "the file expects it held: a regression".to_owned(),
+    };
+    let others: Vec<String> = verdict
+        .broken
+        .iter()
+        .filter(|(i, _)| *i != verdict.invariant)
+        .map(|(i, n)| format!("{} ({n})", i.id()))
+        .collect();
+    let also = if others.is_empty() { String::new() } else { format!("\n  also broken: {}", others.join(", ")) };
+    let (text, code) = if verdict.violations > 0 {
+        let detail = verdict.detail.as_deref().map(shown).unwrap_or_default();
+        (
+            format!(
+                "{name}: `{id}` violated ({} times), {expectation}; {} entries replayed\n  first: {detail}{also}\n",
+                verdict.violations,
+                parsed.entries.len()
+            ),
+            EXIT_FAILED,
+        )
+    } else {
+        (format!("{name}: `{id}` held, {expectation}; {} entries replayed{also}\n", parsed.entries.len()), 0)
+    };
+    let mut out = Output::stdout();
+    match out.write(&text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(code),
+        Err(stop) => stop.exit(code),
+    }
+}
+
+/// Runs a fuzz artifact through its target: exit 1 when it still fails (panics), 0 when not.
+fn artifact(args: &ReplayArgs, name: &str, target: &str) -> ExitCode {
+    let Some(&(_, run)) = TARGETS.iter().find(|(t, _)| *t == target) else {
+        return bad_input(format!(
+            "--target {}: unknown; the fuzz targets are {}",
+            shown(target),
+            TARGETS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+        ));
+    };
+    let mut data = Vec::new();
+    let most = crate::testkit::fuzz::MAX_INPUT_BYTES;
+    if let Err(e) = File::open(&args.file).and_then(|f| f.take(most as u64 + 1).read_to_end(&mut data)) {
+        return bad_input(format!("{name}: {e}"));
+    }
+    if data.len() > most {
+        return bad_input(format!("{name}: more than {most} bytes; the fuzz targets ignore longer inputs"));
+    }
+    // The target's oracle is a panic: caught here, its message kept, nothing printed by the hook.
+    let message = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let kept = std::sync::Arc::clone(&message);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut m) = kept.lock() {
+            *m = Some(info.to_string());
+        }
+    }));
+    let outcome = std::panic::catch_unwind(|| run(&data));
+    std::panic::set_hook(hook);
+    let (text, code) = match outcome {
+        Ok(()) => (format!("{name}: passes the `{target}` target now ({} bytes)\n", data.len()), 0),
+        Err(_) => {
+            let what = message.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "a panic".to_owned());
+            (format!("{name}: still fails the `{target}` target:\n{what}\n"), EXIT_FAILED)
+        }
+    };
+    let mut out = Output::stdout();
+    match out.write(&text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(code),
+        Err(stop) => stop.exit(code),
+    }
+}
+
+/// Replays a trace.
+fn trace(args: &ReplayArgs, name: &str) -> ExitCode {
+    let name = name.to_owned();
+    let file = match File::open(&args.file) {
         Ok(f) => f,
         Err(e) => return bad_input(format!("{name}: {e}")),
     };

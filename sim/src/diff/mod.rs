@@ -5,7 +5,7 @@
 //! `diff/flow`; [`compare::first_divergence`] sends it to a fresh engine process
 //! ([`engine::Outside`], `sh -c CMD`) message by message beside the reference and stops at the
 //! first answer that differs; [`check_seed`] then cuts the flow after that message and shrinks it
-//! with [`shrink::ddmin`] (a fresh engine per candidate) to a short flow that still diverges the
+//! with [`ddmin`] (a fresh engine per candidate) to a short flow that still diverges the
 //! same way (a different answer, a timeout, an exit or garbage), tries [`simplify`]'s small ids
 //! and prices on it, and [`book_file`] writes it as an `exsim book` file that replays the
 //! reference's side.
@@ -20,7 +20,6 @@
 pub mod compare;
 pub mod engine;
 pub mod flow;
-pub mod shrink;
 pub mod simplify;
 
 use std::io;
@@ -29,7 +28,7 @@ use std::time::Duration;
 pub use compare::{first_divergence, reference_answers, Answerer, Divergence, Kind};
 pub use engine::{Answer, Outside, Trouble};
 pub use flow::{generate, Mix, DEFAULT_MESSAGES, MAX_MESSAGES};
-pub use shrink::{ddmin, Shrunk};
+pub use crate::ddmin::{ddmin, Shrunk};
 
 use crate::bookfile::Message;
 

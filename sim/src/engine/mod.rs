@@ -28,7 +28,7 @@ pub use book::Book;
 use crate::units::{Price, Qty, Side};
 
 /// An order id: unique among live orders of one engine; reusable once its order is gone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct OrderId(pub u64);
 
 /// Who owns an order, for self-trade prevention. [`OwnerId::NONE`] never self-trades.
@@ -41,7 +41,8 @@ impl OwnerId {
 }
 
 /// Time in force of a limit order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, arbitrary::Arbitrary)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tif {
     /// Good till cancelled: what does not fill rests.
     Gtc,
@@ -55,7 +56,8 @@ pub enum Tif {
 
 /// Self-trade prevention: what happens when a taker meets a resting order of the same owner.
 /// The taker's mode decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, arbitrary::Arbitrary)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Stp {
     /// The incoming order's remainder is cancelled (the default).
     #[default]

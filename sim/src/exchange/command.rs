@@ -10,11 +10,12 @@ use crate::ledger::UserId;
 use crate::units::{AssetId, MarketId, Minor, Price, Qty, Side};
 
 /// An RFQ quote id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct QuoteId(pub u64);
 
 /// How a new order trades.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     /// A limit order with a time in force; `qty` lots.
     Limit { price: Price, tif: Tif },
@@ -25,7 +26,7 @@ pub enum OrderKind {
 }
 
 /// A new order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewOrder {
     pub user: UserId,
     pub market: MarketId,
@@ -42,7 +43,8 @@ pub struct NewOrder {
 /// [`FundsCommand`]), sent by the simulator rather than a client. Build commands with the
 /// constructors below or `From` a per-area command. Its `Debug` is the area command's own (as in
 /// `Deposit { .. }`), so traces render a command as they did before the areas.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Accounts (room for identity: credentials, sessions).
     Identity(IdentityCommand),
@@ -54,7 +56,8 @@ pub enum Command {
 
 /// The identity area's commands (SPEC §2.6–2.7): accounts, signing in, keys, resets, and the
 /// messages operators send. What each needs is `identity/access.rs`'s [`need`](super::identity::access::need).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IdentityCommand {
     /// System: opens a customer account with no way to sign in (set-up, tests, `exsim book`);
     /// answers [`Ack::Account`].
@@ -95,7 +98,8 @@ impl IdentityCommand {
 /// `PaymentConfirmed` (the chain confirmed the payment, under whatever transaction id) → settled
 /// (the hold leaves to the world). A refusal at review refunds the hold. The correct exchange
 /// reconciles by [`Payment`] (the outpoint a transaction spends), never by [`TxId`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FundsCommand {
     /// Credits `amount` from the outside world at once: set-up funding (mirrored by the simulator
     /// in the genesis of the asset's chain), and flows without a chain (tests, `exsim book`).
@@ -136,23 +140,24 @@ pub enum FundsCommand {
 /// with what it presents ([`Access`]), or the exchange's own systems (set-up, the back office's
 /// workers, the chain watchers, the monitors). Only the latter may send a system input
 /// ([`Command::is_system`]); a client's request is authenticated and authorized first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Origin {
     Client(Access),
     System,
 }
 
 /// A withdrawal request, numbered by the exchange from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct WithdrawalId(pub u64);
 
 /// A transfer request, numbered by the exchange from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TransferId(pub u64);
 
 /// A transaction id as a chain names it. Malleable: while a transaction waits in the mempool,
 /// anyone can re-publish it under another id, and the payment confirms under either.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TxId(pub u64);
 
 impl TxId {
@@ -163,7 +168,7 @@ impl TxId {
 
 /// A payment: the outpoint a transaction spends. It never changes when the transaction's id
 /// does, and it can be spent once: the correct exchange reconciles by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Payment(pub u64);
 
 impl Payment {
@@ -173,7 +178,7 @@ impl Payment {
 }
 
 /// An address on a chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Address(pub u64);
 
 impl Address {
@@ -192,7 +197,8 @@ impl Address {
 }
 
 /// The trading area's commands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TradingCommand {
     /// Places an order; answers [`Ack::Order`].
     Place(NewOrder),
@@ -359,7 +365,7 @@ impl Command {
 }
 
 /// A firm price from the house.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Quote {
     pub id: QuoteId,
     pub user: UserId,
@@ -373,7 +379,8 @@ pub struct Quote {
 }
 
 /// What an accepted command did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Ack {
     /// A new account.
     Account(UserId),

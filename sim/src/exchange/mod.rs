@@ -101,7 +101,7 @@ use crate::units::decimal::UnitError;
 use crate::units::{Asset, AssetId, Market, MarketId, MarketSpec, Minor, Price, Qty, Side};
 
 /// How an exchange is set up.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExchangeConfig {
     /// Assets, indexed by [`AssetId`].
     pub assets: Vec<Asset>,

@@ -22,7 +22,7 @@ use crate::units::Minor;
 pub const DAY_NS: u64 = 86_400_000_000_000;
 
 /// One asset's custody policy, in that asset's minor units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AssetPolicy {
     /// Confirmations a deposit needs before it is credited.
     pub confirmations: u32,
@@ -53,7 +53,7 @@ impl Default for AssetPolicy {
 }
 
 /// The custody policy: per asset, and exchange-wide.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CustodyPolicy {
     /// Indexed by asset; an asset without an entry has [`AssetPolicy::default`].
     pub assets: Vec<AssetPolicy>,
@@ -75,7 +75,7 @@ impl CustodyPolicy {
 /// The circuit breaker on price moves (SPEC §6), per market: a band of ±`band_bps` around a
 /// reference price; a trade that reaches an edge halts the market for `halt_ns`
 /// (see `trading/breaker.rs` for exactly what happens).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CircuitBreaker {
     /// Half the band's width, in basis points of the reference price: 1..=10 000.
     pub band_bps: u32,
@@ -84,7 +84,7 @@ pub struct CircuitBreaker {
 }
 
 /// The trading policy: the circuit breaker and the freeze on alert.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TradingPolicy {
     /// The circuit breaker; `None` (the default) for none.
     pub circuit_breaker: Option<CircuitBreaker>,

@@ -14,7 +14,7 @@
 //!   the per-user kinds in table order; so balances live in one flat vector with no map to iterate.
 
 /// A customer (or the house, user 0), numbered densely from 0.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UserId(pub u32);
 
 impl UserId {

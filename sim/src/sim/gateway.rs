@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 
 use crate::exchange::{Applied, Command, ConfigError, Exchange, ExchangeConfig, Origin};
 use crate::fault::Fault;
+use super::tape::Tape;
 
 /// Who sent a request: an agent's index, or [`SYSTEM`] for the simulator's own set-up.
 pub type ClientId = u32;
@@ -145,6 +146,8 @@ pub struct Gateway {
     ack_early: bool,
     crashes: u32,
     checkpoint: Checkpoint,
+    /// Everything applied, from genesis, when asked for (`exsim shrink`).
+    tape: Option<Box<Tape>>,
 }
 
 impl Gateway {
@@ -165,12 +168,28 @@ impl Gateway {
             ack_early: config.faults.has(Fault::AckBeforeDurable),
             crashes: 0,
             checkpoint,
+            tape: None,
         })
     }
 
     /// The exchange as it stands.
     pub fn exchange(&self) -> &Exchange {
         &self.exchange
+    }
+
+    /// Starts recording every command applied from now on (before set-up: from genesis).
+    pub fn start_tape(&mut self) {
+        self.tape = Some(Box::default());
+    }
+
+    /// The recording, if one was started: the kernel adds the chain's facts to it.
+    pub fn tape_mut(&mut self) -> Option<&mut Tape> {
+        self.tape.as_deref_mut()
+    }
+
+    /// Takes the recording.
+    pub fn take_tape(&mut self) -> Option<Tape> {
+        self.tape.take().map(|t| *t)
     }
 
     /// Whether it serves requests.
@@ -256,6 +275,9 @@ impl Gateway {
         let applied = self.exchange.apply_from(now_ns, command, origin);
         let outcome = applied.result;
         self.log.push(Logged { time_ns: now_ns, client, key, origin, command: *command, outcome });
+        if let Some(tape) = &mut self.tape {
+            tape.command(index, now_ns, origin, command, outcome, applied.intents);
+        }
         client_table(&mut self.system, &mut self.clients, client).answers.insert(key, Remembered { outcome, index });
         let answer = Answer { client, key, outcome, index };
         if ack_early {
@@ -312,6 +334,9 @@ impl Gateway {
         let lost = self.log_end() - self.durable;
         self.log.truncate(self.durable - self.checkpoint.len);
         self.pending.clear();
+        if let Some(tape) = &mut self.tape {
+            tape.crash(self.durable);
+        }
         lost
     }
 

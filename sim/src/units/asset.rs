@@ -8,14 +8,29 @@ use std::fmt;
 use super::decimal::UnitError;
 
 /// Index of an asset in an exchange's asset table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct AssetId(pub u16);
 
 /// A validated asset.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "AssetFields")]
 pub struct Asset {
     symbol: String,
     decimals: u8,
+}
+
+/// An asset as a file writes it, validated by [`Asset::new`] on the way in.
+#[derive(serde::Deserialize)]
+struct AssetFields {
+    symbol: String,
+    decimals: u8,
+}
+
+impl TryFrom<AssetFields> for Asset {
+    type Error = UnitError;
+    fn try_from(a: AssetFields) -> Result<Asset, UnitError> {
+        Asset::new(&a.symbol, a.decimals)
+    }
 }
 
 /// The most decimals an asset may have.

@@ -17,11 +17,11 @@ use super::decimal::{exact_scaled, minor_unit, scaled, whole_steps, Inexact, Uni
 use super::{Asset, AssetId, Minor, Price, Qty, AMOUNT_MAX, PRICE_MAX_TICKS};
 
 /// Index of a market in an exchange's market table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MarketId(pub u16);
 
 /// Maker and taker fees in basis points of notional.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FeeSchedule {
     /// Fee charged to the resting side of a fill.
     pub maker_bps: u32,
@@ -30,7 +30,7 @@ pub struct FeeSchedule {
 }
 
 /// A market as written at the edge: decimals, before validation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketSpec {
     /// Asset bought and sold.
     pub base: AssetId,

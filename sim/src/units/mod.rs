@@ -21,11 +21,11 @@ pub use market::{FeeSchedule, Market, MarketId, MarketSpec};
 use std::fmt;
 
 /// A limit price in whole ticks of its market. Never zero on a live order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Price(pub u64);
 
 /// A quantity in whole lots of its market's base asset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Qty(pub u64);
 
 /// An amount of one asset in its minor units (satoshi, cent, wei, …): 128 bits, so an
@@ -49,7 +49,8 @@ pub const AMOUNT_MAX: Minor = 10_000_000_000_000_000_000_000_000_000;
 pub const PRICE_MAX_TICKS: u64 = i64::MAX as u64;
 
 /// Which side of the book an order is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Side {
     /// A bid: wants to buy base, pays quote.
     Buy,

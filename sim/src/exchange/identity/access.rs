@@ -19,7 +19,8 @@ use crate::exchange::Reject;
 use crate::ledger::UserId;
 
 /// A role (SPEC §2.6), each with explicit permissions ([`Role::permits`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A customer: trades, withdraws and manages its own account.
     Customer,

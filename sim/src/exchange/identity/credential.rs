@@ -18,31 +18,31 @@ use std::fmt;
 use crate::ledger::UserId;
 
 /// An email address (a mailbox in the world), by number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Email(pub u32);
 
 /// A password, as a token: two users, or two sites, with the same token share a password.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Password(pub u64);
 
 /// A second-factor device (an authenticator app), by number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Device(pub u32);
 
 /// An IP address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Ip(pub u32);
 
 /// A login session, numbered by the exchange from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SessionId(pub u32);
 
 /// An API key, numbered by the exchange from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ApiKeyId(pub u32);
 
 /// A password-reset token the exchange mailed, numbered from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ResetToken(pub u32);
 
 /// How long one second-factor code is valid (TOTP's 30 s step).
@@ -51,7 +51,7 @@ pub const CODE_WINDOW_NS: u64 = 30_000_000_000;
 /// A second-factor code: shown by `device` in time window `window` (`now / CODE_WINDOW_NS`).
 /// The exchange accepts it in that window and the next (clock drift), for the user whose device
 /// it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Code {
     pub device: Device,
     pub window: u64,
@@ -71,7 +71,7 @@ impl Code {
 }
 
 /// What an API key may do. Reading is implied by any key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Scopes {
     pub trade: bool,
     pub withdraw: bool,
@@ -100,7 +100,8 @@ impl fmt::Debug for Scopes {
 }
 
 /// What a request is authenticated by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Credential {
     /// Nothing: only signing in (`Login`) and password resets are possible.
     Anonymous,
@@ -111,7 +112,7 @@ pub enum Credential {
 }
 
 /// Everything a client presents with a request besides the command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Access {
     pub credential: Credential,
     /// The IP the request comes from.

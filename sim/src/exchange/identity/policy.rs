@@ -10,7 +10,7 @@
 //! exchange's); it lives here so a scenario sets every identity policy in one place.
 
 /// The identity policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdentityPolicy {
     /// Every login needs a valid second-factor code (every customer is enrolled); off, only the
     /// customers who enabled 2FA are asked.

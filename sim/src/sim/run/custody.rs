@@ -149,6 +149,9 @@ impl World<'_> {
     /// not crash with the exchange).
     fn chain_fact(&mut self, fact: ChainFact, at: Stamp) {
         self.auditor.observe_chain(&fact, at);
+        if let Some(tape) = self.gateway.tape_mut() {
+            tape.fact(at.time_ns, &fact);
+        }
         self.custody.facts_since_checkpoint.push((fact, at));
     }
 

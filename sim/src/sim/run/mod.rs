@@ -52,6 +52,7 @@ use super::people::People;
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
 use super::services::{ServiceSettings, Services};
+use super::tape::Tape;
 use crate::agents::{AccountState, Action, Agent, GroundTruth, Intel, MarketData, View, Wake};
 use crate::rng::Stream;
 
@@ -284,10 +285,27 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
 
 /// Runs `scenario` with its seed, writing a JSON Lines trace to `trace` if given.
 pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Result<RunResult, ConfigError> {
+    run_with(scenario, trace, false).map(|(result, _)| result)
+}
+
+/// [`run`] recording its [`Tape`]: every command the exchange applied (less what crashes lost)
+/// and every chain fact, for `exsim shrink`. The run itself is the same, digest included.
+pub fn run_taped(scenario: &Scenario) -> Result<(RunResult, Tape), ConfigError> {
+    run_with(scenario, None, true).map(|(result, tape)| (result, tape.unwrap_or_default()))
+}
+
+fn run_with<'w>(
+    scenario: &'w Scenario,
+    trace: Option<&'w mut dyn Write>,
+    taped: bool,
+) -> Result<(RunResult, Option<Tape>), ConfigError> {
     let seed = scenario.seed;
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
     let mut gateway = Gateway::new(&config, agents as usize)?;
+    if taped {
+        gateway.start_tape();
+    }
     let mut auditor = Auditor::with_config(gateway.exchange(), &config);
     let mut slots = Vec::with_capacity(agents as usize);
     // The instruments as the exchange publishes them; the kernel keeps their last trades.
@@ -409,6 +427,9 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     for (asset, &amount) in funded.iter().enumerate() {
         let fact = custody.chains[asset].genesis(amount);
         auditor.observe_chain(&fact, Stamp::default());
+        if let Some(tape) = gateway.tape_mut() {
+            tape.fact(0, &fact);
+        }
     }
     // What attackers know: the list leaked from another site, with the operator on it if they
     // reused their password for their mailbox.
@@ -495,11 +516,12 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
         stats.fair_value_end = *fair;
     }
-    let World { rec, auditor, markets, network, mut counts, gateway, retained, custody, .. } = world;
+    let World { rec, auditor, markets, network, mut counts, mut gateway, retained, custody, .. } = world;
     counts.crashes = u64::from(gateway.crashes());
     let events = rec.events();
     let (digest, trace_error) = rec.finish();
-    Ok(RunResult {
+    let tape = gateway.take_tape();
+    let result = RunResult {
         scenario: scenario.name.clone(),
         variant: scenario.variant.clone(),
         seed,
@@ -513,7 +535,8 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         trace_error: trace_error.map(|e| e.to_string()),
         retained,
         breach: custody.breach,
-    })
+    };
+    Ok((result, tape))
 }
 
 /// Most crashes one run may be expected to have, scheduled (`exchange.crash_at`) and random
@@ -1108,7 +1131,7 @@ fn check_acked(acked: &mut Vec<Answer>, gateway: &Gateway, auditor: &mut Auditor
 /// `ioc_rests` → `tif_respected`, `taker_price` → `limit_respected`, `priority_lost_on_partial` →
 /// `price_time_priority`), so a sweep finds it as the fault's finding (exit 1) with the others.
 /// Returns how many books were checked.
-fn check_books(x: &Exchange<Book>, faults: FaultSet, auditor: &mut Auditor, at: Stamp) -> usize {
+pub(crate) fn check_books(x: &Exchange<Book>, faults: FaultSet, auditor: &mut Auditor, at: Stamp) -> usize {
     let engine_fault = faults.first_in(FaultArea::Engine);
     for m in 0..x.market_count() {
         let market = MarketId(u16::try_from(m).expect("market ids fit u16"));

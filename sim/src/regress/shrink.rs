@@ -1,0 +1,208 @@
+//! `exsim shrink`: from a run that breaks an invariant to the fewest entries that still break the
+//! *same* invariant. The run is simulated once with its tape on (`sim::tape`): every command the
+//! exchange applied, with its time, origin and answer, less what crashes lost, and every chain
+//! fact the auditor saw. Then, each candidate replayed from scratch ([`super::replay`]):
+//!
+//! 1. the tape is cut just after the entry at which the invariant first broke;
+//! 2. delta debugging over the accounts the entries concern (all of one customer's set-up, orders
+//!    and withdrawals come and go together; the system's and the chains' entries are groups too);
+//! 3. delta debugging over the entries left ([`ddmin`]), to a 1-minimal sequence;
+//! 4. the result is replayed once more and written with the ids it got (normalized), so the file
+//!    reads as what happened.
+//!
+//! Invariants: every candidate kept broke the invariant named (never another one); the result is
+//! a subsequence of the tape (ids renamed through the map, nothing invented); the number of
+//! replays is bounded by the budget; the run itself is the simulator's ordinary run (same digest).
+
+use std::collections::BTreeMap;
+
+use super::{replay, Entry, Header, Provenance, Regression, FORMAT};
+use crate::audit::Invariant;
+use crate::ddmin::ddmin;
+use crate::exchange::{Command, ConfigError, ExchangeConfig, IdentityCommand};
+use crate::scenario::Scenario;
+use crate::sim::run::{exchange_config, run_taped};
+use crate::sim::tape::{Taped, TAPE_MAX};
+
+/// Replays one shrink may spend by default.
+pub const DEFAULT_BUDGET: usize = 20_000;
+
+/// Why a run could not be shrunk.
+#[derive(Debug, thiserror::Error)]
+pub enum ShrinkError {
+    #[error("the exchange cannot run this configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(
+        "the run applied more than {TAPE_MAX} commands and chain facts, more than a shrink records; \
+         shorten it (e.g. `--set duration=…`)"
+    )]
+    TooLong,
+    #[error("{}", not_violated(*.wanted, .violated))]
+    NotViolated { wanted: Option<Invariant>, violated: Vec<Invariant> },
+    #[error(
+        "`{}` broke in the simulation but not when its commands are replayed alone: it needs the simulator \
+         (a crash, or liveness after healing), which a regression file does not hold",
+        .0.id()
+    )]
+    NotReproduced(Invariant),
+}
+
+fn not_violated(wanted: Option<Invariant>, violated: &[Invariant]) -> String {
+    let broke = if violated.is_empty() {
+        "nothing broke".to_owned()
+    } else {
+        format!("what broke: {}", violated.iter().map(|i| i.id()).collect::<Vec<_>>().join(", "))
+    };
+    match wanted {
+        Some(i) => format!("this run does not violate `{}` ({broke}); nothing to shrink", i.id()),
+        None => format!("this run violates no invariant ({broke}); nothing to shrink"),
+    }
+}
+
+/// A finished shrink.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    pub regression: Regression,
+    pub invariant: Invariant,
+    /// Entries on the run's tape, and in the result.
+    pub before: usize,
+    pub after: usize,
+    /// Replays spent, and whether the budget ran out (the result may then not be 1-minimal).
+    pub tests: usize,
+    pub exhausted: bool,
+}
+
+/// Progress of a shrink, for a long one: the phase, the candidate's size, replays so far.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
+/// Simulates `scenario` with its tape on and shrinks what broke `wanted` (default: the first of
+/// the scenario's faults' own invariants that broke, else the first invariant that broke).
+pub fn shrink(
+    scenario: &Scenario,
+    mut from: Provenance,
+    wanted: Option<Invariant>,
+    budget: usize,
+    progress: Progress<'_>,
+) -> Result<Shrunk, ShrinkError> {
+    progress("simulating", 0, 0);
+    let (result, tape) = run_taped(scenario)?;
+    if tape.overflowed() {
+        return Err(ShrinkError::TooLong);
+    }
+    let violated: Vec<Invariant> =
+        Invariant::ALL.into_iter().filter(|&i| result.findings.count(i) > 0).collect::<Vec<_>>();
+    let invariant = match wanted {
+        Some(i) if violated.contains(&i) => i,
+        Some(_) => return Err(ShrinkError::NotViolated { wanted, violated }),
+        None => {
+            let own = scenario.faults.iter().flat_map(|f| f.caught_by().iter().copied()).find(|i| violated.contains(i));
+            let earliest = violated.iter().copied().min_by_key(|&i| result.findings.first(i).map(|v| v.seq));
+            own.or(earliest).ok_or(ShrinkError::NotViolated { wanted, violated: violated.clone() })?
+        }
+    };
+    let config = exchange_config(scenario);
+    let entries: Vec<Entry> = tape
+        .entries()
+        .iter()
+        .map(|t| match *t {
+            Taped::Command { time_ns, origin, command, outcome, paid, .. } => {
+                Entry::Command { time_ns, origin, command, ack: outcome.ok(), paid }
+            }
+            Taped::Chain { time_ns, fact } => Entry::Chain { time_ns, fact },
+        })
+        .collect();
+    let before = entries.len();
+    progress("replaying", before, 0);
+    let whole = replay(&config, &entries, Some(invariant))?;
+    if whole.count(invariant) == 0 {
+        return Err(ShrinkError::NotReproduced(invariant));
+    }
+    let mut current = entries;
+    if let Some(i) = whole.first_break {
+        current.truncate(i + 1);
+    }
+    let mut tests = 1usize;
+    let mut exhausted = false;
+    // By account.
+    let keys: Vec<Key> = current.iter().map(key).collect();
+    let groups: Vec<Key> = {
+        let mut seen = BTreeMap::new();
+        for k in &keys {
+            seen.entry(*k).or_insert(());
+        }
+        seen.into_keys().collect()
+    };
+    if groups.len() > 1 {
+        let indexed: Vec<(Key, Entry)> = keys.into_iter().zip(current.iter().copied()).collect();
+        let shrunk = ddmin(groups, budget.saturating_sub(tests), |kept| {
+            let candidate: Vec<Entry> =
+                indexed.iter().filter(|(k, _)| kept.binary_search(k).is_ok()).map(|&(_, e)| e).collect();
+            let n = candidate.len();
+            progress("by account", n, tests);
+            tests += 1;
+            breaks(&config, &candidate, invariant)
+        });
+        exhausted |= shrunk.exhausted;
+        let kept = shrunk.items;
+        current = indexed.into_iter().filter(|(k, _)| kept.binary_search(k).is_ok()).map(|(_, e)| e).collect();
+    }
+    // By entry.
+    let shrunk = ddmin(current, budget.saturating_sub(tests), |candidate| {
+        progress("by entry", candidate.len(), tests);
+        tests += 1;
+        breaks(&config, candidate, invariant)
+    });
+    exhausted |= shrunk.exhausted;
+    let minimal = shrunk.items;
+    // Normalized: the ids the replay handed out.
+    let last = replay(&config, &minimal, Some(invariant))?;
+    tests += 1;
+    let normalized = last.applied;
+    let entries = if breaks(&config, &normalized, invariant) { normalized } else { minimal };
+    tests += 1;
+    let detail = replay(&config, &entries, None)?.findings.first(invariant).map(|v| v.detail.clone()).unwrap_or_default();
+    from.entries_before = before;
+    from.tests = tests;
+    let after = entries.len();
+    let header = Header {
+        kind: "regression".to_owned(),
+        format: FORMAT,
+        invariant: invariant.id().to_owned(),
+        expect: super::Expect::Violated,
+        detail,
+        from,
+        config,
+    };
+    Ok(Shrunk { regression: Regression { header, entries }, invariant, before, after, tests, exhausted })
+}
+
+/// Whether replaying `entries` breaks `invariant`.
+fn breaks(config: &ExchangeConfig, entries: &[Entry], invariant: Invariant) -> bool {
+    !entries.is_empty() && super::breaks(config, entries, invariant).unwrap_or(false)
+}
+
+/// What an entry is grouped by when shrinking by account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    /// The account it acts for (set-up's sign-up and sign-in by the account the address names).
+    Account(u32),
+    /// The exchange's own systems, acting on a request rather than for an account.
+    System,
+    /// A chain's fact.
+    Chain,
+}
+
+fn key(entry: &Entry) -> Key {
+    match entry {
+        Entry::Chain { .. } => Key::Chain,
+        Entry::Command { command, .. } => match command {
+            // The simulator gives account n the address Email(n) (`sim/people.rs`).
+            Command::Identity(
+                IdentityCommand::Register { email, .. }
+                | IdentityCommand::Login { email, .. }
+                | IdentityCommand::RequestReset { email },
+            ) => Key::Account(email.0),
+            c => c.user().map_or(Key::System, |u| Key::Account(u.0)),
+        },
+    }
+}
