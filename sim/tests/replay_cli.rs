@@ -76,7 +76,7 @@ fn what_is_not_a_trace_is_bad_input() {
     fs::write(&empty, "").unwrap();
     let notes = dir.path().join("notes");
     fs::write(&notes, "hello\n").unwrap();
-    for (file, says) in [(&empty, "empty"), (&notes, "expected a run header")] {
+    for (file, says) in [(&empty, "empty"), (&notes, "not a trace (`exsim run --trace`), a regression file")] {
         let out = exsim(&["replay", file.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2));
         assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));

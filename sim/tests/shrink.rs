@@ -87,7 +87,12 @@ fn every_exchange_fault_shrinks_to_a_few_dozen_entries_caught_when_on_and_quiet_
             .unwrap_or_else(|e| panic!("{fault}: {e}"));
         assert!(fault.caught_by().contains(&shrunk.invariant), "{fault}: shrunk for {}", shrunk.invariant.id());
         assert!(shrunk.after <= FEW_DOZEN, "{fault}: {} entries left of {}", shrunk.after, shrunk.before);
-        assert!(shrunk.before > 10 * shrunk.after, "{fault}: {} of {}: was there anything to cut?", shrunk.after, shrunk.before);
+        assert!(
+            shrunk.before > 10 * shrunk.after,
+            "{fault}: {} of {}: was there anything to cut?",
+            shrunk.after,
+            shrunk.before
+        );
         assert!(!shrunk.exhausted, "{fault}: the budget ran out after {} replays", shrunk.tests);
 
         // Written and read back: the same regression, and it breaks what it says.
@@ -134,7 +139,10 @@ fn the_cli_shrinks_the_quickstart_ioc_fault_and_replay_names_the_invariant() {
     let out = exsim(&["shrink", "quickstart", "--seed", "1", "--fault", "ioc_rests", "-o", p]);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     let said = text(&out.stdout);
-    assert!(said.contains("`tif_respected` still breaks with") && said.contains(&format!("exsim replay {p}")), "{said}");
+    assert!(
+        said.contains("`tif_respected` still breaks with") && said.contains(&format!("exsim replay {p}")),
+        "{said}"
+    );
     let written = fs::read_to_string(&path).unwrap();
     let regression = file::parse(&written, p).unwrap();
     assert!(regression.entries.len() <= FEW_DOZEN, "{} entries", regression.entries.len());
@@ -145,6 +153,15 @@ fn the_cli_shrinks_the_quickstart_ioc_fault_and_replay_names_the_invariant() {
     assert_eq!(out.status.code(), Some(1), "{}{}", text(&out.stdout), text(&out.stderr));
     let said = text(&out.stdout);
     assert!(said.contains("`tif_respected` violated") && said.contains("as the file expects"), "{said}");
+    assert!(text(&out.stderr).contains("invariant `tif_respected` violated"), "named on stderr: {}", text(&out.stderr));
+    let out = exsim(&["replay", "--json", p]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kind"], "regression");
+    assert_eq!(json["invariant"], "tif_respected");
+    assert_eq!(json["status"], "violated");
+    assert_eq!(json["expectation_met"], true);
+    assert_eq!(json["entries"].as_u64(), Some(regression.entries.len() as u64));
 
     // Fixed (the fault off in the file's config): the invariant holds, exit 0, and the file's
     // expectation says it is out of date.
@@ -173,7 +190,10 @@ fn bad_regression_files_are_located_errors_with_exit_2() {
         // An invalid asset in the config.
         (good.replacen("\"symbol\":\"BTC\"", "\"symbol\":\"btc\"", 1), format!(":{header_line}: the header")),
         // An unknown invariant.
-        (good.replacen("\"invariant\":\"limit_respected\"", "\"invariant\":\"limits\"", 1), "unknown invariant".to_owned()),
+        (
+            good.replacen("\"invariant\":\"limit_respected\"", "\"invariant\":\"limits\"", 1),
+            "unknown invariant".to_owned(),
+        ),
         // A future format.
         (good.replacen("\"format\":1", "\"format\":9", 1), "reads format 1".to_owned()),
         // An entry that is neither a command nor a fact.
@@ -196,7 +216,20 @@ fn bad_regression_files_are_located_errors_with_exit_2() {
     let out = exsim(&["shrink", "quickstart", "--invariant", "tif", "-o", p]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("tif_respected"), "lists the valid names: {}", text(&out.stderr));
-    let out = exsim(&["shrink", "quickstart", "--seed", "1", "--set", "duration=200ms", "--fault", "ioc_rests", "--invariant", "solvency", "-o", p]);
+    let out = exsim(&[
+        "shrink",
+        "quickstart",
+        "--seed",
+        "1",
+        "--set",
+        "duration=200ms",
+        "--fault",
+        "ioc_rests",
+        "--invariant",
+        "solvency",
+        "-o",
+        p,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("does not violate `solvency`"), "{}", text(&out.stderr));
 }

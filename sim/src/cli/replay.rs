@@ -45,10 +45,29 @@ pub struct ReplayArgs {
     /// the directory it is in (`fuzz/artifacts/<target>/…`).
     #[arg(long, value_name = "TARGET")]
     target: Option<String>,
+    /// One JSON object on standard output instead of the text: `kind` (trace, regression or
+    /// artifact), `status` (`held`, `violated`, `diverged`, `failed` or `passed`) and the details.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the verdict (text or `--json`) and, when it breaks, names what broke on standard error.
+fn verdict_out(args: &ReplayArgs, text: &str, json: serde_json::Value, code: u8, broke: Option<String>) -> ExitCode {
+    if let Some(b) = broke {
+        super::output::message(b);
+    }
+    let mut out = Output::stdout();
+    let said = if args.json { format!("{json}\n") } else { text.to_owned() };
+    match out.write(&said).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(code),
+        Err(stop) => stop.exit(code),
+    }
 }
 
 /// The fuzz targets an artifact may come from, and what runs one input.
-const TARGETS: [(&str, fn(&[u8])); 3] = [
+type Target = (&'static str, fn(&[u8]));
+
+const TARGETS: [Target; 3] = [
     ("exchange", crate::script::fuzz),
     ("scenario", crate::sim::swarm::fuzz_quickstart),
     ("book", crate::testkit::fuzz::book),
@@ -63,6 +82,9 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     match File::open(&args.file).and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head)) {
         Ok(_) => {}
         Err(e) => return bad_input(format!("{name}: {e}")),
+    }
+    if head.is_empty() {
+        return bad_input(format!("{name}: empty; expected a trace, a regression file or a fuzz artifact"));
     }
     let text = String::from_utf8_lossy(&head);
     if args.target.is_none() && regress::file::is_regression(&text) {
@@ -89,15 +111,15 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
 /// Replays a regression file: exit 1 when its invariant breaks, 0 when it holds.
 fn regression(args: &ReplayArgs, name: &str) -> ExitCode {
     let mut bytes = Vec::new();
-    let read = File::open(&args.file)
-        .and_then(|f| f.take(regress::file::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes));
+    let read =
+        File::open(&args.file).and_then(|f| f.take(regress::file::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         return bad_input(format!("{name}: {e}"));
     }
     let Ok(text) = String::from_utf8(bytes) else {
         return bad_input(format!("{name}: not UTF-8; a regression file is text"));
     };
-    let parsed = match regress::file::parse(&text, name) {
+    let (parsed, lines) = match regress::file::parse_lines(&text, name) {
         Ok(r) => r,
         Err(e) => return bad_input(e),
     };
@@ -108,7 +130,9 @@ fn regression(args: &ReplayArgs, name: &str) -> ExitCode {
     let id = verdict.invariant.id();
     let expectation = match (verdict.met(), verdict.expect) {
         (true, _) => "as the file expects".to_owned(),
-        (false, regress::Expect::Violated) => "the file expects it broken: fixed? then set \"expect\" to \"held\"".to_owned(),
+        (false, regress::Expect::Violated) => {
+            "the file expects it broken: fixed? then set \"expect\" to \"held\"".to_owned()
+        }
         (false, regress::Expect::Held) => "the file expects it held: a regression".to_owned(),
     };
     let others: Vec<String> = verdict
@@ -118,23 +142,29 @@ fn regression(args: &ReplayArgs, name: &str) -> ExitCode {
         .map(|(i, n)| format!("{} ({n})", i.id()))
         .collect();
     let also = if others.is_empty() { String::new() } else { format!("\n  also broken: {}", others.join(", ")) };
-    let (text, code) = if verdict.violations > 0 {
+    let json = serde_json::json!({
+        "file": name, "kind": "regression", "invariant": id,
+        "status": if verdict.violations > 0 { "violated" } else { "held" },
+        "violations": verdict.violations, "expect": parsed.header.expect, "expectation_met": verdict.met(),
+        "detail": verdict.detail, "entries": parsed.entries.len(),
+        "first_entry": verdict.first_break.map(|i| i + 1), "first_line": verdict.first_break.map(|i| lines[i]),
+        "broken": verdict.broken.iter().map(|(i, n)| (i.id().to_owned(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+    });
+    if verdict.violations > 0 {
         let detail = verdict.detail.as_deref().map(shown).unwrap_or_default();
-        (
-            format!(
-                "{name}: `{id}` violated ({} times), {expectation}; {} entries replayed\n  first: {detail}{also}\n",
-                verdict.violations,
-                parsed.entries.len()
-            ),
-            EXIT_FAILED,
-        )
+        let at = match verdict.first_break {
+            Some(i) => format!("at entry {} (line {})", i + 1, lines[i]),
+            None => "in the end-of-run scans".to_owned(),
+        };
+        let text = format!(
+            "{name}: `{id}` violated ({} times), {expectation}; {} entries replayed\n  first {at}: {detail}{also}\n",
+            verdict.violations,
+            parsed.entries.len()
+        );
+        verdict_out(args, &text, json, EXIT_FAILED, Some(format!("{name}: invariant `{id}` violated")))
     } else {
-        (format!("{name}: `{id}` held, {expectation}; {} entries replayed{also}\n", parsed.entries.len()), 0)
-    };
-    let mut out = Output::stdout();
-    match out.write(&text).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::from(code),
-        Err(stop) => stop.exit(code),
+        let text = format!("{name}: `{id}` held, {expectation}; {} entries replayed{also}\n", parsed.entries.len());
+        verdict_out(args, &text, json, 0, None)
     }
 }
 
@@ -166,17 +196,36 @@ fn artifact(args: &ReplayArgs, name: &str, target: &str) -> ExitCode {
     }));
     let outcome = std::panic::catch_unwind(|| run(&data));
     std::panic::set_hook(hook);
-    let (text, code) = match outcome {
-        Ok(()) => (format!("{name}: passes the `{target}` target now ({} bytes)\n", data.len()), 0),
+    match outcome {
+        Ok(()) => {
+            let json = serde_json::json!({"file": name, "kind": "artifact", "target": target, "status": "passed"});
+            verdict_out(
+                args,
+                &format!("{name}: passes the `{target}` target now ({} bytes)\n", data.len()),
+                json,
+                0,
+                None,
+            )
+        }
         Err(_) => {
             let what = message.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "a panic".to_owned());
-            (format!("{name}: still fails the `{target}` target:\n{what}\n"), EXIT_FAILED)
+            // The targets panic with the invariant's name first (`<invariant> violated at …`).
+            let invariant =
+                crate::audit::Invariant::ALL.iter().map(|i| i.id()).find(|id| what.contains(&format!("{id} violated")));
+            let json = serde_json::json!({"file": name, "kind": "artifact", "target": target, "status": "failed",
+                "invariant": invariant, "message": what});
+            let broke = match invariant {
+                Some(id) => format!("{name}: invariant `{id}` violated"),
+                None => format!("{name}: still fails the `{target}` target"),
+            };
+            verdict_out(
+                args,
+                &format!("{name}: still fails the `{target}` target:\n{what}\n"),
+                json,
+                EXIT_FAILED,
+                Some(broke),
+            )
         }
-    };
-    let mut out = Output::stdout();
-    match out.write(&text).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::from(code),
-        Err(stop) => stop.exit(code),
     }
 }
 
@@ -188,7 +237,6 @@ fn trace(args: &ReplayArgs, name: &str) -> ExitCode {
         Err(e) => return bad_input(format!("{name}: {e}")),
     };
     let mut recorded = Recorded::new(BufReader::with_capacity(1 << 16, file));
-    let mut out = Output::stdout();
     let (mut runs, mut events) = (0u64, 0u64);
     loop {
         let line = match recorded.next_line() {
@@ -247,18 +295,17 @@ fn trace(args: &ReplayArgs, name: &str) -> ExitCode {
         runs += 1;
         if let Some(d) = divergence {
             let text = report(&name, &header, &d);
-            return match out.write(&text).and_then(|()| out.flush()) {
-                Ok(()) => ExitCode::from(EXIT_FAILED),
-                Err(stop) => stop.exit(EXIT_FAILED),
-            };
+            let json = serde_json::json!({"file": name, "kind": "trace", "status": "diverged", "line": d.line,
+                "scenario": header.scenario, "variant": header.variant, "seed": header.seed,
+                "recorded": d.recorded.as_deref().map(shown), "replayed": d.replayed.as_deref().map(shown)});
+            let broke = format!("{name}:{}: the replay diverges from the recording", d.line);
+            return verdict_out(args, &text, json, EXIT_FAILED, Some(broke));
         }
         let _ = result;
     }
     let text = format!("{name}: {runs} run(s), {events} events replayed: no divergence\n");
-    match out.write(&text).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(stop) => stop.exit(0),
-    }
+    let json = serde_json::json!({"file": name, "kind": "trace", "status": "held", "runs": runs, "events": events});
+    verdict_out(args, &text, json, 0, None)
 }
 
 fn report(name: &str, header: &RunHeader, d: &Divergence) -> String {

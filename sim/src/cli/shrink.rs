@@ -110,7 +110,8 @@ pub fn run(args: &ShrinkArgs) -> ExitCode {
     let shown_path = path.display().to_string();
     let replay = format!("exsim replay {}", shell_word(&shown_path));
     let from = &shrunk.regression.header.from;
-    let mut origin = format!("exsim run {} --variant {} --seed {}", shell_word(&from.source), shell_word(&from.variant), from.seed);
+    let mut origin =
+        format!("exsim run {} --variant {} --seed {}", shell_word(&from.source), shell_word(&from.variant), from.seed);
     for s in &from.sets {
         origin.push_str(&format!(" --set {}", shell_word(s)));
     }
@@ -129,7 +130,8 @@ pub fn run(args: &ShrinkArgs) -> ExitCode {
             if shrunk.exhausted { " (budget ran out: may not be minimal)" } else { "" }
         ),
         format!("replay:  {replay}"),
-        "Keep it under regressions/ and `cargo test` replays it; once the bug is fixed, set \"expect\" to \"held\".".to_owned(),
+        "Keep it under regressions/ and `cargo test` replays it; once the bug is fixed, set \"expect\" to \"held\"."
+            .to_owned(),
     ];
     let text = file::write(&shrunk.regression, &comments);
     let temporary = path.with_extension("regression.partial");

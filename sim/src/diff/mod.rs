@@ -25,10 +25,10 @@ pub mod simplify;
 use std::io;
 use std::time::Duration;
 
+pub use crate::ddmin::{ddmin, Shrunk};
 pub use compare::{first_divergence, reference_answers, Answerer, Divergence, Kind};
 pub use engine::{Answer, Outside, Trouble};
 pub use flow::{generate, Mix, DEFAULT_MESSAGES, MAX_MESSAGES};
-pub use crate::ddmin::{ddmin, Shrunk};
 
 use crate::bookfile::Message;
 

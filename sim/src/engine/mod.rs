@@ -56,7 +56,9 @@ pub enum Tif {
 
 /// Self-trade prevention: what happens when a taker meets a resting order of the same owner.
 /// The taker's mode decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stp {
     /// The incoming order's remainder is cancelled (the default).

@@ -69,7 +69,9 @@ impl Line {
     fn entry(self) -> Result<Entry, String> {
         match (self.command, self.chain) {
             (Some(command), None) => {
-                let origin = self.from.ok_or("field `from` is missing: a command says who sent it (\"system\" or {\"client\":…})")?;
+                let origin = self
+                    .from
+                    .ok_or("field `from` is missing: a command says who sent it (\"system\" or {\"client\":…})")?;
                 Ok(Entry::Command {
                     time_ns: self.t_ns,
                     origin,
@@ -102,11 +104,17 @@ pub fn is_regression(text: &str) -> bool {
 
 /// Reads a regression file's text; `name` names it in errors (`name:line: …`).
 pub fn parse(text: &str, name: &str) -> Result<Regression, String> {
+    parse_lines(text, name).map(|(r, _)| r)
+}
+
+/// [`parse`], with the line number (from 1) of each entry.
+pub fn parse_lines(text: &str, name: &str) -> Result<(Regression, Vec<usize>), String> {
     if text.len() > MAX_FILE_BYTES {
         return Err(format!("{name}: {} bytes; a regression file is at most {MAX_FILE_BYTES}", text.len()));
     }
     let mut header: Option<Header> = None;
     let mut entries = Vec::new();
+    let mut lines = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -119,7 +127,10 @@ pub fn parse(text: &str, name: &str) -> Result<Regression, String> {
                     format!("{name}:{n}: the header (`{{\"kind\":\"regression\",\"format\":{FORMAT},\"invariant\":…,\"expect\":…,\"from\":…,\"config\":…}}`): {e}")
                 })?;
                 if h.kind != "regression" {
-                    return Err(format!("{name}:{n}: field `kind`: {:?}; a regression file's header says \"regression\"", crate::shown::shown(&h.kind)));
+                    return Err(format!(
+                        "{name}:{n}: field `kind`: {:?}; a regression file's header says \"regression\"",
+                        crate::shown::shown(&h.kind)
+                    ));
                 }
                 if h.format != FORMAT {
                     return Err(format!("{name}:{n}: field `format`: {}; this exsim reads format {FORMAT}", h.format));
@@ -132,11 +143,13 @@ pub fn parse(text: &str, name: &str) -> Result<Regression, String> {
                 }
                 let parsed: Line = serde_json::from_str(line).map_err(|e| format!("{name}:{n}: {e}"))?;
                 entries.push(parsed.entry().map_err(|e| format!("{name}:{n}: {e}"))?);
+                lines.push(n);
             }
         }
     }
-    let header = header.ok_or_else(|| format!("{name}: no header line; expected a regression file written by `exsim shrink`"))?;
-    Ok(Regression { header, entries })
+    let header = header
+        .ok_or_else(|| format!("{name}: no header line; expected a regression file written by `exsim shrink`"))?;
+    Ok((Regression { header, entries }, lines))
 }
 
 /// Writes a regression: a comment block (`comments`, one per line, then the entries in words when

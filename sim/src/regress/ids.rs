@@ -153,10 +153,9 @@ impl IdMap {
                 TradingCommand::RequestQuote { user, market, side, qty } => {
                     TradingCommand::RequestQuote { user: self.user(user), market, side, qty }
                 }
-                TradingCommand::AcceptQuote { user, quote } => TradingCommand::AcceptQuote {
-                    user: self.user(user),
-                    quote: QuoteId(get(&self.quotes, quote.0)),
-                },
+                TradingCommand::AcceptQuote { user, quote } => {
+                    TradingCommand::AcceptQuote { user: self.user(user), quote: QuoteId(get(&self.quotes, quote.0)) }
+                }
             }),
         }
     }
@@ -175,7 +174,9 @@ impl IdMap {
                 Dest::Deposit(u) => Dest::Deposit(self.user(u)),
             },
             purpose: match tx.purpose {
-                Purpose::Withdrawal { id, owner } => Purpose::Withdrawal { id: self.withdrawal(id), owner: self.user(owner) },
+                Purpose::Withdrawal { id, owner } => {
+                    Purpose::Withdrawal { id: self.withdrawal(id), owner: self.user(owner) }
+                }
                 Purpose::Transfer(t) => Purpose::Transfer(self.transfer(t)),
                 p @ (Purpose::Deposit | Purpose::Sweep | Purpose::Theft) => p,
             },
@@ -187,9 +188,12 @@ impl IdMap {
     pub fn fact(&self, fact: ChainFact) -> ChainFact {
         match fact {
             ChainFact::Submitted { tx } => ChainFact::Submitted { tx: self.tx(tx) },
-            ChainFact::Malleated { asset, original, txid, payment } => {
-                ChainFact::Malleated { asset, original: self.txid(original), txid: self.txid(txid), payment: self.payment(payment) }
-            }
+            ChainFact::Malleated { asset, original, txid, payment } => ChainFact::Malleated {
+                asset,
+                original: self.txid(original),
+                txid: self.txid(txid),
+                payment: self.payment(payment),
+            },
             ChainFact::Confirmed { tx, height } => ChainFact::Confirmed { tx: self.tx(tx), height },
             ChainFact::Dropped { tx, reason } => ChainFact::Dropped { tx: self.tx(tx), reason },
             ChainFact::DepositConfirmations { tx, confirmations } => {
@@ -272,7 +276,8 @@ mod tests {
         assert_eq!(cancel, Command::cancel(UserId(3), OrderId(5)));
         let withdraw = ids.command(Command::withdraw(UserId(7), crate::units::AssetId(0), 10));
         assert_eq!(withdraw, Command::withdraw(UserId(3), crate::units::AssetId(0), 10), "own address follows");
-        let access = Access { credential: Credential::Session(SessionId(9)), ip: Ip(1), code: Some(Code::at(Device(1), 0)) };
+        let access =
+            Access { credential: Credential::Session(SessionId(9)), ip: Ip(1), code: Some(Code::at(Device(1), 0)) };
         let Origin::Client(a) = ids.origin(Origin::Client(access)) else { panic!("a client stays a client") };
         assert_eq!(a.credential, Credential::Session(SessionId(2)));
         assert_eq!((a.ip, a.code), (access.ip, access.code));

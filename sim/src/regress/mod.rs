@@ -189,7 +189,11 @@ fn replay_until(
             if auditor.findings().count(w) > 0 {
                 first_break = Some(i);
                 if stop_at_break {
-                    return Ok(Replayed { findings: auditor.findings().clone(), applied: applied_entries, first_break });
+                    return Ok(Replayed {
+                        findings: auditor.findings().clone(),
+                        applied: applied_entries,
+                        first_break,
+                    });
                 }
             }
         }
@@ -211,6 +215,9 @@ pub struct Verdict {
     pub detail: Option<String>,
     /// Every invariant that broke, with its count (SPEC order).
     pub broken: Vec<(Invariant, u64)>,
+    /// The entry (from 0) after which it had broken; `None` if it held, or broke only in the
+    /// end-of-run scans.
+    pub first_break: Option<usize>,
 }
 
 impl Verdict {
@@ -227,15 +234,15 @@ pub fn judge(regression: &Regression) -> Result<Verdict, String> {
         let valid: Vec<&str> = Invariant::ALL.iter().map(|i| i.id()).collect();
         format!("header: field `invariant`: unknown invariant {:?}; valid are {}", header.invariant, valid.join(", "))
     })?;
-    let replayed = replay(&header.config, &regression.entries, None)
+    let replayed = replay(&header.config, &regression.entries, Some(invariant))
         .map_err(|e| format!("header: field `config`: the exchange cannot run it: {e}"))?;
-    let broken =
-        Invariant::ALL.iter().map(|&i| (i, replayed.count(i))).filter(|&(_, n)| n > 0).collect::<Vec<_>>();
+    let broken = Invariant::ALL.iter().map(|&i| (i, replayed.count(i))).filter(|&(_, n)| n > 0).collect::<Vec<_>>();
     Ok(Verdict {
         invariant,
         expect: header.expect,
         violations: replayed.count(invariant),
         detail: replayed.findings.first(invariant).map(|v| v.detail.clone()),
         broken,
+        first_break: replayed.first_break,
     })
 }

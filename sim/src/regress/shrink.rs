@@ -160,7 +160,8 @@ pub fn shrink(
     let normalized = last.applied;
     let entries = if breaks(&config, &normalized, invariant) { normalized } else { minimal };
     tests += 1;
-    let detail = replay(&config, &entries, None)?.findings.first(invariant).map(|v| v.detail.clone()).unwrap_or_default();
+    let detail =
+        replay(&config, &entries, None)?.findings.first(invariant).map(|v| v.detail.clone()).unwrap_or_default();
     from.entries_before = before;
     from.tests = tests;
     let after = entries.len();

@@ -33,9 +33,9 @@
 
 use std::collections::BTreeMap;
 
+use super::tape::Tape;
 use crate::exchange::{Applied, Command, ConfigError, Exchange, ExchangeConfig, Origin};
 use crate::fault::Fault;
-use super::tape::Tape;
 
 /// Who sent a request: an agent's index, or [`SYSTEM`] for the simulator's own set-up.
 pub type ClientId = u32;

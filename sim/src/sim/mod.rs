@@ -23,7 +23,7 @@ pub mod report;
 pub mod run;
 pub mod services;
 pub mod swarm;
-pub mod tape;
 pub mod sweep;
+pub mod tape;
 
 pub use run::{run, RunResult};

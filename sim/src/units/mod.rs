@@ -49,7 +49,9 @@ pub const AMOUNT_MAX: Minor = 10_000_000_000_000_000_000_000_000_000;
 pub const PRICE_MAX_TICKS: u64 = i64::MAX as u64;
 
 /// Which side of the book an order is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// A bid: wants to buy base, pays quote.
