@@ -7,7 +7,9 @@
 //! 2. delta debugging over the accounts the entries concern (all of one customer's set-up, orders
 //!    and withdrawals come and go together; the system's and the chains' entries are groups too);
 //! 3. delta debugging over the entries left ([`ddmin`]), to a 1-minimal sequence;
-//! 4. the result is replayed once more and written with the ids it got (normalized), so the file
+//! 4. over values: each entry's time moved back to the one before it, each quantity and amount
+//!    halved or made 1, kept when the invariant still breaks;
+//! 5. the result is replayed once more and written with the ids it got (normalized), so the file
 //!    reads as what happened.
 //!
 //! Invariants: every candidate kept broke the invariant named (never another one); the result is
@@ -153,7 +155,27 @@ pub fn shrink(
         breaks(&config, candidate, invariant)
     });
     exhausted |= shrunk.exhausted;
-    let minimal = shrunk.items;
+    let mut minimal = shrunk.items;
+    // By value.
+    let mut i = 0;
+    'entries: while i < minimal.len() {
+        for candidate in simpler(&minimal, i) {
+            if tests >= budget {
+                exhausted = true;
+                break 'entries;
+            }
+            let mut trial = minimal.clone();
+            trial[i] = candidate;
+            progress("by value", trial.len(), tests);
+            tests += 1;
+            if breaks(&config, &trial, invariant) {
+                minimal = trial;
+                // Simpler still, from the new value.
+                continue 'entries;
+            }
+        }
+        i += 1;
+    }
     // Normalized: the ids the replay handed out.
     let last = replay(&config, &minimal, Some(invariant))?;
     tests += 1;
@@ -175,6 +197,81 @@ pub fn shrink(
         config,
     };
     Ok(Shrunk { regression: Regression { header, entries }, invariant, before, after, tests, exhausted })
+}
+
+/// Simpler versions of entry `i` of `entries`, simplest first: its time moved back to the entry
+/// before it (a wait that did not matter), and each quantity or amount it names halved, or 1.
+/// Each is a strictly smaller value, so repeating from an accepted one ends.
+fn simpler(entries: &[Entry], i: usize) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let previous = if i == 0 { 0 } else { entries[i - 1].time_ns() };
+    let entry = entries[i];
+    match entry {
+        Entry::Chain { time_ns, fact } => {
+            if time_ns > previous {
+                out.push(Entry::Chain { time_ns: previous, fact });
+            }
+        }
+        Entry::Command { time_ns, origin, command, ack, paid } => {
+            let with = |time_ns: u64, command: Command| Entry::Command { time_ns, origin, command, ack, paid };
+            if time_ns > previous {
+                out.push(with(previous, command));
+            }
+            for smaller in smaller_values(command) {
+                out.push(with(time_ns, smaller));
+            }
+        }
+    }
+    out
+}
+
+/// `command` with one of its quantities or amounts made 1, or halved (each only when smaller).
+fn smaller_values(command: Command) -> Vec<Command> {
+    use crate::exchange::{FundsCommand as F, TradingCommand as T};
+    use crate::units::Qty;
+    fn shrink_u64(v: u64) -> Vec<u64> {
+        let mut out = Vec::new();
+        if v > 1 {
+            out.push(1);
+        }
+        if v / 2 > 1 {
+            out.push(v / 2);
+        }
+        out
+    }
+    fn shrink_minor(v: crate::units::Minor) -> Vec<crate::units::Minor> {
+        let mut out = Vec::new();
+        if v > 1 {
+            out.push(1);
+        }
+        if v / 2 > 1 {
+            out.push(v / 2);
+        }
+        out
+    }
+    match command {
+        Command::Trading(T::Place(order)) => shrink_u64(order.qty.0)
+            .into_iter()
+            .map(|q| Command::Trading(T::Place(crate::exchange::NewOrder { qty: Qty(q), ..order })))
+            .collect(),
+        Command::Trading(T::Replace { user, order, price, qty }) => {
+            shrink_u64(qty.0).into_iter().map(|q| Command::replace(user, order, price, Qty(q))).collect()
+        }
+        Command::Trading(T::RequestQuote { user, market, side, qty }) => {
+            shrink_u64(qty.0).into_iter().map(|q| Command::request_quote(user, market, side, Qty(q))).collect()
+        }
+        Command::Funds(F::Deposit { user, asset, amount }) => {
+            shrink_minor(amount).into_iter().map(|a| Command::deposit(user, asset, a)).collect()
+        }
+        Command::Funds(F::Withdraw { user, asset, amount, to }) => shrink_minor(amount)
+            .into_iter()
+            .map(|a| Command::Funds(F::Withdraw { user, asset, amount: a, to }))
+            .collect(),
+        Command::Funds(F::Transfer { from, to, asset, amount }) => {
+            shrink_minor(amount).into_iter().map(|a| Command::transfer(from, to, asset, a)).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Whether replaying `entries` breaks `invariant`.
