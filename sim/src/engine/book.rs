@@ -366,6 +366,10 @@ impl Book {
 }
 
 impl MatchingEngine for Book {
+    fn check_structure(&self) -> Result<(), String> {
+        self.check()
+    }
+
     fn limit(&mut self, order: LimitOrder, out: &mut Vec<Event>) -> Result<(), EngineReject> {
         if order.qty.0 == 0 {
             return Err(EngineReject::InvalidQuantity);

@@ -197,4 +197,10 @@ pub trait MatchingEngine {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Re-checks the engine's own structure from scratch, O(resting orders): what is broken, if
+    /// anything. The simulator calls it at the end of a run. An engine with no such check keeps
+    /// this default, which finds nothing.
+    fn check_structure(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

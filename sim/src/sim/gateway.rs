@@ -34,6 +34,7 @@
 use std::collections::BTreeMap;
 
 use super::tape::Tape;
+use crate::engine::{Book, MatchingEngine};
 use crate::exchange::{Applied, Command, ConfigError, Exchange, ExchangeConfig, Origin};
 use crate::fault::Fault;
 
@@ -84,17 +85,17 @@ pub struct Answer {
 
 /// The state at a flush, from which recovery replays.
 #[derive(Clone, Debug)]
-struct Checkpoint {
+struct Checkpoint<E: MatchingEngine> {
     /// Log entries it covers (from genesis).
     len: usize,
-    exchange: Exchange,
+    exchange: Exchange<E>,
     clients: Vec<ClientTable>,
     system: ClientTable,
 }
 
 /// What the gateway did with a request.
 #[derive(Debug)]
-pub enum Received<'a> {
+pub enum Received<'a, E: MatchingEngine = Book> {
     /// The exchange is down: the request is lost.
     Down,
     /// The key is older than anything the client still waits for: a stale duplicate, ignored.
@@ -102,7 +103,7 @@ pub enum Received<'a> {
     /// A retry of an applied key: answered from the dedup table (now, or at the next flush).
     Duplicate,
     /// Applied now, as log entry `index`: its result and effects.
-    Applied { index: usize, applied: Applied<'a> },
+    Applied { index: usize, applied: Applied<'a, E> },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -133,8 +134,8 @@ fn client_table<'t>(
 
 /// The exchange node.
 #[derive(Debug)]
-pub struct Gateway {
-    exchange: Exchange,
+pub struct Gateway<E: MatchingEngine = Book> {
+    exchange: Exchange<E>,
     /// The log after the checkpoint: `log[i]` is entry `checkpoint.len + i`.
     log: Vec<Logged>,
     /// Entries durable, counted from genesis.
@@ -145,15 +146,25 @@ pub struct Gateway {
     up: bool,
     ack_early: bool,
     crashes: u32,
-    checkpoint: Checkpoint,
+    checkpoint: Checkpoint<E>,
     /// Everything applied, from genesis, when asked for (`exsim shrink`).
     tape: Option<Box<Tape>>,
 }
 
 impl Gateway {
-    /// A fresh exchange node, up, with an empty journal.
+    /// A fresh exchange node, up, with an empty journal, running the reference engine.
     pub fn new(config: &ExchangeConfig, clients: usize) -> Result<Gateway, ConfigError> {
-        let exchange = Exchange::new(config)?;
+        Gateway::with_exchange(config, Exchange::new(config)?, clients)
+    }
+}
+
+impl<E: MatchingEngine + Clone> Gateway<E> {
+    /// A fresh exchange node around `exchange` (fresh, built from `config`: any engine).
+    pub fn with_exchange(
+        config: &ExchangeConfig,
+        exchange: Exchange<E>,
+        clients: usize,
+    ) -> Result<Gateway<E>, ConfigError> {
         let clients = vec![ClientTable::default(); clients];
         let checkpoint =
             Checkpoint { len: 0, exchange: exchange.clone(), clients: clients.clone(), system: ClientTable::default() };
@@ -173,7 +184,7 @@ impl Gateway {
     }
 
     /// The exchange as it stands.
-    pub fn exchange(&self) -> &Exchange {
+    pub fn exchange(&self) -> &Exchange<E> {
         &self.exchange
     }
 
@@ -247,7 +258,7 @@ impl Gateway {
         origin: Origin,
         command: &Command,
         out: &mut Vec<Answer>,
-    ) -> Received<'_> {
+    ) -> Received<'_, E> {
         if !self.up {
             return Received::Down;
         }
@@ -343,7 +354,7 @@ impl Gateway {
     /// Recovers from the durable log: the exchange and dedup tables restart from the checkpoint
     /// and replay every durable command after it; `observe` sees each replayed command as applied
     /// (the auditor rebuilds its shadow from it). Returns the log length the checkpoint covered.
-    pub fn recover(&mut self, mut observe: impl FnMut(&Command, &Applied<'_>)) -> usize {
+    pub fn recover(&mut self, mut observe: impl FnMut(&Command, &Applied<'_, E>)) -> usize {
         assert!(!self.up, "recover while up");
         assert!(self.checkpoint.len <= self.durable, "a checkpoint is never ahead of the durable log");
         self.exchange = self.checkpoint.exchange.clone();
@@ -381,17 +392,19 @@ impl Gateway {
 
     /// Applies a set-up command of the exchange's own systems directly (time zero, made durable
     /// at once); `observe` sees it as applied.
-    pub fn setup(&mut self, command: &Command, observe: impl FnOnce(&Applied<'_>)) -> Outcome {
+    pub fn setup(&mut self, command: &Command, observe: impl FnOnce(&Applied<'_, E>)) -> Outcome {
         self.setup_from(Origin::System, command, observe)
     }
 
     /// [`Gateway::setup`] from `origin`: set-up signs customers in as the clients they are.
-    pub fn setup_from(&mut self, origin: Origin, command: &Command, observe: impl FnOnce(&Applied<'_>)) -> Outcome {
+    pub fn setup_from(&mut self, origin: Origin, command: &Command, observe: impl FnOnce(&Applied<'_, E>)) -> Outcome {
         let key = self.next_system_key();
         let mut out = Vec::new();
         match self.receive(0, SYSTEM, key, 0, origin, command, &mut out) {
             Received::Applied { applied, .. } => observe(&applied),
-            other => panic!("a set-up command was not applied: {other:?}"),
+            Received::Down | Received::Stale | Received::Duplicate => {
+                panic!("a set-up command was not applied (the node is down, or the key was reused)")
+            }
         }
         self.flush(&mut out);
         out.iter().find(|a| a.key == key).expect("the set-up answer is released at flush").outcome

@@ -143,7 +143,7 @@ fn liabilities(ledger: &crate::ledger::Ledger, asset: AssetId) -> Minor {
     total
 }
 
-impl World<'_> {
+impl<E: crate::engine::MatchingEngine + Clone> World<'_, E> {
     /// A chain fact: to the auditor, and kept until the next checkpoint so that a recovery can
     /// show it again to the auditor rebuilt from that checkpoint (the chain, in the world, does
     /// not crash with the exchange).

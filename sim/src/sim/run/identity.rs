@@ -19,7 +19,7 @@ use crate::ledger::UserId;
 
 use super::World;
 
-impl World<'_> {
+impl<E: crate::engine::MatchingEngine + Clone> World<'_, E> {
     /// Carries out an agent's action on the world outside the exchange.
     pub(super) fn world_action(&mut self, at: Stamp, action: WorldAction) {
         match action {

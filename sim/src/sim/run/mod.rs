@@ -35,7 +35,7 @@ use serde_json::json;
 
 use crate::audit::{Auditor, Findings, Invariant, Stamp};
 use crate::chain::Chain;
-use crate::engine::{Book, Event};
+use crate::engine::{Book, Event, MatchingEngine};
 use crate::exchange::{
     Access, Ack, Applied, Code, Command, ConfigError, Credential, Device, Exchange, ExchangeConfig, FundsCommand,
     IdentityCommand, Ip, Origin, Role,
@@ -229,9 +229,9 @@ pub struct RunResult {
 }
 
 /// Everything a run's handlers share.
-struct World<'w> {
+struct World<'w, E: MatchingEngine = Book> {
     queue: Queue<Ev>,
-    gateway: Gateway,
+    gateway: Gateway<E>,
     auditor: Auditor,
     network: Network,
     slots: Vec<Slot>,
@@ -294,15 +294,37 @@ pub fn run_taped(scenario: &Scenario) -> Result<(RunResult, Tape), ConfigError> 
     run_with(scenario, None, true).map(|(result, tape)| (result, tape.unwrap_or_default()))
 }
 
+/// [`run`] on an exchange whose every market runs an engine made by `make_engine` (the reference
+/// [`Book`], or your own [`MatchingEngine`]): the whole simulation — agents, network, crashes and
+/// recovery, custody, identity — and the auditor, around it. Engine faults (`--fault ioc_rests`,
+/// …) are the reference engine's switches: `make_engine` decides whether its engine has them.
+pub fn run_with_engine<'w, E: MatchingEngine + Clone>(
+    scenario: &'w Scenario,
+    trace: Option<&'w mut dyn Write>,
+    make_engine: impl FnMut() -> E,
+) -> Result<RunResult, ConfigError> {
+    run_engine(scenario, trace, false, make_engine).map(|(result, _)| result)
+}
+
 fn run_with<'w>(
     scenario: &'w Scenario,
     trace: Option<&'w mut dyn Write>,
     taped: bool,
 ) -> Result<(RunResult, Option<Tape>), ConfigError> {
+    let faults = scenario.faults;
+    run_engine(scenario, trace, taped, || Book::with_faults(faults))
+}
+
+fn run_engine<'w, E: MatchingEngine + Clone>(
+    scenario: &'w Scenario,
+    trace: Option<&'w mut dyn Write>,
+    taped: bool,
+    make_engine: impl FnMut() -> E,
+) -> Result<(RunResult, Option<Tape>), ConfigError> {
     let seed = scenario.seed;
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
-    let mut gateway = Gateway::new(&config, agents as usize)?;
+    let mut gateway = Gateway::with_exchange(&config, Exchange::with_engine(&config, make_engine)?, agents as usize)?;
     if taped {
         gateway.start_tape();
     }
@@ -315,7 +337,7 @@ fn run_with<'w>(
             last_trade: None,
         })
         .collect::<Vec<_>>();
-    let setup = |gateway: &mut Gateway, auditor: &mut Auditor, command: Command| {
+    let setup = |gateway: &mut Gateway<E>, auditor: &mut Auditor, command: Command| {
         gateway.setup(&command, |applied| {
             auditor.observe_at(&command, applied, Stamp::default());
         })
@@ -687,7 +709,7 @@ const STALE: u64 = 1;
 const DUPLICATE: u64 = 2;
 const APPLIED: u64 = 3;
 
-impl World<'_> {
+impl<E: MatchingEngine + Clone> World<'_, E> {
     fn schedule_start(&mut self) {
         let s = self.scenario;
         let mut i = 0u32;
@@ -1076,7 +1098,11 @@ impl World<'_> {
 
 /// Trading statistics from a command's effects: its fills (count, volume, last price, also the
 /// market's last trade) and, for an honored quote, the quote count.
-fn market_stats(markets: &mut [MarketStats], market_data: &mut [MarketData], applied: &Applied<'_>) {
+fn market_stats<E: MatchingEngine>(
+    markets: &mut [MarketStats],
+    market_data: &mut [MarketData],
+    applied: &Applied<'_, E>,
+) {
     for &(market, event) in applied.events {
         if let Event::Fill { price, qty, .. } = event {
             let m = &mut markets[usize::from(market.0)];
@@ -1094,7 +1120,13 @@ fn market_stats(markets: &mut [MarketStats], market_data: &mut [MarketData], app
 /// `journal_complete` for the answers that left the exchange (drained from `acked`): each must be
 /// in the gateway's log at its index, with the same client, key and outcome. `when` names the
 /// moment in a violation's detail. Returns how many are missing.
-fn check_acked(acked: &mut Vec<Answer>, gateway: &Gateway, auditor: &mut Auditor, at: Stamp, when: &str) -> u64 {
+fn check_acked<E: MatchingEngine + Clone>(
+    acked: &mut Vec<Answer>,
+    gateway: &Gateway<E>,
+    auditor: &mut Auditor,
+    at: Stamp,
+    when: &str,
+) -> u64 {
     let mut lost = 0u64;
     for a in acked.drain(..) {
         match gateway.logged(a.index) {
@@ -1131,17 +1163,22 @@ fn check_acked(acked: &mut Vec<Answer>, gateway: &Gateway, auditor: &mut Auditor
 /// `ioc_rests` → `tif_respected`, `taker_price` → `limit_respected`, `priority_lost_on_partial` →
 /// `price_time_priority`), so a sweep finds it as the fault's finding (exit 1) with the others.
 /// Returns how many books were checked.
-pub(crate) fn check_books(x: &Exchange<Book>, faults: FaultSet, auditor: &mut Auditor, at: Stamp) -> usize {
+pub(crate) fn check_books<E: MatchingEngine>(
+    x: &Exchange<E>,
+    faults: FaultSet,
+    auditor: &mut Auditor,
+    at: Stamp,
+) -> usize {
     let engine_fault = faults.first_in(FaultArea::Engine);
     for m in 0..x.market_count() {
         let market = MarketId(u16::try_from(m).expect("market ids fit u16"));
         #[cfg(test)]
         tests::BOOKS_CHECKED.with(|n| n.set(n.get() + 1));
-        let Err(broken) = x.engine(market).check() else { continue };
+        let Err(broken) = x.engine(market).check_structure() else { continue };
         let detail = format!("end of run: the book of market {m} fails its structural check: {broken}");
         match engine_fault {
             Some(fault) => auditor.report(fault.caught_by()[0], at, format!("{detail} (fault `{fault}` is on)")),
-            None => panic!("{detail} (a bug in exsim's engine)"),
+            None => panic!("{detail} (a bug in the matching engine)"),
         }
     }
     x.market_count()
