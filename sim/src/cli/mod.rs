@@ -78,7 +78,7 @@ enum Command {
     /// Cut a run that breaks an invariant down to a regression file of the fewest commands.
     ///
     /// Simulates the run recording every command the exchange applied (time, sender, answer) and
-    /// every chain fact, then delta-debugs them — by account, then by entry — replaying each
+    /// every chain fact, then delta-debugs them — by account, by entry, then over values — replaying each
     /// candidate from scratch, while the same invariant still breaks. Writes a readable file
     /// (default under regressions/) that `exsim replay` and `cargo test` run. Exit 0: written;
     /// 1: nothing to shrink, or the violation needs the simulator (a crash); 2: bad input.

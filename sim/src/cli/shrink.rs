@@ -34,7 +34,8 @@ pub struct ShrinkArgs {
     #[arg(long, value_name = "NAME")]
     invariant: Option<String>,
     /// Where to write the regression file (default:
-    /// `regressions/<scenario>-<variant>-seed<N>[-<fault>…]-<invariant>.regression`).
+    /// `regressions/<scenario>-<variant>-seed<N>[-<fault>…][-<invariant>].regression`, the
+    /// invariant when `--invariant` names it).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Most replays to spend (each replays a candidate from scratch).
@@ -92,7 +93,11 @@ pub fn run(args: &ShrinkArgs) -> ExitCode {
     let mut progress = |phase: &str, size: usize, tests: usize| {
         // A line per phase, and every 500 replays: enough to see it move, never a flood.
         if phase != last_note.0 || tests >= last_note.1 + 500 {
-            output::note(format!("  {phase}: {size} entries ({tests} replays)"));
+            if size == 0 {
+                output::note(format!("  {phase}…"));
+            } else {
+                output::note(format!("  {phase}: {size} entries ({tests} replays)"));
+            }
             last_note = (phase.to_owned(), tests);
         }
     };

@@ -1178,7 +1178,9 @@ pub(crate) fn check_books<E: MatchingEngine>(
         let detail = format!("end of run: the book of market {m} fails its structural check: {broken}");
         match engine_fault {
             Some(fault) => auditor.report(fault.caught_by()[0], at, format!("{detail} (fault `{fault}` is on)")),
-            None => panic!("{detail} (a bug in the matching engine)"),
+            None => {
+                panic!("{detail} (a bug in the matching engine: exsim's own `Book` unless the run was given another)")
+            }
         }
     }
     x.market_count()
@@ -1262,7 +1264,10 @@ mod tests {
             }))
             .expect_err("a broken book panics");
             let message = panic.downcast_ref::<String>().expect("a formatted message");
-            assert!(message.contains("fails its structural check") && message.contains("a bug in exsim"), "{message}");
+            assert!(
+                message.contains("fails its structural check") && message.contains("a bug in the matching engine"),
+                "{message}"
+            );
         }
     }
 
