@@ -10,8 +10,10 @@
 mod book;
 mod check;
 mod diff;
+mod junit;
 mod list;
 mod load;
+mod merge;
 mod output;
 mod replay;
 mod run;
@@ -50,6 +52,9 @@ enum Command {
     Run(run::RunArgs),
     /// Run a scenario over many seeds in parallel; print a reproduction command for every failure.
     Sweep(sweep::SweepArgs),
+    /// Combine the `--json` outputs of a sweep's shards (`sweep --shard I/N --json`) into the
+    /// output the whole sweep would have printed.
+    Merge(merge::MergeArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
     /// Print a catalogue, one line each: scenarios, invariants, faults, policies or agents.
@@ -92,6 +97,7 @@ pub fn main() -> ExitCode {
         None => run::run(&run::RunArgs::default()),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::List(args)) => list::run(&args),
         Some(Command::Book(args)) => book::run(&args),
