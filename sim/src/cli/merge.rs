@@ -425,7 +425,9 @@ impl Lines {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let value: Value = serde_json::from_slice(&self.buf)
+            let line = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let value: Value = serde_json::from_slice(line)
                 .map_err(|e| format!("{at}: not JSON ({e}); expected the output of `exsim sweep --json`"))?;
             if !value.is_object() {
                 return Err(format!("{at}: not a JSON object; expected the output of `exsim sweep --json`"));
@@ -521,7 +523,7 @@ mod tests {
         let e = error(&[a.clone(), b.replace(r#""scenario":"q","seeds""#, r#""scenario":"x","seeds""#)]);
         assert!(e.contains("s1.jsonl:1: not the same sweep as ") && e.contains("sweep.scenario is \"x\""), "{e}");
         let e = error(&[a.clone(), "{\"seed\": 1,\n".to_owned()]);
-        assert!(e.contains("s1.jsonl:1: not JSON (EOF while parsing"), "{e}");
+        assert!(e.contains("s1.jsonl:1: not JSON (EOF while parsing a value at line 1 column 12)"), "{e}");
         let e = error(&[format!("{}\n", line(0, "base", "1/2", 1)), b.clone()]);
         assert!(e.contains("s0.jsonl:1: shard 1/2 ends after 1 of its 2 seed(s)"), "{e}");
         let e = error(&[format!("{}\n{}\n", line(2, "base", "1/2", 1), line(0, "base", "1/2", 1)), b.clone()]);

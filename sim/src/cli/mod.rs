@@ -17,6 +17,7 @@ mod merge;
 mod output;
 mod replay;
 mod run;
+mod schema;
 mod sweep;
 
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Print a catalogue, one line each: scenarios, invariants, faults, policies or agents.
     List(list::ListArgs),
+    /// Print the JSON Schema of scenario files (for editors: scenarios/scenario.schema.json).
+    Schema(schema::SchemaArgs),
     /// Feed an order-flow file through the bare matching engine (SPEC §8.1).
     ///
     /// Input lines: N,<id>,<B|S>,<price>,<qty>[,<tif>] (tif GTC, IOC, FOK or POST),
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
         Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::List(args)) => list::run(&args),
+        Some(Command::Schema(args)) => schema::run(&args),
         Some(Command::Book(args)) => book::run(&args),
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
