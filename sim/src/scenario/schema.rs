@@ -236,7 +236,9 @@ fn integer(kind: &str) -> Value {
 /// `10000`, `1,000,000` or `10⁹` (a power of ten), ignoring what follows a space.
 fn number(text: &str) -> Option<u64> {
     let word = text.trim().split(' ').next()?.replace(',', "");
-    if let Some(exponent) = word.strip_prefix("10").filter(|e| !e.is_empty() && !e.starts_with(|c: char| c.is_ascii_digit())) {
+    if let Some(exponent) =
+        word.strip_prefix("10").filter(|e| !e.is_empty() && !e.starts_with(|c: char| c.is_ascii_digit()))
+    {
         const SUPERSCRIPTS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
         let mut power = 0u32;
         for c in exponent.chars() {
