@@ -236,7 +236,7 @@ mod tests {
         );
         assert!(xml.contains(r#"<testcase name="base seed 1" classname="quick&lt;start&gt;" time="1.234"/>"#), "{xml}");
         assert!(xml.contains("rested &lt;IOC&gt; &amp; &quot;more&quot; (and 1 more); reproduce: exsim run &apos;a b&apos; --seed 2\" type=\"expectation\">"), "{xml}");
-        assert!(xml.contains("second\\u{1b}[31m\nreproduce: exsim run 'a b' --seed 2\n</failure>"), "{xml}");
+        assert!(xml.contains("second\\u{1b}[31m\nreproduce: exsim run &apos;a b&apos; --seed 2\n</failure>"), "{xml}");
         assert!(
             xml.contains(
                 "<error message=\"exsim panicked: boom\\u{0}; reproduce: exsim run x --seed 3\" type=\"panic\">"

@@ -523,7 +523,7 @@ mod tests {
         let e = error(&[a.clone(), b.replace(r#""scenario":"q","seeds""#, r#""scenario":"x","seeds""#)]);
         assert!(e.contains("s1.jsonl:1: not the same sweep as ") && e.contains("sweep.scenario is \"x\""), "{e}");
         let e = error(&[a.clone(), "{\"seed\": 1,\n".to_owned()]);
-        assert!(e.contains("s1.jsonl:1: not JSON (EOF while parsing a value at line 1 column 12)"), "{e}");
+        assert!(e.contains("s1.jsonl:1: not JSON (EOF while parsing a value at line 1 column 11)"), "{e}");
         let e = error(&[format!("{}\n", line(0, "base", "1/2", 1)), b.clone()]);
         assert!(e.contains("s0.jsonl:1: shard 1/2 ends after 1 of its 2 seed(s)"), "{e}");
         let e = error(&[format!("{}\n{}\n", line(2, "base", "1/2", 1), line(0, "base", "1/2", 1)), b.clone()]);
