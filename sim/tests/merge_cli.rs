@@ -152,8 +152,12 @@ struct Junit {
     tests: u64,
     failures: u64,
     errors: u64,
-    cases: Vec<(String, Option<(String, String, String)>)>,
+    /// (name, and for a failure or an error: its tag, `message` and text).
+    cases: Vec<(String, Option<Finding>)>,
 }
+
+/// A failure's or error's tag, `message` attribute and text.
+type Finding = (String, String, String);
 
 fn read_junit(path: &str) -> Junit {
     let xml = std::fs::read_to_string(path).unwrap();
@@ -163,7 +167,7 @@ fn read_junit(path: &str) -> Junit {
     let mut open: Option<(String, String, String)> = None;
     let attr = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> String {
         let a = e.try_get_attribute(name).expect("well formed").unwrap_or_else(|| panic!("no {name}"));
-        a.unescape_value().unwrap().into_owned()
+        a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned()
     };
     loop {
         match reader.read_event().expect("well-formed XML") {

@@ -293,8 +293,7 @@ impl Doc {
             let field = field
                 .trim_matches(|c| c == '[' || c == ']')
                 .split('.')
-                .filter(|part| !matches!(*part, "SYMBOL" | "NAME"))
-                .next_back()
+                .rfind(|part| !matches!(*part, "SYMBOL" | "NAME"))
                 .unwrap_or_default()
                 .to_owned();
             let row = Row { kind: kind.replace('`', ""), default: default.clone(), meaning: meaning.clone() };
