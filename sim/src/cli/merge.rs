@@ -496,7 +496,9 @@ mod tests {
 
     #[test]
     fn shards_merge_in_seed_order_with_their_jobs_added() {
-        let a = format!("{}\n{}\n", line(0, "base", "1/2", 2), line(2, "base", "1/2", 2));
+        let panicked = line(2, "base", "1/2", 2)
+            .replace(r#""expectations_met":true,"failures":[]"#, r#""panic":"boom","expectations_met":false"#);
+        let a = format!("{}\n{panicked}\n", line(0, "base", "1/2", 2));
         let b = format!("{}\n\n{}\n", line(1, "base", "2/2", 3), line(3, "base", "2/2", 3));
         let (_dir, paths) = files(&[b, a]);
         let merged = Merged::check(&paths).unwrap();
@@ -505,6 +507,8 @@ mod tests {
         merged
             .each(|run| {
                 seen.push(run.seed);
+                assert_eq!(run.panic.is_some(), run.seed == 2);
+                assert_eq!(run.met, run.seed != 2);
                 assert!(run.line.ends_with(r#""shard":"1/1","runs":1,"jobs":5}}"#), "{}", run.line);
                 Ok(())
             })

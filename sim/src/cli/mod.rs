@@ -53,8 +53,11 @@ enum Command {
     Run(run::RunArgs),
     /// Run a scenario over many seeds in parallel; print a reproduction command for every failure.
     Sweep(sweep::SweepArgs),
-    /// Combine the `--json` outputs of a sweep's shards (`sweep --shard I/N --json`) into the
-    /// output the whole sweep would have printed.
+    /// Combine the `--json` outputs of a sweep's shards into what the whole sweep would print.
+    ///
+    /// Each FILE is one shard's `exsim sweep … --shard I/N --json`. Prints the failures and the
+    /// total (or, with --json, every run's line) as the unsharded sweep would, in seed order;
+    /// refuses (exit 2) files that are not the shards of one sweep. Exit 0, 1 or 3 as `sweep`.
     Merge(merge::MergeArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
