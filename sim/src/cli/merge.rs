@@ -12,8 +12,8 @@
 //!   `jobs` the same; one `N` for all; each shard once; each file exactly its shard's seeds, in
 //!   order, each seed with all its runs; no shard with seeds missing); anything else is exit 2
 //!   with `FILE:LINE:` and what is wrong;
-//! - memory does not grow with the sweep: each file is read a line (at most [`MAX_LINE_BYTES`])
-//!   at a time, twice — once to check, once to merge — and the merge holds one line per file;
+//! - memory does not grow with the sweep: at most [`MAX_FILES`] files, each read a line (at most
+//!   [`MAX_LINE_BYTES`]) at a time, twice — once to check, once to merge — and the merge holds one line per file;
 //! - each run's line is printed as its shard wrote it but for the `sweep` object's `shard` and
 //!   `jobs` (serde_json reads and writes the same bytes back), so `merge --json` of the shards
 //!   equals the unsharded `sweep --json` byte for byte except for measured wall times (`wall_ms`).
@@ -40,6 +40,9 @@ use crate::sim::sweep::{parse_seeds, SeedRange, Seeds, Shard};
 /// Longest line of a shard file read (a run's JSON object is a few kilobytes).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
+/// Most files one merge takes (each is open at once while merging).
+pub const MAX_FILES: usize = 1024;
+
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// The shards' outputs of `exsim sweep … --shard I/N --json`, one file per shard, any order.
@@ -54,6 +57,9 @@ pub struct MergeArgs {
 }
 
 pub fn run(args: &MergeArgs) -> ExitCode {
+    if args.files.len() > MAX_FILES {
+        return bad_input(format!("{} files given; `exsim merge` takes at most {MAX_FILES} shards", args.files.len()));
+    }
     let merged = match Merged::check(&args.files) {
         Ok(m) => m,
         Err(e) => return bad_input(e),
