@@ -4,7 +4,7 @@
 //! (well formed, one test case per run, counts that match `--json`).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use quick_xml::events::Event;
 
@@ -272,4 +272,40 @@ fn an_unwritable_junit_file_is_exit_2_before_anything_runs() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// SPEC §13: output that cannot be written is exit 2; a closed pipe ends quietly.
+#[cfg(target_os = "linux")]
+#[test]
+fn merge_output_onto_a_full_disk_is_exit_2_and_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        exsim(&["sweep", "quickstart", "--seeds", "0..2", "--variant", "base", "--set", "duration=5ms", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shard = write(dir.path(), "all.jsonl", &out.stdout);
+    for json in [false, true] {
+        let mut args = vec!["merge", shard.as_str()];
+        if json {
+            args.push("--json");
+        }
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_exsim")).args(&args).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).starts_with("exsim: standard output: No space left on device"),
+            "{}",
+            text(&out.stderr)
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_exsim"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.is_empty() || stderr.starts_with("swept "), "{args:?}: a closed pipe is not an error: {stderr}");
+    }
 }
