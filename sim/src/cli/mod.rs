@@ -10,11 +10,14 @@
 mod book;
 mod check;
 mod diff;
+mod junit;
 mod list;
 mod load;
+mod merge;
 mod output;
 mod replay;
 mod run;
+mod schema;
 mod shrink;
 mod sweep;
 
@@ -51,10 +54,18 @@ enum Command {
     Run(run::RunArgs),
     /// Run a scenario over many seeds in parallel; print a reproduction command for every failure.
     Sweep(sweep::SweepArgs),
+    /// Combine the `--json` outputs of a sweep's shards into what the whole sweep would print.
+    ///
+    /// Each FILE is one shard's `exsim sweep … --shard I/N --json`. Prints the failures and the
+    /// total (or, with --json, every run's line) as the unsharded sweep would, in seed order;
+    /// refuses (exit 2) files that are not the shards of one sweep. Exit 0, 1 or 3 as `sweep`.
+    Merge(merge::MergeArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
     /// Print a catalogue, one line each: scenarios, invariants, faults, policies or agents.
     List(list::ListArgs),
+    /// Print the JSON Schema of scenario files (for editors: scenarios/scenario.schema.json).
+    Schema(schema::SchemaArgs),
     /// Feed an order-flow file through the bare matching engine (SPEC §8.1).
     ///
     /// Input lines: N,<id>,<B|S>,<price>,<qty>[,<tif>] (tif GTC, IOC, FOK or POST),
@@ -108,8 +119,10 @@ pub fn main() -> ExitCode {
         None => run::run(&run::RunArgs::default()),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::List(args)) => list::run(&args),
+        Some(Command::Schema(args)) => schema::run(&args),
         Some(Command::Book(args)) => book::run(&args),
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Shrink(args)) => shrink::run(&args),

@@ -4,20 +4,28 @@
 //! run in seed order, a panicking seed included, with a `panic` field), then a total. Exit 0
 //! when every expectation was met, 1 when one failed, 3 when a seed panicked.
 //!
+//! With `--json`, every object also has a `sweep` field: how the sweep was asked for (the
+//! scenario as given, the seed range, the shard, the runs per seed, `--swarm`, `--variant`,
+//! `--set`s, `--fault`s, the jobs and exsim's version), which `exsim merge` reads to check that
+//! shards belong together. With `--junit FILE`, the runs are also written as JUnit XML
+//! (`junit.rs`), the file created before the first seed runs.
+//!
 //! Invariants: results are streamed as they come due, so a sweep of 2^64 seeds prints its first
 //! failure at once and memory never grows with the number of seeds; `--jobs` is at most
 //! `MAX_JOBS`; a closed standard output stops the sweep quietly with the code earned so far.
 
 use std::io::{self, IsTerminal};
 use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::junit::{Case, Junit, Outcome};
 use super::load::{load, reproduce, ScenarioOptions};
 use super::output::{note, Output, Stop};
 use super::{bad_input, EXIT_FAILED, EXIT_PANIC};
@@ -25,7 +33,7 @@ use crate::scenario::Scenario;
 use crate::shown::shown;
 use crate::sim::report::Report;
 use crate::sim::run::run as simulate;
-use crate::sim::sweep::{parse_seeds, sweep_each, Shard, MAX_JOBS};
+use crate::sim::sweep::{parse_seeds, sweep_each, SeedRange, Shard, MAX_JOBS};
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -48,6 +56,10 @@ pub struct SweepArgs {
     /// reproduce command. Your own `--set`s apply after them.
     #[arg(long)]
     swarm: bool,
+    /// Also write the runs as JUnit XML to FILE for CI: one test case per seed and variant, a
+    /// failure (or, for a panic, an error) with what broke and the command that reproduces it.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     #[command(flatten)]
     options: ScenarioOptions,
 }
@@ -82,6 +94,14 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             return bad_input(format!("{name}: {e}"));
         }
     }
+    let mut junit = match &args.junit {
+        None => None,
+        Some(path) => match Junit::create(path, &loaded.file.name, &[Path::new(&args.scenario)]) {
+            Ok(j) => Some(j),
+            Err(e) => return bad_input(e),
+        },
+    };
+    let meta = sweep_meta(args, range, shard, runs.len(), jobs);
     // Swarm testing: the options a seed draws, then the user's own.
     let groups: Vec<(String, u32)> = runs[0].agents.iter().map(|g| (g.name.clone(), g.count)).collect();
     let options_of = |seed: u64| -> ScenarioOptions {
@@ -141,7 +161,18 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             let text = match item.outcome {
                 Err(message) => {
                     panicked += 1;
-                    panic_text(args.json, &scenario, &message, &repro)
+                    let case = Case {
+                        variant: &scenario.variant,
+                        seed: item.seed,
+                        wall_ms: None,
+                        outcome: Outcome::Panicked(&message),
+                        reproduce: &repro,
+                    };
+                    if let Some(Err(e)) = junit.as_mut().map(|j| j.case(&case)) {
+                        broken = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                    panic_text(args.json.then_some(&meta), &scenario, &message, &repro)
                 }
                 Ok((Err(e), _)) => {
                     broken = Some(format!("{}: {e}", shown(&loaded.arg)));
@@ -152,15 +183,21 @@ pub fn run(args: &SweepArgs) -> ExitCode {
                     if !report.met() {
                         failed += 1;
                     }
+                    let case = Case {
+                        variant: &scenario.variant,
+                        seed: item.seed,
+                        wall_ms: Some(wall_ms),
+                        outcome: if report.met() { Outcome::Passed } else { Outcome::Failed(&report.failures) },
+                        reproduce: &repro,
+                    };
+                    if let Some(Err(e)) = junit.as_mut().map(|j| j.case(&case)) {
+                        broken = Some(e);
+                        return ControlFlow::Break(());
+                    }
                     if args.json {
-                        format!("{}\n", report.to_json(&scenario))
+                        format!("{}\n", with_meta(report.to_json(&scenario), &meta))
                     } else if !report.met() {
-                        format!(
-                            "{} seed {}: {}\n  reproduce: {repro}\n",
-                            scenario.variant,
-                            item.seed,
-                            report.failures.join("; ")
-                        )
+                        failure_text(&scenario.variant, item.seed, &report.failures, &repro)
                     } else {
                         String::new()
                     }
@@ -184,6 +221,9 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     if let Some(e) = broken {
         return bad_input(e);
     }
+    if let Some(Err(e)) = junit.map(Junit::finish) {
+        return bad_input(e);
+    }
     let code = if panicked > 0 {
         EXIT_PANIC
     } else if failed > 0 {
@@ -194,12 +234,7 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     if let Some(stop) = stopped {
         return stop.exit(code);
     }
-    let summary = format!(
-        "swept {} seed(s) × {} run(s) of {} on {jobs} job(s): {failed} failed, {panicked} panicked",
-        seeds.len(),
-        runs.len(),
-        loaded.file.name
-    );
+    let summary = summary_line(seeds.len(), runs.len(), &loaded.file.name, jobs as u128, failed, panicked);
     assert_eq!(handed, total, "every run was handed back");
     if args.json {
         note(summary);
@@ -209,21 +244,65 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// What a sweep prints for a seed that panicked: with `--json` a JSON object like every other
-/// run's, with a `panic` field and `expectations_met: false`; in the table a finding with its
-/// reproduction command (the message's control characters escaped, so it stays one line).
-fn panic_text(json: bool, scenario: &Scenario, message: &str, repro: &str) -> String {
-    if json {
-        let line = json!({
-            "scenario": scenario.name, "variant": scenario.variant, "seed": scenario.seed,
-            "panic": message, "expectations_met": false, "reproduce": repro,
-        });
-        format!("{line}\n")
-    } else {
-        let message: String =
-            message.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
-        format!("{} seed {}: exsim panicked: {message}\n  reproduce: {repro}\n", scenario.variant, scenario.seed)
+/// The `sweep` field of every `--json` object: how this sweep was asked for, so that `exsim
+/// merge` can tell which shards belong together (everything but `shard` and `jobs` must be the
+/// same) and print what the whole sweep would have.
+fn sweep_meta(args: &SweepArgs, range: SeedRange, shard: Shard, runs: usize, jobs: usize) -> Value {
+    json!({
+        "scenario": args.scenario,
+        "seeds": format!("{}..={}", range.first, range.last),
+        "shard": format!("{}/{}", shard.index, shard.count),
+        "runs": runs,
+        "swarm": args.swarm,
+        "variant": args.options.variant,
+        "set": args.options.set,
+        "fault": args.options.fault,
+        "jobs": jobs,
+        "exsim": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// A run's JSON object with the sweep's `sweep` field added last (SPEC §9's fields unchanged).
+fn with_meta(mut run: Value, meta: &Value) -> Value {
+    if let Some(object) = run.as_object_mut() {
+        object.insert("sweep".to_owned(), meta.clone());
     }
+    run
+}
+
+/// What the table says for a run that missed an expectation: the failures on one line, then the
+/// command that reproduces it (`exsim merge` prints the same from the JSON).
+pub(super) fn failure_text(variant: &str, seed: u64, failures: &[String], repro: &str) -> String {
+    format!("{variant} seed {seed}: {}\n  reproduce: {repro}\n", failures.join("; "))
+}
+
+/// The last line of a sweep (on standard error with `--json`).
+pub(super) fn summary_line(seeds: u128, runs: usize, name: &str, jobs: u128, failed: u128, panicked: u128) -> String {
+    format!("swept {seeds} seed(s) × {runs} run(s) of {name} on {jobs} job(s): {failed} failed, {panicked} panicked")
+}
+
+/// What a sweep prints for a seed that panicked: with `--json` (given the `sweep` field) a JSON
+/// object like every other run's, with a `panic` field and `expectations_met: false`; in the
+/// table a finding with its reproduction command (the message's control characters escaped, so
+/// it stays one line).
+fn panic_text(json: Option<&Value>, scenario: &Scenario, message: &str, repro: &str) -> String {
+    match json {
+        Some(meta) => {
+            let line = json!({
+                "scenario": scenario.name, "variant": scenario.variant, "seed": scenario.seed,
+                "panic": message, "expectations_met": false, "reproduce": repro,
+            });
+            format!("{}\n", with_meta(line, meta))
+        }
+        None => panic_table(&scenario.variant, scenario.seed, message, repro),
+    }
+}
+
+/// The table's finding for a panicked run (`exsim merge` prints the same from the JSON).
+pub(super) fn panic_table(variant: &str, seed: u64, message: &str, repro: &str) -> String {
+    let message: String =
+        message.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
+    format!("{variant} seed {seed}: exsim panicked: {message}\n  reproduce: {repro}\n")
 }
 
 type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
@@ -269,7 +348,7 @@ mod tests {
         scenario.seed = 42;
         let repro = "exsim run quickstart --variant base --seed 42";
         let message = "assertion failed\n  left: 1\u{1b}[31m";
-        let line = panic_text(true, &scenario, message, repro);
+        let line = panic_text(Some(&json!({"shard": "1/1"})), &scenario, message, repro);
         assert_eq!(line.matches('\n').count(), 1, "one line: {line:?}");
         let value: serde_json::Value = serde_json::from_str(&line).expect("a JSON object");
         assert_eq!(value["seed"], 42);
@@ -277,7 +356,8 @@ mod tests {
         assert_eq!(value["panic"], message);
         assert_eq!(value["expectations_met"], false);
         assert_eq!(value["reproduce"], repro);
-        let table = panic_text(false, &scenario, message, repro);
+        assert_eq!(value["sweep"]["shard"], "1/1");
+        let table = panic_text(None, &scenario, message, repro);
         assert_eq!(
             table,
             "base seed 42: exsim panicked: assertion failed\\n  left: 1\\u{1b}[31m\n  reproduce: exsim run quickstart --variant base --seed 42\n"

@@ -56,7 +56,7 @@ pub(crate) const TOP_FIELDS: [&str; 16] = [
     "variants",
 ];
 
-const ASSET_FIELDS: [&str; 8] = [
+pub(crate) const ASSET_FIELDS: [&str; 8] = [
     "decimals",
     custody::ASSET_CUSTODY_FIELDS[0],
     custody::ASSET_CUSTODY_FIELDS[1],
@@ -67,13 +67,13 @@ const ASSET_FIELDS: [&str; 8] = [
     custody::ASSET_CUSTODY_FIELDS[6],
 ];
 
-const MARKET_FIELDS: [&str; 9] =
+pub(crate) const MARKET_FIELDS: [&str; 9] =
     ["base", "quote", "tick", "lot", "maker_fee_bps", "taker_fee_bps", "initial_price", "volatility_ticks", "step"];
 
-const EXCHANGE_FIELDS: [&str; 7] =
+pub(crate) const EXCHANGE_FIELDS: [&str; 7] =
     ["quote_ttl", "quote_spread_bps", "flush_interval", "crash_at", "crash_mean_interval", "recovery", "house_funding"];
 
-const NETWORK_FIELDS: [&str; 8] = [
+pub(crate) const NETWORK_FIELDS: [&str; 8] = [
     "latency_min",
     "latency_jitter_mean",
     "loss",
@@ -84,7 +84,7 @@ const NETWORK_FIELDS: [&str; 8] = [
     "max_retries",
 ];
 
-const EXPECT_FIELDS: [&str; 10] = [
+pub(crate) const EXPECT_FIELDS: [&str; 10] = [
     "violated",
     "stolen_at_least",
     "stolen_at_most",

@@ -34,7 +34,7 @@ pub(crate) const ASSET_CUSTODY_FIELDS: [&str; 7] =
     ["confirmations", "block_interval", "daily_limit", "outflow_cap", "outflow_window", "review_above", "hot_share"];
 
 /// `[policy]` fields that are modelled, in documentation order.
-const POLICY_FIELDS: [&str; 6] = [
+pub(crate) const POLICY_FIELDS: [&str; 6] = [
     "withdrawal_whitelist",
     "whitelist_delay",
     "hot_wallet_multisig",
@@ -52,7 +52,7 @@ fn modelled_fields() -> Vec<&'static str> {
 }
 
 /// `[custody]` fields, in documentation order.
-const CUSTODY_FIELDS: [&str; 7] =
+pub(crate) const CUSTODY_FIELDS: [&str; 7] =
     ["withdrawal_delay", "review_delay", "review_approves", "sweep_delay", "reserves_check", "alarm_delay", "healing"];
 
 const MS: u64 = 1_000_000;

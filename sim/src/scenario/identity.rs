@@ -35,7 +35,7 @@ pub(crate) const POLICY_FIELDS: [&str; 6] = [
 ];
 
 /// `[identity]` fields, in documentation order.
-const IDENTITY_FIELDS: [&str; 7] = [
+pub(crate) const IDENTITY_FIELDS: [&str; 7] = [
     "twofa",
     "password_reuse",
     "population",

@@ -33,6 +33,7 @@ mod custody;
 mod identity;
 mod model;
 pub mod policies;
+pub mod schema;
 
 // The located-value toolkit the parser is built on lives in `crate::input`, below both the
 // parser and the agent kinds that parse their own fields.
@@ -107,7 +108,7 @@ pub fn text(bytes: Vec<u8>, origin: &str) -> Result<String, ScenarioError> {
 }
 
 /// Fields of one `[[variants]]` entry.
-const VARIANT_FIELDS: [&str; 4] = ["name", "description", "set", "expect"];
+pub(crate) const VARIANT_FIELDS: [&str; 4] = ["name", "description", "set", "expect"];
 
 /// One `[[variants]]` entry, checked but not yet applied.
 struct Variant {

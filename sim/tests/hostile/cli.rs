@@ -356,6 +356,7 @@ fn talkers(sample_book: &str) -> Vec<(&'static str, Vec<String>, i32)> {
     let v = |args: &[&str]| args.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     vec![
         ("list", v(&["list", "faults"]), 0),
+        ("schema", v(&["schema"]), 0),
         ("check", v(&["check", "quickstart"]), 0),
         ("help", v(&["--help"]), 0),
         ("version", v(&["--version"]), 0),
