@@ -51,12 +51,14 @@ use super::network::{NetStats, Network, Verdict};
 use super::people::People;
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
+use super::series::{Series, Snapshot};
 use super::services::{ServiceSettings, Services};
 use crate::agents::{AccountState, Action, Agent, GroundTruth, Intel, MarketData, View, Wake};
 use crate::rng::Stream;
 
 mod custody;
 mod identity;
+mod sample;
 
 use custody::Custody;
 
@@ -225,6 +227,15 @@ pub struct RunResult {
     pub retained: Retained,
     /// What the run's attacks cost (SPEC §9 `breach`).
     pub breach: Breach,
+    /// The run's time series, when [`Collect::series`] asked for them (never part of the digest).
+    pub series: Option<Series>,
+}
+
+/// What a run collects besides its result (none of it changes the event stream or the digest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collect {
+    /// Time series for the HTML report ([`Series`]).
+    pub series: bool,
 }
 
 /// Everything a run's handlers share.
@@ -265,6 +276,9 @@ struct World<'w> {
     people: People,
     /// The outside services around the operator and the server-side keys (ground truth).
     services: Services,
+    /// The time series, if collected, and the buffer their snapshots are read into.
+    series: Option<Series>,
+    snapshot: Snapshot,
     scenario: &'w Scenario,
 }
 
@@ -284,6 +298,15 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
 
 /// Runs `scenario` with its seed, writing a JSON Lines trace to `trace` if given.
 pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Result<RunResult, ConfigError> {
+    run_collecting(scenario, trace, Collect::default())
+}
+
+/// [`run`], also collecting what `collect` asks for.
+pub fn run_collecting<'w>(
+    scenario: &'w Scenario,
+    trace: Option<&'w mut dyn Write>,
+    collect: Collect,
+) -> Result<RunResult, ConfigError> {
     let seed = scenario.seed;
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
@@ -459,6 +482,10 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         custody,
         people,
         services,
+        series: collect
+            .series
+            .then(|| Series::new(scenario.duration_ns, scenario.markets.len(), scenario.assets.len())),
+        snapshot: Snapshot::default(),
         scenario,
     };
     world.schedule_start();
@@ -482,7 +509,13 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
                 break;
             }
         }
+        if world.series.is_some() {
+            world.sample_before(time_ns);
+        }
         world.handle(Stamp { seq, time_ns }, ev);
+    }
+    if world.series.is_some() {
+        world.sample_end();
     }
     let end = Stamp { seq: world.rec.events(), time_ns: end_ns };
     world.note_retained();
@@ -495,7 +528,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
     for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
         stats.fair_value_end = *fair;
     }
-    let World { rec, auditor, markets, network, mut counts, gateway, retained, custody, .. } = world;
+    let World { rec, auditor, markets, network, mut counts, gateway, retained, custody, series, .. } = world;
     counts.crashes = u64::from(gateway.crashes());
     let events = rec.events();
     let (digest, trace_error) = rec.finish();
@@ -513,6 +546,7 @@ pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Resu
         trace_error: trace_error.map(|e| e.to_string()),
         retained,
         breach: custody.breach,
+        series,
     })
 }
 
@@ -857,6 +891,9 @@ impl World<'_> {
                 }
                 self.auditor.observe_at(command, &applied, at);
                 market_stats(&mut self.markets, &mut self.market_data, &applied);
+                if let Some(series) = self.series.as_mut() {
+                    sample::fills(series, at.time_ns, &applied);
+                }
                 self.custody.pending_intents.extend(applied.intents.iter().map(|&i| (index, i)));
                 if !self.flush_scheduled {
                     self.flush_scheduled = true;
@@ -984,6 +1021,9 @@ impl World<'_> {
             self.custody.crashed(self.gateway.log_len().1);
             self.counts.lost_entries += lost as u64;
             self.queue.schedule(at.time_ns + self.scenario.exchange.recovery_ns, Ev::Recover);
+            if let Some(series) = self.series.as_mut() {
+                series.crash(at.time_ns);
+            }
         }
         self.schedule_next_crash();
         self.rec.u64(u64::from(up));
@@ -1009,6 +1049,9 @@ impl World<'_> {
             self.queue.schedule(at.time_ns, Ev::System { key });
         }
         auditor.exercise(Invariant::JournalComplete);
+        if let Some(series) = self.series.as_mut() {
+            series.recover(at.time_ns);
+        }
         let lost = check_acked(&mut self.acked, &self.gateway, &mut auditor, at, "after crash recovery");
         self.auditor = auditor;
         let (log, _) = self.gateway.log_len();
