@@ -17,10 +17,10 @@ use clap::Args;
 use super::load::{load, reproduce, Loaded, ScenarioOptions};
 use super::output::{note, Output};
 use super::{bad_input, EXIT_FAILED};
+use crate::report::{run_page, FileRuns, ReportDir};
 use crate::scenario::Scenario;
 use crate::shown::shown;
 use crate::sim::report::{side_by_side, Report, RunLine};
-use crate::report::{run_page, FileRuns, ReportDir};
 use crate::sim::run::{run_collecting as simulate, Collect};
 
 #[derive(Debug, Default, Args)]
@@ -154,11 +154,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         }
     }
     if let Some(dir) = report_dir {
-        let files: Vec<FileRuns<'_>> = loaded
-            .iter()
-            .zip(&reported)
-            .map(|(l, runs)| FileRuns { source: &l.arg, text: &l.text, runs })
-            .collect();
+        let files: Vec<FileRuns<'_>> =
+            loaded.iter().zip(&reported).map(|(l, runs)| FileRuns { source: &l.arg, text: &l.text, runs }).collect();
         match dir.write(&run_page(&files)) {
             Ok(path) => note(format!("report written to {}", shown(&path.display().to_string()))),
             Err(e) => return bad_input(e),

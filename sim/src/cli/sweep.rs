@@ -48,6 +48,11 @@ pub struct SweepArgs {
     /// reproduce command. Your own `--set`s apply after them.
     #[arg(long)]
     swarm: bool,
+    /// Write a self-contained HTML page to DIR/index.html (created if missing): pass and fail per
+    /// seed, which invariants broke how often, histograms of the breach metrics across seeds, and
+    /// every failure with its reproduce command. Memory and page size stay bounded for any range.
+    #[arg(long, value_name = "DIR")]
+    report: Option<std::path::PathBuf>,
     #[command(flatten)]
     options: ScenarioOptions,
 }
@@ -106,6 +111,10 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    let mut page = match args.report.as_deref().map(crate::report::ReportDir::open).transpose() {
+        Ok(dir) => dir.map(|d| (d, crate::report::SweepSummary::new(&loaded.file.name))),
+        Err(e) => return bad_input(e),
+    };
     let mut out = Output::stdout();
     let (mut failed, mut panicked) = (0u128, 0u128);
     let mut stopped: Option<Stop> = None;
@@ -141,6 +150,10 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             let text = match item.outcome {
                 Err(message) => {
                     panicked += 1;
+                    if let Some((_, summary)) = page.as_mut() {
+                        summary
+                            .add(&serde_json::from_str(&panic_text(true, &scenario, &message, &repro)).expect("JSON"));
+                    }
                     panic_text(args.json, &scenario, &message, &repro)
                 }
                 Ok((Err(e), _)) => {
@@ -151,6 +164,9 @@ pub fn run(args: &SweepArgs) -> ExitCode {
                     let report = Report::new(&scenario, result, wall_ms, repro.clone());
                     if !report.met() {
                         failed += 1;
+                    }
+                    if let Some((_, summary)) = page.as_mut() {
+                        summary.add(&report.to_json(&scenario));
                     }
                     if args.json {
                         format!("{}\n", report.to_json(&scenario))
@@ -201,6 +217,12 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         loaded.file.name
     );
     assert_eq!(handed, total, "every run was handed back");
+    if let Some((dir, mut kept)) = page {
+        kept.note = format!("Swept {} seed(s) × {} run(s) of {}.", seeds.len(), runs.len(), loaded.file.name);
+        if let Err(e) = dir.write(&crate::report::sweep_page(&kept)) {
+            return bad_input(e);
+        }
+    }
     if args.json {
         note(summary);
     } else if let Err(stop) = out.line(&summary).and_then(|()| out.flush()) {

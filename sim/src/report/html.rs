@@ -41,7 +41,8 @@ pub struct FileRuns<'a> {
 
 /// The whole page for the files of one `exsim run`.
 pub fn run_page(files: &[FileRuns<'_>]) -> String {
-    let title = files.iter().filter_map(|f| f.runs.first()).map(|(s, _)| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    let title =
+        files.iter().filter_map(|f| f.runs.first()).map(|(s, _)| s.name.as_str()).collect::<Vec<_>>().join(", ");
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -125,7 +126,7 @@ fn file_section(f: usize, file: &FileRuns<'_>) -> Markup {
                             td { (l.faults) } td.(if l.met { "met" } else { "failed" }) { (if l.met { "met" } else { "FAILED" }) }
                             td { (l.violated) } td.stolen { (l.stolen) } td.shortfall { (l.shortfall) } td.num { (l.taken_over) } td.num { (l.exposed) }
                             td.num { (r.result.breach.first_attack_ns.map_or("-".to_owned(), duration)) }
-                            td { (l.detected) } td.num { (r.result.events) } td { code.digest { (r.result.digest) } }
+                            td { (l.detected) } td.num { (r.result.events) } td { code.digest title=(r.result.digest) { (r.result.digest.get(..16).unwrap_or(&r.result.digest)) "…" } }
                         }
                     }
                 }
@@ -189,7 +190,9 @@ fn status_cell(inv: Invariant, s: &Scenario, r: &Report) -> Markup {
             }
         },
         Status::Held => html! { td.(if expected { "held unexpected" } else { "held" }) { "held" } },
-        Status::NotExercised => html! { td.(if expected { "not-exercised unexpected" } else { "not-exercised" }) { "not exercised" } },
+        Status::NotExercised => {
+            html! { td.(if expected { "not-exercised unexpected" } else { "not-exercised" }) { "not exercised" } }
+        }
     }
 }
 
@@ -228,11 +231,7 @@ fn lanes(file: &FileRuns<'_>) -> Vec<Lane> {
 }
 
 /// A line per run of a snapshot value, overlaid.
-fn overlaid(
-    file: &FileRuns<'_>,
-    chart: &mut Chart,
-    value: &dyn Fn(&Scenario, &Series, usize) -> Option<f64>,
-) {
+fn overlaid(file: &FileRuns<'_>, chart: &mut Chart, value: &dyn Fn(&Scenario, &Series, usize) -> Option<f64>) {
     for (i, (s, r)) in file.runs.iter().enumerate() {
         if let Some(series) = &r.result.series {
             let points = snapshots(series, r.result.sim_time_ns, |b| value(s, series, b));
@@ -256,7 +255,12 @@ fn breach_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
         if !any {
             continue;
         }
-        let mut c = Chart::new(format!("f{f}-breach-stolen-{a}"), format!("Value stolen: {}", asset.symbol()), asset.symbol(), time);
+        let mut c = Chart::new(
+            format!("f{f}-breach-stolen-{a}"),
+            format!("Value stolen: {}", asset.symbol()),
+            asset.symbol(),
+            time,
+        );
         overlaid(file, &mut c, &|s, series, b| Some(units(series.asset(b, a).stolen, &s.assets[a])));
         charts.push(c);
     }
@@ -282,8 +286,22 @@ fn breach_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
 fn reserve_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
     let (first, _) = &file.runs[0];
     let mut blocks = Vec::new();
+    let mut idle = Vec::new();
     for (a, asset) in first.assets.iter().enumerate() {
         let sym = asset.symbol();
+        // An asset nobody holds or moves in any run gets a line, not four empty charts.
+        let active = file.runs.iter().any(|(_, r)| {
+            r.result.series.as_ref().is_some_and(|s| {
+                (0..s.len()).any(|b| {
+                    let x = s.asset(b, a);
+                    x.hot != 0 || x.cold != 0 || x.liabilities != 0 || x.queued != 0
+                })
+            })
+        });
+        if !active {
+            idle.push(sym);
+            continue;
+        }
         let mut charts = Vec::new();
         for (i, (s, r)) in file.runs.iter().enumerate() {
             let Some(series) = &r.result.series else { continue };
@@ -292,15 +310,46 @@ fn reserve_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
             let mut c = Chart::new(format!("f{f}-reserves-{a}-run-{i}"), format!("{sym} — {}", s.variant), sym, time);
             c.width = 480;
             c.height = 220;
-            let line = |name: &str, colour, stroke, width, points| Mark::Line { name: name.to_owned(), colour, stroke, width, step: true, points };
-            c.marks.push(line("reserves (hot + cold)", "#0072B2", Stroke::Solid, 2.2, v(&|b| series.asset(b, a).hot.saturating_add(series.asset(b, a).cold))));
+            let line = |name: &str, colour, stroke, width, points| Mark::Line {
+                name: name.to_owned(),
+                colour,
+                stroke,
+                width,
+                step: true,
+                points,
+            };
+            let reserves = v(&|b| series.asset(b, a).hot.saturating_add(series.asset(b, a).cold));
+            let owed = v(&|b| series.asset(b, a).liabilities);
+            // The shortfall: each span from one snapshot to the next where more is owed than held.
+            let spans = reserves
+                .iter()
+                .zip(&owed)
+                .zip(reserves.iter().skip(1))
+                .map(|((&(x0, r), &(_, l)), &(x1, _))| (x0, x1, r, l))
+                .filter(|s| s.3 > s.2)
+                .collect();
+            c.marks.push(Mark::Spans { name: "shortfall".to_owned(), colour: "#C00000", points: spans });
+            c.marks.push(line(
+                "reserves (hot + cold)",
+                "#0072B2",
+                Stroke::Solid,
+                2.2,
+                v(&|b| series.asset(b, a).hot.saturating_add(series.asset(b, a).cold)),
+            ));
             c.marks.push(line("hot wallet", "#56B4E9", Stroke::Dashed, 1.4, v(&|b| series.asset(b, a).hot)));
             c.marks.push(line("cold wallet", "#009E73", Stroke::Dotted, 1.4, v(&|b| series.asset(b, a).cold)));
-            c.marks.push(line("customer liabilities", "#D55E00", Stroke::Solid, 2.2, v(&|b| series.asset(b, a).liabilities)));
+            c.marks.push(line(
+                "customer liabilities",
+                "#D55E00",
+                Stroke::Solid,
+                2.2,
+                v(&|b| series.asset(b, a).liabilities),
+            ));
             charts.push(c);
         }
         share_y(&mut charts);
-        let mut queued = Chart::new(format!("f{f}-withdrawals-{a}"), format!("Withdrawals queued: {sym}"), "withdrawals", time);
+        let mut queued =
+            Chart::new(format!("f{f}-withdrawals-{a}"), format!("Withdrawals queued: {sym}"), "withdrawals", time);
         queued.width = 480;
         queued.height = 220;
         overlaid(file, &mut queued, &|_, series, b| Some(f64::from(series.asset(b, a).queued)));
@@ -309,13 +358,21 @@ fn reserve_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
             div.grid { @for c in &charts { (c.render()) } (queued.render()) }
         });
     }
-    html! { @for b in &blocks { (b) } }
+    html! {
+        @for b in &blocks { (b) }
+        @if !idle.is_empty() { p.note { "No reserves, liabilities or withdrawals in any run: " (idle.join(", ")) "." } }
+    }
 }
 
 fn price_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
     let (first, _) = &file.runs[0];
     let mut blocks = Vec::new();
+    let mut idle = Vec::new();
     for (m, setup) in first.markets.iter().enumerate() {
+        if file.runs.iter().all(|(_, r)| r.result.markets.get(m).is_none_or(|s| s.fills == 0)) {
+            idle.push(setup.name.as_str());
+            continue;
+        }
         let quote = first.assets[usize::from(setup.spec.quote.0)].symbol();
         let base = first.assets[usize::from(setup.spec.base.0)].symbol();
         let lot = setup.spec.lot_size.to_f64().unwrap_or(f64::NAN);
@@ -328,24 +385,55 @@ fn price_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
             let mb = |b| series.market(b, m);
             let traded: Vec<usize> = (0..series.len()).filter(|&b| mb(b).fills > 0).collect();
             let mid = |b| bucket_times(series, b, end).0;
-            let mut c = Chart::new(format!("f{f}-price-{m}-run-{i}"), format!("{} — {}", setup.name, s.variant), format!("{quote} per {base}"), time);
+            let mut c = Chart::new(
+                format!("f{f}-price-{m}-run-{i}"),
+                format!("{} — {}", setup.name, s.variant),
+                format!("{quote} per {base}"),
+                time,
+            );
             c.width = 480;
             c.height = 240;
             c.from_zero = false;
             c.marks.push(Mark::Ranges {
                 name: "trades: low–high per bucket".to_owned(),
                 colour: "#999999",
-                points: traded.iter().map(|&b| (mid(b), price(mb(b).low.expect("traded"), setup), price(mb(b).high.expect("traded"), setup))).collect(),
+                points: traded
+                    .iter()
+                    .map(|&b| {
+                        (mid(b), price(mb(b).low.expect("traded"), setup), price(mb(b).high.expect("traded"), setup))
+                    })
+                    .collect(),
             });
             let snap = |g: &dyn Fn(usize) -> Option<Price>| snapshots(series, end, |b| g(b).map(|p| price(p, setup)));
-            c.marks.push(Mark::Line { name: "best bid".to_owned(), colour: "#009E73", stroke: Stroke::Solid, width: 1.0, step: true, points: snap(&|b| mb(b).bid) });
-            c.marks.push(Mark::Line { name: "best ask".to_owned(), colour: "#D55E00", stroke: Stroke::Solid, width: 1.0, step: true, points: snap(&|b| mb(b).ask) });
-            c.marks.push(Mark::Line { name: "fair value".to_owned(), colour: "#000000", stroke: Stroke::Dashed, width: 1.2, step: true, points: snap(&|b| mb(b).fair) });
+            c.marks.push(Mark::Line {
+                name: "best bid".to_owned(),
+                colour: "#009E73",
+                stroke: Stroke::Solid,
+                width: 1.0,
+                step: true,
+                points: snap(&|b| mb(b).bid),
+            });
+            c.marks.push(Mark::Line {
+                name: "best ask".to_owned(),
+                colour: "#D55E00",
+                stroke: Stroke::Solid,
+                width: 1.0,
+                step: true,
+                points: snap(&|b| mb(b).ask),
+            });
+            c.marks.push(Mark::Line {
+                name: "fair value".to_owned(),
+                colour: "#000000",
+                stroke: Stroke::Dashed,
+                width: 1.2,
+                step: true,
+                points: snap(&|b| mb(b).fair),
+            });
             c.marks.push(Mark::Line {
                 name: "last trade".to_owned(),
                 colour: run_colour(i),
                 stroke: Stroke::Solid,
-                width: 1.8,
+                width: 1.3,
                 step: false,
                 points: traded.iter().map(|&b| (mid(b), price(mb(b).last.expect("traded"), setup))).collect(),
             });
@@ -376,7 +464,10 @@ fn price_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
             }
         });
     }
-    html! { @for b in &blocks { (b) } }
+    html! {
+        @for b in &blocks { (b) }
+        @if !idle.is_empty() { p.note { "No trades in any run: " (idle.join(", ")) "." } }
+    }
 }
 
 /// Paired charts share one value scale, so runs compare at a glance.

@@ -14,7 +14,8 @@ use std::fmt::Write as _;
 use maud::{html, Markup};
 
 /// Colours of the runs in a file, base first (colour-blind safe, Okabe–Ito order).
-pub const RUN_COLOURS: [&str; 8] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+pub const RUN_COLOURS: [&str; 8] =
+    ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 
 /// The colour of run `i`.
 pub fn run_colour(i: usize) -> &'static str {
@@ -38,12 +39,17 @@ pub enum Mark {
     Ranges { name: String, colour: &'static str, points: Vec<(f64, f64, f64)> },
     /// Bars from zero over [x0, x1] to y.
     Bars { name: String, colour: &'static str, points: Vec<(f64, f64, f64)> },
+    /// Shaded spans over [x0, x1] between two values (x0, x1, low, high), e.g. a shortfall.
+    Spans { name: String, colour: &'static str, points: Vec<(f64, f64, f64, f64)> },
 }
 
 impl Mark {
     fn name(&self) -> &str {
         match self {
-            Mark::Line { name, .. } | Mark::Ranges { name, .. } | Mark::Bars { name, .. } => name,
+            Mark::Line { name, .. }
+            | Mark::Ranges { name, .. }
+            | Mark::Bars { name, .. }
+            | Mark::Spans { name, .. } => name,
         }
     }
 
@@ -52,6 +58,7 @@ impl Mark {
             Mark::Line { points, .. } => points.iter().map(|p| p.1).collect(),
             Mark::Ranges { points, .. } => points.iter().flat_map(|p| [p.1, p.2]).collect(),
             Mark::Bars { points, .. } => points.iter().flat_map(|p| [0.0, p.2]).collect(),
+            Mark::Spans { points, .. } => points.iter().flat_map(|p| [p.2, p.3]).collect(),
         }
     }
 
@@ -60,6 +67,7 @@ impl Mark {
             Mark::Line { points, .. } => points.iter().map(|p| p.0).collect(),
             Mark::Ranges { points, .. } => points.iter().map(|p| p.0).collect(),
             Mark::Bars { points, .. } => points.iter().flat_map(|p| [p.0, p.1]).collect(),
+            Mark::Spans { points, .. } => points.iter().flat_map(|p| [p.0, p.1]).collect(),
         }
     }
 }
@@ -162,6 +170,9 @@ impl Chart {
                             Mark::Bars { colour, name, .. } => {
                                 path.bars d=(d) fill=(colour) opacity="0.6" { title { (name) } }
                             }
+                            Mark::Spans { colour, name, .. } => {
+                                path.spans d=(d) fill=(colour) opacity="0.18" { title { (name) } }
+                            }
                         }
                     }
                 }
@@ -172,7 +183,7 @@ impl Chart {
                                 Mark::Line { colour, stroke, .. } => {
                                     svg width="22" height="10" { path d="M1 5H21" stroke=(colour) stroke-width="2" stroke-dasharray=(dash(*stroke)) {} }
                                 }
-                                Mark::Ranges { colour, .. } | Mark::Bars { colour, .. } => {
+                                Mark::Ranges { colour, .. } | Mark::Bars { colour, .. } | Mark::Spans { colour, .. } => {
                                     svg width="22" height="10" { rect x="1" y="1" width="20" height="8" fill=(colour) opacity="0.5" {} }
                                 }
                             }
@@ -327,6 +338,11 @@ fn path(mark: &Mark, sx: &dyn Fn(f64) -> f64, sy: &dyn Fn(f64) -> f64, y_lo: f64
                 let _ = write!(d, "M{a:.1} {base:.1}V{:.1}H{b:.1}V{base:.1}Z", sy(y));
             }
         }
+        Mark::Spans { points, .. } => {
+            for &(x0, x1, lo, hi) in points.iter().filter(|p| ok(p.0) && ok(p.1) && ok(p.2) && ok(p.3) && p.3 > p.2) {
+                let _ = write!(d, "M{:.1} {:.1}V{:.1}H{:.1}V{:.1}Z", sx(x0), sy(lo), sy(hi), sx(x1), sy(lo));
+            }
+        }
     }
     d
 }
@@ -386,7 +402,6 @@ pub fn number(v: f64) -> String {
         a if a >= 1e12 => (v / 1e12, "T"),
         a if a >= 1e9 => (v / 1e9, "G"),
         a if a >= 1e6 => (v / 1e6, "M"),
-        a if a >= 1e4 => (v / 1e3, "k"),
         _ => (v, ""),
     };
     let s = format!("{v:.6}");
@@ -406,7 +421,7 @@ mod tests {
         assert_eq!(ticks, [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
         let (lo, hi, _) = nice_range(5.0, 5.0);
         assert!(lo < 5.0 && hi > 5.0, "a flat series gets a band");
-        assert_eq!(number(25_000.0), "25k");
+        assert_eq!(number(25_000.0), "25000");
         assert_eq!(number(0.5), "0.5");
         assert_eq!(number(1_500_000.0), "1.5M");
         assert_eq!(time_unit(7200.0).0, "min");

@@ -292,7 +292,8 @@ fn cells(outcomes: &[(u64, Outcome)], cell: f64, left: f64, y: f64, h: f64) -> (
 fn histogram(id: &str, metric: &str, s: &SweepSummary) -> Markup {
     const BINS: usize = 20;
     let (w, h, left, top, bottom) = (480.0, 220.0, 56.0, 24.0, 34.0);
-    let all: Vec<f64> = s.variants.iter().flat_map(|(_, t)| t.metrics.get(metric).map_or(&[][..], |m| &m.0[..])).copied().collect();
+    let all: Vec<f64> =
+        s.variants.iter().flat_map(|(_, t)| t.metrics.get(metric).map_or(&[][..], |m| &m.0[..])).copied().collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
     let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let span = if hi > lo { hi - lo } else { 1.0 };

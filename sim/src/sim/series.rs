@@ -167,7 +167,11 @@ impl Series {
                 };
             }
             for s in 0..self.assets {
-                let y = if self.world[b].sampled { self.asset[b * self.assets + s] } else { self.asset[a * self.assets + s] };
+                let y = if self.world[b].sampled {
+                    self.asset[b * self.assets + s]
+                } else {
+                    self.asset[a * self.assets + s]
+                };
                 self.asset[i * self.assets + s] = y;
             }
             let (x, y) = (self.world[a], self.world[b]);
