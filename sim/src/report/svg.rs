@@ -275,7 +275,7 @@ pub fn timeline(id: &str, end_s: f64, lanes: &[Lane]) -> Markup {
                                 Happening::Detection => { path.detection d=(format!("M{:.1} {row:.1}l5 -5l5 5l-5 5z", x - 5.0)) {} }
                             }
                             text.marker x=(format!("{:.1}", if right { x - 8.0 } else { x + 8.0 })) y=(format!("{:.1}", row + 4.0)) text-anchor=(if right { "end" } else { "start" }) {
-                                (label) " (" (number(t / scale)) " " (unit) ")"
+                                (label) " (" (human_time(*t)) ")"
                             }
                         }
                     }
@@ -395,6 +395,23 @@ pub fn time_unit(end_s: f64) -> (&'static str, f64) {
     }
 }
 
+/// A moment for a label, in the largest unit it reaches, to four significant digits: `1.001 h`.
+pub fn human_time(s: f64) -> String {
+    let (unit, scale) = match s {
+        s if s >= 86400.0 => ("d", 86400.0),
+        s if s >= 3600.0 => ("h", 3600.0),
+        s if s >= 60.0 => ("min", 60.0),
+        s if s >= 1.0 => ("s", 1.0),
+        s if s >= 1e-3 => ("ms", 1e-3),
+        _ => ("µs", 1e-6),
+    };
+    let v = s / scale;
+    let decimals = if v >= 100.0 { 1 } else if v >= 10.0 { 2 } else { 3 };
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    format!("{text} {unit}")
+}
+
 /// A tick label: short, with k/M/G for large values and no float noise.
 pub fn number(v: f64) -> String {
     let a = v.abs();
@@ -425,6 +442,9 @@ mod tests {
         assert_eq!(number(0.5), "0.5");
         assert_eq!(number(1_500_000.0), "1.5M");
         assert_eq!(time_unit(7200.0).0, "min");
+        assert_eq!(human_time(3602.001), "1.001 h");
+        assert_eq!(human_time(0.25), "250 ms");
+        assert_eq!(human_time(432000.0), "5 d");
         assert_eq!(time_unit(86400.0 * 5.0).0, "d");
     }
 

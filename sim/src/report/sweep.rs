@@ -296,6 +296,8 @@ fn histogram(id: &str, metric: &str, s: &SweepSummary) -> Markup {
         s.variants.iter().flat_map(|(_, t)| t.metrics.get(metric).map_or(&[][..], |m| &m.0[..])).copied().collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
     let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // Round bin edges: the range widened to "nice" ends, twenty bins over it.
+    let (lo, hi, _) = super::svg::nice_range(lo, hi.max(lo));
     let span = if hi > lo { hi - lo } else { 1.0 };
     let bin_of = |v: f64| (((v - lo) / span * BINS as f64) as usize).min(BINS - 1);
     let counts: Vec<Vec<u64>> = s
@@ -310,7 +312,7 @@ fn histogram(id: &str, metric: &str, s: &SweepSummary) -> Markup {
         })
         .collect();
     let most = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
-    let (plot_w, plot_h) = (w - left - 10.0, h - top - bottom);
+    let (plot_w, plot_h) = (w - left - 26.0, h - top - bottom);
     let bin_w = plot_w / BINS as f64;
     let group = counts.len().max(1) as f64;
     let (_, y_hi, y_ticks) = super::svg::nice_range(0.0, most);
