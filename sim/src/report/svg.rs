@@ -146,7 +146,7 @@ impl Chart {
         let paths: Vec<(String, &Mark)> = self.marks.iter().map(|m| (path(m, &sx, &sy, y_lo), m)).collect();
         let label = format!("{} ({})", self.title, self.y_unit);
         html! {
-            figure.chart id=(self.id) {
+            figure.chart id=(self.id) style=(format!("width:{}px", self.width)) {
                 svg.plot viewBox=(format!("0 0 {w} {h}")) width=(self.width) height=(self.height) role="img" aria-label=(label) {
                     text.title x=(LEFT) y="16" { (self.title) }
                     path.grid d=(grid) {}
@@ -406,7 +406,13 @@ pub fn human_time(s: f64) -> String {
         _ => ("µs", 1e-6),
     };
     let v = s / scale;
-    let decimals = if v >= 100.0 { 1 } else if v >= 10.0 { 2 } else { 3 };
+    let decimals = if v >= 100.0 {
+        1
+    } else if v >= 10.0 {
+        2
+    } else {
+        3
+    };
     let text = format!("{v:.decimals$}");
     let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
     format!("{text} {unit}")
@@ -462,6 +468,6 @@ mod tests {
         let s = c.render().into_string();
         assert!(s.contains("price &lt;b&gt;") && s.contains("a&amp;b"), "{s}");
         assert!(!s.contains("NaN") && !s.contains("inf"), "{s}");
-        assert!(s.starts_with("<figure class=\"chart\" id=\"c1\">"), "{s}");
+        assert!(s.starts_with("<figure class=\"chart\" id=\"c1\" style=\"width:640px\">"), "{s}");
     }
 }
