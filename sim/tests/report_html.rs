@@ -154,6 +154,19 @@ fn an_unwritable_report_directory_is_exit_2_before_anything_runs() {
 }
 
 #[test]
+fn a_report_never_overwrites_a_scenario_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("index.html");
+    let quickstart = fs::read_to_string(scenario("quickstart.toml")).unwrap();
+    fs::write(&input, &quickstart).unwrap();
+    let d = dir.path().display().to_string();
+    let out = exsim(&["run", &input.display().to_string(), "--report", &d]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("never overwrites its inputs"), "{}", text(&out.stderr));
+    assert_eq!(fs::read_to_string(&input).unwrap(), quickstart, "the input is untouched");
+}
+
+#[test]
 fn a_sweep_report_counts_seeds_and_lists_failures() {
     let (out, page) = report(&[
         "sweep",

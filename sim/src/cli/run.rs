@@ -81,7 +81,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         },
     };
     // The report's page is opened before anything runs: an unwritable directory is exit 2.
-    let report_dir = match args.report.as_deref().map(ReportDir::open).transpose() {
+    let inputs: Vec<&Path> = loaded.iter().map(|l| Path::new(l.arg.as_str())).collect();
+    let report_dir = match args.report.as_deref().map(|d| ReportDir::open(d, &inputs)).transpose() {
         Ok(d) => d,
         Err(e) => return bad_input(e),
     };

@@ -111,7 +111,8 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let mut page = match args.report.as_deref().map(crate::report::ReportDir::open).transpose() {
+    let input = std::path::Path::new(&loaded.arg);
+    let mut page = match args.report.as_deref().map(|d| crate::report::ReportDir::open(d, &[input])).transpose() {
         Ok(dir) => dir.map(|d| (d, crate::report::SweepSummary::new(&loaded.file.name))),
         Err(e) => return bad_input(e),
     };

@@ -38,11 +38,21 @@ pub struct ReportDir {
 }
 
 impl ReportDir {
-    /// Creates `dir` if needed and opens `dir/index.html` for writing. The error says which.
-    pub fn open(dir: &Path) -> Result<ReportDir, String> {
+    /// Creates `dir` if needed and opens `dir/index.html` for writing. The error says which. A
+    /// page that would overwrite one of `inputs` (the scenario files) is refused.
+    pub fn open(dir: &Path, inputs: &[&Path]) -> Result<ReportDir, String> {
         let named = || crate::shown::shown(&dir.display().to_string());
         fs::create_dir_all(dir).map_err(|e| format!("--report {}: cannot create the directory: {e}", named()))?;
         let path = dir.join(PAGE);
+        for input in inputs {
+            if input.exists() && same_file::is_same_file(&path, input).unwrap_or(false) {
+                return Err(format!(
+                    "--report {}: its {PAGE} is the scenario file {}, an input of this run; exsim never overwrites its inputs",
+                    named(),
+                    crate::shown::shown(&input.display().to_string())
+                ));
+            }
+        }
         let file = File::create(&path).map_err(|e| format!("--report {}: cannot write {PAGE} there: {e}", named()))?;
         Ok(ReportDir { path, file })
     }
