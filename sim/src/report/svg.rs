@@ -132,7 +132,7 @@ impl Chart {
         let (y_lo, y_hi, y_ticks) = nice_range(y_lo, y_hi);
         let x_hi = self.x_end();
         let (unit, scale) = time_unit(x_hi);
-        let (_, x_hi_nice, x_ticks) = nice_range(0.0, x_hi / scale);
+        let (_, x_hi_nice, x_ticks) = time_range(x_hi / scale);
         let x_hi = x_hi_nice * scale;
         let sx = |x: f64| LEFT + x / x_hi * plot_w;
         let sy = |y: f64| TOP + plot_h - (y - y_lo) / (y_hi - y_lo) * plot_h;
@@ -231,7 +231,7 @@ pub fn timeline(id: &str, end_s: f64, lanes: &[Lane]) -> Markup {
     let plot_w = width - LEFT - 190.0;
     let end_s = end_s.max(1e-9);
     let (unit, scale) = time_unit(end_s);
-    let (_, x_hi, x_ticks) = nice_range(0.0, end_s / scale);
+    let (_, x_hi, x_ticks) = time_range(end_s / scale);
     let sx = |x: f64| LEFT + x / (x_hi * scale) * plot_w;
     let mut tops = Vec::with_capacity(lanes.len());
     let mut y = TOP;
@@ -366,6 +366,19 @@ pub fn nice_range(lo: f64, hi: f64) -> (f64, f64, Vec<f64>) {
     (start, end, ticks)
 }
 
+/// A time axis from 0 to about `end` (in its unit): like [`nice_range`], but a run that ends a
+/// hair past a round time (an hour and 90 ms) ends its axis at that round time rather than a
+/// whole step later; what lies past it is under 1% of the axis.
+fn time_range(end: f64) -> (f64, f64, Vec<f64>) {
+    let (lo, hi, mut ticks) = nice_range(0.0, end);
+    let step = ticks.get(1).copied().unwrap_or(hi) - lo;
+    if ticks.len() > 2 && hi - end > step * 0.99 && (end - (hi - step)) / (hi - step) < 0.01 {
+        ticks.pop();
+        return (lo, hi - step, ticks);
+    }
+    (lo, hi, ticks)
+}
+
 /// 1, 2 or 5 × 10^k, at least `raw`.
 fn nice_step(raw: f64) -> f64 {
     let raw = raw.max(f64::MIN_POSITIVE);
@@ -449,6 +462,9 @@ mod tests {
         assert_eq!(number(1_500_000.0), "1.5M");
         assert_eq!(time_unit(7200.0).0, "min");
         assert_eq!(human_time(3602.001), "1.001 h");
+        assert_eq!(time_range(60.0015).1, 60.0, "an hour and a bit ends at the hour");
+        assert_eq!(time_range(59.0).1, 60.0);
+        assert_eq!(time_range(2.49).1, 2.5);
         assert_eq!(human_time(0.25), "250 ms");
         assert_eq!(human_time(432000.0), "5 d");
         assert_eq!(time_unit(86400.0 * 5.0).0, "d");
