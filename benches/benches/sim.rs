@@ -2,7 +2,8 @@
 //!
 //! `simulate`: the embedded quickstart stretched to 20 simulated seconds (every agent, the lossy
 //! network, random crashes and recoveries, the auditor after every command), throughput in kernel
-//! events per second. Goal: at least 1 million events per second on one core.
+//! events per second. Goal: at least 1 million events per second on one core. Also with the HTML
+//! report's time series collected (`quickstart_20s_events_with_series`).
 //!
 //! `sweep`: the quickstart (base and its variant) over 16 seeds with 1 and with 2 jobs. Goal: 2 jobs
 //! at least 1.8× faster than 1.
@@ -16,7 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use exsim::scenario::{self, Override, Scenario};
-use exsim::sim::run::run;
+use exsim::sim::run::{run, run_collecting, Collect};
 use exsim::sim::sweep::sweep;
 
 /// Pinned: (events, digest) of the stretched quickstart, seed 7.
@@ -38,6 +39,13 @@ fn simulate(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(r.events));
     g.bench_function("quickstart_20s_events", |b| b.iter(|| run(&s, None).unwrap().events));
+    // The same run collecting the HTML report's time series (`--report`): same digest.
+    let collect = Collect { series: true };
+    let with = run_collecting(&s, None, collect).unwrap();
+    assert_eq!((with.events, with.digest.as_str()), SIMULATE_EXPECTED, "the series changed the run");
+    g.bench_function("quickstart_20s_events_with_series", |b| {
+        b.iter(|| run_collecting(&s, None, collect).unwrap().events)
+    });
     g.finish();
 }
 

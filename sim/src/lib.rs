@@ -14,6 +14,7 @@
 //! - [`agents`]: behaviour models that see only what a client sees (a `View`) and emit commands;
 //! - [`scenario`]: scenario files into validated runs;
 //! - [`sim`]: the seeded discrete-event kernel, gateway, network, records, reports and sweeps;
+//! - [`report`]: self-contained HTML reports (inline SVG charts) of runs and sweeps;
 //! - [`cli`]: the `exsim` commands;
 //! - [`shown`]: user text escaped and cut before it reaches a message;
 //! - [`bookfile`]: the `exsim book` order-flow format (SPEC §8.1);
@@ -40,6 +41,7 @@ pub mod input;
 pub mod ledger;
 pub mod lookup;
 pub mod regress;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod script;

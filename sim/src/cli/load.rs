@@ -41,6 +41,8 @@ pub struct Loaded {
     pub file: ScenarioFile,
     /// BLAKE3 of the scenario's text, hex (a trace records it; replay checks it).
     pub text_blake3: String,
+    /// The scenario's text (an HTML report shows it).
+    pub text: String,
 }
 
 /// Reads a scenario by path, or by embedded name when no such file exists.
@@ -109,7 +111,7 @@ pub fn load(arg: &str, options: &ScenarioOptions, seed: Option<u64>) -> Result<L
         }
     }
     let text_blake3 = blake3::hash(text.as_bytes()).to_hex().to_string();
-    Ok(Loaded { arg: arg.to_owned(), file, text_blake3 })
+    Ok(Loaded { arg: arg.to_owned(), file, text_blake3, text })
 }
 
 /// What is wrong with a `--fault` name, the name escaped and cut.

@@ -15,12 +15,13 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::load::{load, reproduce, Loaded, ScenarioOptions};
-use super::output::Output;
+use super::output::{note, Output};
 use super::{bad_input, EXIT_FAILED};
+use crate::report::{run_page, FileRuns, ReportDir};
 use crate::scenario::Scenario;
 use crate::shown::shown;
 use crate::sim::report::{side_by_side, Report, RunLine};
-use crate::sim::run::run as simulate;
+use crate::sim::run::{run_collecting as simulate, Collect};
 
 #[derive(Debug, Default, Args)]
 pub struct RunArgs {
@@ -36,6 +37,13 @@ pub struct RunArgs {
     /// Write every event of every run to FILE as JSON Lines.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write a self-contained HTML report to DIR/index.html (created if missing): each file's runs
+    /// side by side (breach metrics, invariant statuses), a timeline of first violations, crashes,
+    /// attacks and detection, and SVG charts of price, reserves against liabilities, withdrawals
+    /// queued and value stolen over time, with every run's seed, digest and reproduce command. No
+    /// script and nothing loaded from the network; the page stays small whatever the run's length.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     options: ScenarioOptions,
 }
@@ -72,6 +80,15 @@ pub fn run(args: &RunArgs) -> ExitCode {
             Err(e) => return bad_input(e),
         },
     };
+    // The report's page is opened before anything runs: an unwritable directory is exit 2.
+    let inputs: Vec<&Path> = loaded.iter().map(|l| Path::new(l.arg.as_str())).collect();
+    let report_dir = match args.report.as_deref().map(|d| ReportDir::open(d, &inputs)).transpose() {
+        Ok(d) => d,
+        Err(e) => return bad_input(e),
+    };
+    let collect = Collect { series: report_dir.is_some(), ..Collect::default() };
+    // Each file's runs, kept for the report (their series are bounded).
+    let mut reported: Vec<Vec<(&Scenario, Report)>> = Vec::new();
     let mut out = Output::stdout();
     // What the runs so far earned: 0, or 1 once an expectation failed. A closed pipe ends the
     // command with it, so an earlier failure is never masked.
@@ -80,6 +97,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     for l in &loaded {
         // A file's runs, shown side by side after the last of them (tables only).
         let mut lines = Vec::with_capacity(l.file.runs.len());
+        let mut kept = Vec::new();
         for scenario in &l.file.runs {
             if let Some(t) = trace.as_mut() {
                 // Written through at once: a trace that cannot be written stops exsim before the
@@ -102,7 +120,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             }
             #[allow(clippy::disallowed_methods)] // wall time is reported, never part of the digest
             let started = std::time::Instant::now();
-            let result = match simulate(scenario, trace.as_mut().map(|t| t as &mut dyn Write)) {
+            let result = match simulate(scenario, trace.as_mut().map(|t| t as &mut dyn Write), collect) {
                 Ok(r) => r,
                 Err(e) => return bad_input(format!("{}: {e}", run_name(l, scenario))),
             };
@@ -119,15 +137,29 @@ pub fn run(args: &RunArgs) -> ExitCode {
             if !args.json {
                 lines.push(RunLine::of(scenario, &report));
             }
+            if report_dir.is_some() {
+                kept.push((scenario, report));
+            }
             if let Err(stop) = out.write(&text).and_then(|()| out.flush()) {
                 return stop.exit(code);
             }
+        }
+        if report_dir.is_some() {
+            reported.push(kept);
         }
         if lines.len() > 1 {
             let text = format!("\n{}", side_by_side(&l.file.name, &lines));
             if let Err(stop) = out.write(&text).and_then(|()| out.flush()) {
                 return stop.exit(code);
             }
+        }
+    }
+    if let Some(dir) = report_dir {
+        let files: Vec<FileRuns<'_>> =
+            loaded.iter().zip(&reported).map(|(l, runs)| FileRuns { source: &l.arg, text: &l.text, runs }).collect();
+        match dir.write(&run_page(&files)) {
+            Ok(path) => note(format!("report written to {}", shown(&path.display().to_string()))),
+            Err(e) => return bad_input(e),
         }
     }
     ExitCode::from(code)

@@ -60,6 +60,11 @@ pub struct SweepArgs {
     /// failure (or, for a panic, an error) with what broke and the command that reproduces it.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML page to DIR/index.html (created if missing): pass and fail per
+    /// seed, which invariants broke how often, histograms of the breach metrics across seeds, and
+    /// every failure with its reproduce command. Memory and page size stay bounded for any range.
+    #[arg(long, value_name = "DIR")]
+    report: Option<std::path::PathBuf>,
     #[command(flatten)]
     options: ScenarioOptions,
 }
@@ -126,6 +131,11 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    let input = std::path::Path::new(&loaded.arg);
+    let mut page = match args.report.as_deref().map(|d| crate::report::ReportDir::open(d, &[input])).transpose() {
+        Ok(dir) => dir.map(|d| (d, crate::report::SweepSummary::new(&loaded.file.name))),
+        Err(e) => return bad_input(e),
+    };
     let mut out = Output::stdout();
     let (mut failed, mut panicked) = (0u128, 0u128);
     let mut stopped: Option<Stop> = None;
@@ -161,6 +171,10 @@ pub fn run(args: &SweepArgs) -> ExitCode {
             let text = match item.outcome {
                 Err(message) => {
                     panicked += 1;
+                    if let Some((_, summary)) = page.as_mut() {
+                        let line = panic_text(Some(&meta), &scenario, &message, &repro);
+                        summary.add(&serde_json::from_str(&line).expect("a panic's line is JSON"));
+                    }
                     let case = Case {
                         variant: &scenario.variant,
                         seed: item.seed,
@@ -182,6 +196,9 @@ pub fn run(args: &SweepArgs) -> ExitCode {
                     let report = Report::new(&scenario, result, wall_ms, repro.clone());
                     if !report.met() {
                         failed += 1;
+                    }
+                    if let Some((_, summary)) = page.as_mut() {
+                        summary.add(&report.to_json(&scenario));
                     }
                     let case = Case {
                         variant: &scenario.variant,
@@ -236,6 +253,12 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     }
     let summary = summary_line(seeds.len(), runs.len(), &loaded.file.name, jobs as u128, failed, panicked);
     assert_eq!(handed, total, "every run was handed back");
+    if let Some((dir, mut kept)) = page {
+        kept.note = format!("Swept {} seed(s) × {} run(s) of {}.", seeds.len(), runs.len(), loaded.file.name);
+        if let Err(e) = dir.write(&crate::report::sweep_page(&kept)) {
+            return bad_input(e);
+        }
+    }
     if args.json {
         note(summary);
     } else if let Err(stop) = out.line(&summary).and_then(|()| out.flush()) {

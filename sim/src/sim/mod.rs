@@ -6,6 +6,7 @@
 //! - [`gateway`]: the exchange node — idempotency, durable journal, group commit, crash, recovery;
 //! - [`record`]: the canonical event stream, its digest and its JSON Lines trace;
 //! - [`run`](mod@run): the kernel loop of one run;
+//! - [`series`]: a run's time series in a bounded number of buckets, for the HTML report;
 //! - [`report`]: a run's summary, expectations, and its table and JSON renderings;
 //! - [`sweep`](mod@sweep): many seeds in parallel.
 //!
@@ -21,6 +22,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod series;
 pub mod services;
 pub mod swarm;
 pub mod sweep;

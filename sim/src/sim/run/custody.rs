@@ -132,7 +132,7 @@ impl Custody {
 
 /// Customer liabilities of `asset` in the exchange's own books: every customer's (not the
 /// house's) available, held and pending-withdrawal balances, negative ones counting as nothing.
-fn liabilities(ledger: &crate::ledger::Ledger, asset: AssetId) -> Minor {
+pub(super) fn liabilities(ledger: &crate::ledger::Ledger, asset: AssetId) -> Minor {
     let mut total: Minor = 0;
     for u in 1..ledger.users() {
         let user = UserId(u32::try_from(u).expect("user ids fit u32"));

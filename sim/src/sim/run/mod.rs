@@ -51,6 +51,7 @@ use super::network::{NetStats, Network, Verdict};
 use super::people::People;
 use super::queue::{Queue, Reserved};
 use super::record::Recorder;
+use super::series::{Series, Snapshot};
 use super::services::{ServiceSettings, Services};
 use super::tape::Tape;
 use crate::agents::{AccountState, Action, Agent, GroundTruth, Intel, MarketData, View, Wake};
@@ -58,6 +59,7 @@ use crate::rng::Stream;
 
 mod custody;
 mod identity;
+mod sample;
 
 use custody::Custody;
 
@@ -226,6 +228,17 @@ pub struct RunResult {
     pub retained: Retained,
     /// What the run's attacks cost (SPEC §9 `breach`).
     pub breach: Breach,
+    /// The run's time series, when [`Collect::series`] asked for them (never part of the digest).
+    pub series: Option<Series>,
+}
+
+/// What a run collects besides its result (none of it changes the event stream or the digest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collect {
+    /// Time series for the HTML report ([`Series`]).
+    pub series: bool,
+    /// The [`Tape`] `exsim shrink` cuts from ([`run_taped`]).
+    pub tape: bool,
 }
 
 /// Everything a run's handlers share.
@@ -266,6 +279,9 @@ struct World<'w, E: MatchingEngine = Book> {
     people: People,
     /// The outside services around the operator and the server-side keys (ground truth).
     services: Services,
+    /// The time series, if collected, and the buffer their snapshots are read into.
+    series: Option<Series>,
+    snapshot: Snapshot,
     scenario: &'w Scenario,
 }
 
@@ -285,13 +301,23 @@ pub fn exchange_config(s: &Scenario) -> ExchangeConfig {
 
 /// Runs `scenario` with its seed, writing a JSON Lines trace to `trace` if given.
 pub fn run<'w>(scenario: &'w Scenario, trace: Option<&'w mut dyn Write>) -> Result<RunResult, ConfigError> {
-    run_with(scenario, trace, false).map(|(result, _)| result)
+    run_engine(scenario, trace, Collect::default(), book(scenario)).map(|(result, _)| result)
+}
+
+/// [`run`], also collecting what `collect` asks for.
+pub fn run_collecting<'w>(
+    scenario: &'w Scenario,
+    trace: Option<&'w mut dyn Write>,
+    collect: Collect,
+) -> Result<RunResult, ConfigError> {
+    run_engine(scenario, trace, collect, book(scenario)).map(|(result, _)| result)
 }
 
 /// [`run`] recording its [`Tape`]: every command the exchange applied (less what crashes lost)
 /// and every chain fact, for `exsim shrink`. The run itself is the same, digest included.
 pub fn run_taped(scenario: &Scenario) -> Result<(RunResult, Tape), ConfigError> {
-    run_with(scenario, None, true).map(|(result, tape)| (result, tape.unwrap_or_default()))
+    let collect = Collect { tape: true, ..Collect::default() };
+    run_engine(scenario, None, collect, book(scenario)).map(|(result, tape)| (result, tape.unwrap_or_default()))
 }
 
 /// [`run`] on an exchange whose every market runs an engine made by `make_engine` (the reference
@@ -303,24 +329,22 @@ pub fn run_with_engine<'w, E: MatchingEngine + Clone>(
     trace: Option<&'w mut dyn Write>,
     make_engine: impl FnMut() -> E,
 ) -> Result<RunResult, ConfigError> {
-    run_engine(scenario, trace, false, make_engine).map(|(result, _)| result)
+    run_engine(scenario, trace, Collect::default(), make_engine).map(|(result, _)| result)
 }
 
-fn run_with<'w>(
-    scenario: &'w Scenario,
-    trace: Option<&'w mut dyn Write>,
-    taped: bool,
-) -> Result<(RunResult, Option<Tape>), ConfigError> {
+/// The reference engine with the scenario's engine faults.
+fn book(scenario: &Scenario) -> impl FnMut() -> Book {
     let faults = scenario.faults;
-    run_engine(scenario, trace, taped, || Book::with_faults(faults))
+    move || Book::with_faults(faults)
 }
 
 fn run_engine<'w, E: MatchingEngine + Clone>(
     scenario: &'w Scenario,
     trace: Option<&'w mut dyn Write>,
-    taped: bool,
+    collect: Collect,
     make_engine: impl FnMut() -> E,
 ) -> Result<(RunResult, Option<Tape>), ConfigError> {
+    let taped = collect.tape;
     let seed = scenario.seed;
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
@@ -502,6 +526,10 @@ fn run_engine<'w, E: MatchingEngine + Clone>(
         custody,
         people,
         services,
+        series: collect
+            .series
+            .then(|| Series::new(scenario.duration_ns, scenario.markets.len(), scenario.assets.len())),
+        snapshot: Snapshot::default(),
         scenario,
     };
     world.schedule_start();
@@ -525,7 +553,13 @@ fn run_engine<'w, E: MatchingEngine + Clone>(
                 break;
             }
         }
+        if world.series.is_some() {
+            world.sample_before(time_ns);
+        }
         world.handle(Stamp { seq, time_ns }, ev);
+    }
+    if world.series.is_some() {
+        world.sample_end();
     }
     let end = Stamp { seq: world.rec.events(), time_ns: end_ns };
     world.note_retained();
@@ -538,7 +572,7 @@ fn run_engine<'w, E: MatchingEngine + Clone>(
     for (stats, fair) in world.markets.iter_mut().zip(&world.fair) {
         stats.fair_value_end = *fair;
     }
-    let World { rec, auditor, markets, network, mut counts, mut gateway, retained, custody, .. } = world;
+    let World { rec, auditor, markets, network, mut counts, mut gateway, retained, custody, series, .. } = world;
     counts.crashes = u64::from(gateway.crashes());
     let events = rec.events();
     let (digest, trace_error) = rec.finish();
@@ -557,6 +591,7 @@ fn run_engine<'w, E: MatchingEngine + Clone>(
         trace_error: trace_error.map(|e| e.to_string()),
         retained,
         breach: custody.breach,
+        series,
     };
     Ok((result, tape))
 }
@@ -902,6 +937,9 @@ impl<E: MatchingEngine + Clone> World<'_, E> {
                 }
                 self.auditor.observe_at(command, &applied, at);
                 market_stats(&mut self.markets, &mut self.market_data, &applied);
+                if let Some(series) = self.series.as_mut() {
+                    sample::fills(series, at.time_ns, &applied);
+                }
                 self.custody.pending_intents.extend(applied.intents.iter().map(|&i| (index, i)));
                 if !self.flush_scheduled {
                     self.flush_scheduled = true;
@@ -1029,6 +1067,9 @@ impl<E: MatchingEngine + Clone> World<'_, E> {
             self.custody.crashed(self.gateway.log_len().1);
             self.counts.lost_entries += lost as u64;
             self.queue.schedule(at.time_ns + self.scenario.exchange.recovery_ns, Ev::Recover);
+            if let Some(series) = self.series.as_mut() {
+                series.crash(at.time_ns);
+            }
         }
         self.schedule_next_crash();
         self.rec.u64(u64::from(up));
@@ -1054,6 +1095,9 @@ impl<E: MatchingEngine + Clone> World<'_, E> {
             self.queue.schedule(at.time_ns, Ev::System { key });
         }
         auditor.exercise(Invariant::JournalComplete);
+        if let Some(series) = self.series.as_mut() {
+            series.recover(at.time_ns);
+        }
         let lost = check_acked(&mut self.acked, &self.gateway, &mut auditor, at, "after crash recovery");
         self.auditor = auditor;
         let (log, _) = self.gateway.log_len();
