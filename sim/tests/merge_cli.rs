@@ -92,6 +92,17 @@ fn merged_failures_read_like_the_sweeps_and_exit_1() {
     assert_eq!(stdout, text(&table.stdout));
     assert!(stdout.contains("base seed 3: tif_respected: violated"), "{stdout}");
     assert!(stdout.ends_with("4 failed, 0 panicked\n"), "{stdout}");
+
+    // The HTML page of the merged shards is the unsharded sweep's page, byte for byte.
+    let whole = dir.path().join("whole");
+    let parts = dir.path().join("parts");
+    let out = sweep(&["--jobs", "2", "--report", whole.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = exsim(&["merge", &a, &b, "--report", parts.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let page = |d: &std::path::Path| std::fs::read_to_string(d.join("index.html")).unwrap();
+    assert!(page(&whole).contains("tif_respected"), "the page names what broke");
+    assert_eq!(page(&parts), page(&whole), "merge --report gives the unsharded sweep's page");
 }
 
 #[test]

@@ -19,8 +19,8 @@
 //!   equals the unsharded `sweep --json` byte for byte except for measured wall times (`wall_ms`).
 //!
 //! The merged runs reach their outputs through [`Merged::each`], one [`Run`] at a time in sweep
-//! order; standard output and `--junit` are two such consumers, and `--report DIR` (HTML) is meant
-//! to be a third beside them.
+//! order; standard output, `--junit` and `--report DIR` (the sweep's HTML page, fed each run's
+//! line as `sweep --report` is) are its consumers.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -54,6 +54,10 @@ pub struct MergeArgs {
     /// Also write the runs as JUnit XML to FILE for CI (as `sweep --junit`).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Also write the sweep's HTML page to DIR/index.html (as `sweep --report`: the same page
+    /// the unsharded sweep writes).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 pub fn run(args: &MergeArgs) -> ExitCode {
@@ -72,10 +76,19 @@ pub fn run(args: &MergeArgs) -> ExitCode {
             Err(e) => return bad_input(e),
         },
     };
+    let mut page = match args.report.as_deref().map(|d| crate::report::ReportDir::open(d, &inputs)).transpose() {
+        Ok(dir) => dir.map(|d| (d, crate::report::SweepSummary::new(&merged.name))),
+        Err(e) => return bad_input(e),
+    };
     let mut out = Output::stdout();
     let (mut failed, mut panicked) = (0u128, 0u128);
     let mut stopped: Option<Stop> = None;
     let result = merged.each(|run| {
+        if let Some((_, summary)) = page.as_mut() {
+            let value: Value =
+                serde_json::from_str(&run.line).map_err(|e| format!("a merged line is not JSON: {e}"))?;
+            summary.add(&value);
+        }
         let (outcome, text) = match (&run.panic, run.met) {
             (Some(message), _) => {
                 panicked += 1;
@@ -110,6 +123,12 @@ pub fn run(args: &MergeArgs) -> ExitCode {
     }
     if let Some(Err(e)) = junit.map(Junit::finish) {
         return bad_input(e);
+    }
+    if let Some((dir, mut kept)) = page {
+        kept.note = super::sweep::page_note(merged.seeds, merged.runs, &merged.name);
+        if let Err(e) = dir.write(&crate::report::sweep_page(&kept)) {
+            return bad_input(e);
+        }
     }
     let code = if panicked > 0 {
         EXIT_PANIC

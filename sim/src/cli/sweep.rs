@@ -254,7 +254,7 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     let summary = summary_line(seeds.len(), runs.len(), &loaded.file.name, jobs as u128, failed, panicked);
     assert_eq!(handed, total, "every run was handed back");
     if let Some((dir, mut kept)) = page {
-        kept.note = format!("Swept {} seed(s) × {} run(s) of {}.", seeds.len(), runs.len(), loaded.file.name);
+        kept.note = page_note(seeds.len(), runs.len(), &loaded.file.name);
         if let Err(e) = dir.write(&crate::report::sweep_page(&kept)) {
             return bad_input(e);
         }
@@ -265,6 +265,12 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         return stop.exit(code);
     }
     ExitCode::from(code)
+}
+
+/// The sweep page's note: what was swept (never the jobs, so any `--jobs`, and a merge of the
+/// shards, give the same page).
+pub(super) fn page_note(seeds: u128, runs: usize, scenario: &str) -> String {
+    format!("Swept {seeds} seed(s) × {runs} run(s) of {scenario}.")
 }
 
 /// The `sweep` field of every `--json` object: how this sweep was asked for, so that `exsim
