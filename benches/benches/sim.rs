@@ -40,7 +40,7 @@ fn simulate(c: &mut Criterion) {
     g.throughput(Throughput::Elements(r.events));
     g.bench_function("quickstart_20s_events", |b| b.iter(|| run(&s, None).unwrap().events));
     // The same run collecting the HTML report's time series (`--report`): same digest.
-    let collect = Collect { series: true };
+    let collect = Collect { series: true, ..Collect::default() };
     let with = run_collecting(&s, None, collect).unwrap();
     assert_eq!((with.events, with.digest.as_str()), SIMULATE_EXPECTED, "the series changed the run");
     g.bench_function("quickstart_20s_events_with_series", |b| {
