@@ -196,7 +196,7 @@ fn collecting_the_series_leaves_the_digest_alone() {
     let mut s = exsim::scenario::parse(exsim::scenario::QUICKSTART, "quickstart", &[]).unwrap().runs.remove(0);
     s.duration_ns = 200_000_000;
     let plain = exsim::sim::run::run(&s, None).unwrap();
-    let collect = exsim::sim::run::Collect { series: true };
+    let collect = exsim::sim::run::Collect { series: true, ..Default::default() };
     let with = exsim::sim::run::run_collecting(&s, None, collect).unwrap();
     assert_eq!(plain.digest, with.digest);
     assert_eq!(plain.events, with.events);
