@@ -69,12 +69,21 @@ pub struct Script {
 impl<'a> Arbitrary<'a> for Script {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let policy = Weak::arbitrary(u)?;
-        let mut steps = Vec::new();
+        // A step takes at least three bytes (time, act, and what it is).
+        let mut steps = Vec::with_capacity((u.len() / 3).min(MAX_STEPS));
         while !u.is_empty() && steps.len() < MAX_STEPS {
             steps.push(Step::arbitrary(u)?);
         }
         Ok(Script { policy, steps })
     }
+}
+
+/// The next input byte, or 0 once the input has run out: exactly `u8::arbitrary` (which never
+/// fails), without its general buffer fill; the custom `Arbitrary` impls below draw from it
+/// once per step field.
+#[inline]
+fn byte(u: &mut Unstructured<'_>) -> u8 {
+    u.bytes(1).map_or(0, |b| b[0])
 }
 
 /// Which identity policies are weakened (SPEC §6); all `false` is the safe default.
@@ -119,7 +128,7 @@ pub enum Act {
 
 impl<'a> Arbitrary<'a> for Act {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(if u8::arbitrary(u)? < 192 {
+        Ok(if byte(u) < 192 {
             Act::Client(Sender::arbitrary(u)?, Request::arbitrary(u)?)
         } else {
             Act::System(SystemOp::arbitrary(u)?)
@@ -139,7 +148,7 @@ pub enum Actor {
 
 impl<'a> Arbitrary<'a> for Actor {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=101 => Actor::Alice,
             102..=165 => Actor::Bob,
             166..=216 => Actor::Carol,
@@ -232,7 +241,7 @@ pub enum Cred {
 
 impl<'a> Arbitrary<'a> for Cred {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=179 => Cred::Session,
             180..=199 => Cred::OldSession,
             200..=219 => Cred::Key,
@@ -258,7 +267,7 @@ pub enum Where {
 
 impl<'a> Arbitrary<'a> for Where {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=229 => Where::Home,
             230..=242 => Where::Office,
             _ => Where::Away,
@@ -296,7 +305,7 @@ pub enum CodeUse {
 
 impl<'a> Arbitrary<'a> for CodeUse {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=159 => CodeUse::Now,
             160..=199 => CodeUse::Without,
             200..=215 => CodeUse::Previous,
@@ -333,7 +342,7 @@ pub enum Whose {
 
 impl<'a> Arbitrary<'a> for Whose {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=199 => Whose::Own,
             200..=223 => Whose::House,
             b => Whose::Of(Actor::ALL[usize::from(b) % 4]),
@@ -407,7 +416,7 @@ pub struct Dt(pub u64);
 
 impl<'a> Arbitrary<'a> for Dt {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Dt(match u8::arbitrary(u)? {
+        Ok(Dt(match byte(u) {
             0..=95 => 0,
             b @ 96..=223 => u64::from(b % 40) * 10,
             224..=239 => 1_000,
@@ -485,7 +494,7 @@ pub enum TifA {
 
 impl<'a> Arbitrary<'a> for TifA {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=127 => TifA::Gtc,
             128..=169 => TifA::Ioc,
             170..=211 => TifA::Fok,
@@ -536,7 +545,7 @@ pub struct Lots(pub u64);
 
 impl<'a> Arbitrary<'a> for Lots {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Lots(match u8::arbitrary(u)? {
+        Ok(Lots(match byte(u) {
             0 => 0,
             1 => u64::MAX,
             2 => 1_000_000,
@@ -563,7 +572,7 @@ pub struct Px(pub u64);
 
 impl<'a> Arbitrary<'a> for Px {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Px(match u8::arbitrary(u)? {
+        Ok(Px(match byte(u) {
             0 => 0,
             1 => 1,
             2 => u64::MAX,
@@ -619,7 +628,7 @@ pub struct Amt(pub i64);
 
 impl<'a> Arbitrary<'a> for Amt {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Amt(match u8::arbitrary(u)? {
+        Ok(Amt(match byte(u) {
             0 => 0,
             1 => -1,
             2 => 1_000_000_000,
@@ -653,7 +662,7 @@ pub enum Dest {
 
 impl<'a> Arbitrary<'a> for Dest {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=191 => Dest::Own,
             b => Dest::Outside(Small(u64::from(b) % 3)),
         })
@@ -704,7 +713,7 @@ pub enum Request {
 
 impl<'a> Arbitrary<'a> for Request {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? {
+        Ok(match byte(u) {
             0..=139 => Request::Trade(Trade::arbitrary(u)?),
             140..=216 => Request::Money(Money::arbitrary(u)?),
             _ => Request::Account(Account::arbitrary(u)?),
@@ -1047,7 +1056,7 @@ impl Harness {
             logins: 0,
             payments: 0,
             mails: 0,
-            outcomes: Vec::with_capacity(MAX_STEPS),
+            outcomes: Vec::new(),
         };
         let mut h = Harness {
             x,
@@ -1313,6 +1322,8 @@ pub fn run_script(script: &Script, faults: FaultSet) -> Run {
         cache.push((faults, script.policy, h.clone()));
         h
     });
+    // A copied `Vec` has no spare capacity: room for every step's answer at once.
+    h.run.outcomes.reserve_exact(script.steps.len().min(MAX_STEPS));
     let mut before = h.auditor.findings().total();
     assert_eq!(before, 0, "the set-up breaks no invariant: {:#?}", h.auditor.violations());
     for (i, step) in script.steps.iter().take(MAX_STEPS).enumerate() {

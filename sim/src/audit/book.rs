@@ -110,7 +110,7 @@ impl Checker for BookChecker {
     fn finish(&mut self, state: &dyn Inspect, found: &mut Found) {
         for (m, book) in self.books.iter().enumerate() {
             let market = MarketId(u16::try_from(m).expect("market ids fit u16"));
-            let mut engine_orders = Vec::new();
+            let mut engine_orders = Vec::with_capacity(book.len());
             for side in [Side::Buy, Side::Sell] {
                 state.engine(market).resting(side, &mut |o| {
                     engine_orders.push((o.id, UserId(o.owner.0), side, o.price, o.qty));

@@ -8,8 +8,9 @@
 //! (one file each, one line in the auditor's `checkers()`).
 //!
 //! Invariants kept here: a checker reports only the invariants it names in
-//! [`Checker::invariants`] (the auditor asserts it in debug builds), and its cost per observation
-//! is proportional to what the command changed; full scans belong in [`Checker::finish`].
+//! [`Checker::invariants`] (the auditor asserts it whenever a checker reports), and its cost per
+//! observation is proportional to what the command changed; full scans belong in
+//! [`Checker::finish`].
 
 use std::fmt;
 
@@ -39,6 +40,16 @@ impl Found {
 
     pub(super) fn len(&self) -> usize {
         self.list.len()
+    }
+
+    /// Whether no violation is waiting (coverage bits aside).
+    pub(super) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Empties the coverage bits (when there is no violation to take).
+    pub(super) fn take_exercised(&mut self) -> u32 {
+        std::mem::take(&mut self.exercised)
     }
 
     pub(super) fn since(&self, from: usize) -> impl Iterator<Item = Invariant> + '_ {

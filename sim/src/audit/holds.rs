@@ -271,7 +271,8 @@ impl Checker for Holds {
     }
 
     fn finish(&mut self, state: &dyn Inspect, found: &mut Found) {
-        let mut expected: BTreeMap<(UserId, AssetId), Option<Decimal>> = BTreeMap::new();
+        // What each (user, asset) reserves, by `hold_key`: point lookups only.
+        let mut expected: LookupMap<Option<Decimal>> = LookupMap::default();
         let assets = state.assets();
         for m in 0..state.market_count() {
             let market_id = MarketId(u16::try_from(m).expect("market ids fit u16"));
@@ -294,8 +295,11 @@ impl Checker for Holds {
                     };
                     // A resting order was paid for, so its reservation is at most an asset's total
                     // and fits; `None` marks one that does not (only money minted by a fault).
-                    let sum = expected.entry((user, asset)).or_insert(Some(Decimal::ZERO));
-                    *sum = sum.and_then(|s| amount.and_then(|a| s.checked_add(a)));
+                    let add = |s: Option<Decimal>| s.and_then(|s| amount.and_then(|a| s.checked_add(a)));
+                    match expected.get_mut(hold_key(user, asset)) {
+                        Some(sum) => *sum = add(*sum),
+                        None => expected.insert_new(hold_key(user, asset), add(Some(Decimal::ZERO))),
+                    }
                 });
             }
         }
@@ -313,7 +317,7 @@ impl Checker for Holds {
                 }
             }
             if let Account::Held(user) = account {
-                let want = expected.get(&(user, asset)).copied().unwrap_or(Some(Decimal::ZERO));
+                let want = expected.get(hold_key(user, asset)).copied().unwrap_or(Some(Decimal::ZERO));
                 let held = Decimal::try_from_i128_with_scale(balance, 0).ok();
                 if held.is_none() || held != want {
                     let want = want.map_or_else(|| "more than a decimal holds".to_owned(), |w| w.to_string());

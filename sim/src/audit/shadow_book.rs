@@ -1,10 +1,15 @@
 //! The book checker's shadow of one market's book, rebuilt only from the engine's events.
 //!
-//! A `BTreeMap` of price → FIFO of order ids per side: slow and obviously right. Replaying an
-//! event checks it against the shadow *before* applying it, which is what makes the priority,
-//! limit and time-in-force checks independent of the engine's own data structures.
+//! Per side, one `BTreeMap` from (price rank, arrival) to order id — the rank is the price for
+//! asks and its complement for bids, so each side's first entry is its best price's earliest
+//! order — and the resting orders by id: slow and obviously right. (One ordered map per side
+//! rather than a FIFO per price level: the same order, and a copy of the whole shadow, which the
+//! `exchange` fuzz target makes for every script, allocates a few nodes instead of a queue per
+//! level.) Replaying an event checks it against the shadow *before* applying it, which is what
+//! makes the priority, limit and time-in-force checks independent of the engine's own data
+//! structures.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use super::checker::Found;
 use crate::catalog::Invariant;
@@ -35,15 +40,43 @@ pub(super) struct TakerRules {
     pub fok: bool,
 }
 
+/// A side's key: the price's rank on its side (best first), then the arrival number.
+type Key = (u64, u64);
+
+/// The rank of `price` on `side`: ascending ranks run from the best price to the worst.
+fn rank(side: Side, price: Price) -> u64 {
+    match side {
+        Side::Buy => !price.0,
+        Side::Sell => price.0,
+    }
+}
+
+/// The price of a rank on `side` (the inverse of [`rank`]).
+fn price_of(side: Side, rank: u64) -> Price {
+    match side {
+        Side::Buy => Price(!rank),
+        Side::Sell => Price(rank),
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(super) struct ShadowBook {
-    bids: BTreeMap<Price, VecDeque<OrderId>>,
-    asks: BTreeMap<Price, VecDeque<OrderId>>,
+    bids: BTreeMap<Key, OrderId>,
+    asks: BTreeMap<Key, OrderId>,
     orders: BTreeMap<OrderId, ShadowOrder>,
+    /// How many orders rested so far: the next one's arrival number.
+    arrivals: u64,
 }
 
 impl ShadowBook {
-    fn side_mut(&mut self, side: Side) -> &mut BTreeMap<Price, VecDeque<OrderId>> {
+    fn side(&self, side: Side) -> &BTreeMap<Key, OrderId> {
+        match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        }
+    }
+
+    fn side_mut(&mut self, side: Side) -> &mut BTreeMap<Key, OrderId> {
         match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -52,19 +85,12 @@ impl ShadowBook {
 
     /// Best price of a side.
     pub(super) fn best(&self, side: Side) -> Option<Price> {
-        match side {
-            Side::Buy => self.bids.last_key_value().map(|(p, _)| *p),
-            Side::Sell => self.asks.first_key_value().map(|(p, _)| *p),
-        }
+        self.side(side).first_key_value().map(|(&(r, _), _)| price_of(side, r))
     }
 
     /// The earliest order at the best price of `side`.
     fn head(&self, side: Side) -> Option<OrderId> {
-        let level = match side {
-            Side::Buy => self.bids.last_key_value(),
-            Side::Sell => self.asks.first_key_value(),
-        };
-        level.and_then(|(_, q)| q.front().copied())
+        self.side(side).first_key_value().map(|(_, id)| *id)
     }
 
     /// Number of resting orders.
@@ -90,15 +116,27 @@ impl ShadowBook {
         Ok(())
     }
 
+    /// Takes a resting order off the book: its record, and every place `id` holds in the queue
+    /// at its price.
     fn remove(&mut self, id: OrderId) -> ShadowOrder {
         let order = self.orders.remove(&id).expect("removing a resting order");
+        let r = rank(order.side, order.price);
         let side = self.side_mut(order.side);
-        let queue = side.get_mut(&order.price).expect("its level exists");
-        queue.retain(|q| *q != id);
-        if queue.is_empty() {
-            side.remove(&order.price);
+        let mut places = 0;
+        while let Some(key) = side.range((r, 0)..=(r, u64::MAX)).find(|(_, q)| **q == id).map(|(k, _)| *k) {
+            side.remove(&key);
+            places += 1;
         }
+        assert!(places > 0, "order {} rests in its level", id.0);
         order
+    }
+
+    /// Rests an order at the back of its price's queue.
+    fn rest(&mut self, id: OrderId, order: ShadowOrder) {
+        self.orders.insert(id, order);
+        let arrival = self.arrivals;
+        self.arrivals += 1;
+        self.side_mut(order.side).insert((rank(order.side, order.price), arrival), id);
     }
 
     /// Checks and applies one command's events. `owner` is the user who sent the command.
@@ -192,8 +230,7 @@ impl ShadowBook {
                         _ => found.push((Invariant::TifRespected, format!("order {} rested but was not sent", id.0))),
                     }
                     let post_only = taker.is_some_and(|(_, _, _, tif)| tif == Some(Tif::PostOnly));
-                    self.orders.insert(id, ShadowOrder { owner, side, price, qty, post_only });
-                    self.side_mut(side).entry(price).or_default().push_back(id);
+                    self.rest(id, ShadowOrder { owner, side, price, qty, post_only });
                 }
                 Event::Reduce { id, qty } => match self.orders.get_mut(&id) {
                     Some(order) if qty < order.qty => order.qty = qty,
