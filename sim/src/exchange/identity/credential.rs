@@ -63,10 +63,11 @@ impl Code {
         Code { device, window: now_ns / CODE_WINDOW_NS }
     }
 
-    /// Whether it is `device`'s code and still valid at `now_ns`.
+    /// Whether it is `device`'s code and still valid at `now_ns`. Any window a client sends is
+    /// judged, the last one (`u64::MAX`) included, without overflow.
     pub const fn valid(&self, device: Device, now_ns: u64) -> bool {
         let now = now_ns / CODE_WINDOW_NS;
-        self.device.0 == device.0 && (self.window == now || self.window + 1 == now)
+        self.device.0 == device.0 && (self.window == now || (self.window < now && self.window + 1 == now))
     }
 }
 
@@ -150,4 +151,21 @@ pub struct Principal {
 pub enum Via {
     Session,
     ApiKey(Scopes),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_valid_in_its_window_and_the_next_and_any_window_is_judged() {
+        let code = Code::at(Device(1), 5 * CODE_WINDOW_NS);
+        assert!(code.valid(Device(1), 5 * CODE_WINDOW_NS) && code.valid(Device(1), 6 * CODE_WINDOW_NS + 1));
+        assert!(!code.valid(Device(1), 7 * CODE_WINDOW_NS) && !code.valid(Device(1), 4 * CODE_WINDOW_NS));
+        assert!(!code.valid(Device(2), 5 * CODE_WINDOW_NS), "another device's");
+        // A client may send any window (a regression file, a hostile request): never an overflow.
+        let last = Code { device: Device(1), window: u64::MAX };
+        assert!(!last.valid(Device(1), 0) && !last.valid(Device(1), u64::MAX));
+        assert!(Code { device: Device(1), window: u64::MAX / CODE_WINDOW_NS }.valid(Device(1), u64::MAX));
+    }
 }
