@@ -301,6 +301,9 @@ pub enum CodeUse {
     Stale,
     /// The code another actor's device shows now (a phished one).
     Of(Actor),
+    /// A forged code of the last window there is (`u64::MAX`): hostile input the exchange must
+    /// judge like any other.
+    Forged,
 }
 
 impl<'a> Arbitrary<'a> for CodeUse {
@@ -310,6 +313,7 @@ impl<'a> Arbitrary<'a> for CodeUse {
             160..=199 => CodeUse::Without,
             200..=215 => CodeUse::Previous,
             216..=231 => CodeUse::Stale,
+            255 => CodeUse::Forged,
             b => CodeUse::Of(Actor::ALL[usize::from(b) % 4]),
         })
     }
@@ -328,6 +332,7 @@ impl CodeUse {
             CodeUse::Previous => of(actor.device(), window.saturating_sub(1)),
             CodeUse::Stale => of(actor.device(), window.saturating_sub(2)),
             CodeUse::Of(other) => of(other.device(), window),
+            CodeUse::Forged => of(actor.device(), u64::MAX),
         }
     }
 }
@@ -838,6 +843,7 @@ impl fmt::Debug for Sender {
             CodeUse::Previous => "previous-code".to_owned(),
             CodeUse::Stale => "stale-code".to_owned(),
             CodeUse::Of(a) => format!("{}'s-code", a.name()),
+            CodeUse::Forged => "forged-code".to_owned(),
         };
         write!(f, "{}({cred},{ip},{code})", self.actor.name())?;
         match self.on {

@@ -80,3 +80,15 @@ fn exchange_corpus_and_regressions_replay_clean() {
     assert!(count >= 8, "only {count} seed inputs in {}", dir.display());
     replay_with(&target_dir("regressions", "exchange"), "exchange", exsim::script::fuzz);
 }
+
+/// Root cause: `Code::valid` added 1 to the window a client's code names, which overflowed for a
+/// forged code of the last window (`u64::MAX`): a request could panic the exchange. Found by the
+/// `exchange` target once scripts could forge a code (`CodeUse::Forged`).
+#[test]
+fn a_forged_code_of_the_last_window_is_refused() {
+    let path = target_dir("regressions", "exchange").join("forged-code-of-the-last-window");
+    let data = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let script = exsim::script::Script::decode(&data).expect("a script");
+    assert!(format!("{script:?}").contains("forged-code"), "{script:?}");
+    exsim::script::fuzz(&data);
+}

@@ -218,13 +218,13 @@ fn artifact(args: &ReplayArgs, name: &str, target: &str) -> ExitCode {
                 Some(id) => format!("{name}: invariant `{id}` violated"),
                 None => format!("{name}: still fails the `{target}` target"),
             };
-            verdict_out(
-                args,
-                &format!("{name}: still fails the `{target}` target:\n{what}\n"),
-                json,
-                EXIT_FAILED,
-                Some(broke),
-            )
+            // An `exchange` input reads as its script.
+            let script = match (target, crate::script::Script::decode(&data)) {
+                ("exchange", Some(script)) if !what.contains("\nscript:\n") => format!("script:\n{script:?}\n"),
+                _ => String::new(),
+            };
+            let text = format!("{name}: still fails the `{target}` target:\n{what}\n{script}");
+            verdict_out(args, &text, json, EXIT_FAILED, Some(broke))
         }
     }
 }
