@@ -3,7 +3,11 @@
 //! quotes, withdrawals, transfers and its payments itself, in order; remove one entry that got an
 //! id, and every later id of that kind shifts. The map learns, entry by entry, "recorded id →
 //! id now" from the answer the file recorded and the answer the replay got, and rewrites each
-//! later entry before it is applied. An id it never learned is left as it is.
+//! later entry before it is applied. An id it never learned — its entry was removed, or the
+//! exchange now refused it — is read as a fresh id the exchange never hands out (counted down
+//! from the top of the range), so it names nothing rather than whatever another entry's id now
+//! happens to be. The house (account 0), and the ids the chains give (inbound payments,
+//! malleated transaction ids), are not the exchange's to hand out and stay as they are.
 //!
 //! Invariants: the rewrite is total (every command, origin and chain fact, by exhaustive match:
 //! a new command does not compile until its ids are classified here); with nothing removed and the
@@ -33,34 +37,44 @@ pub struct IdMap {
     payments: BTreeMap<u64, u64>,
 }
 
-fn get<T: Ord + Copy>(map: &BTreeMap<T, T>, id: T) -> T {
-    map.get(&id).copied().unwrap_or(id)
+/// The id now of recorded `id`: learned, or else a fresh one no counter reaches.
+fn get32(map: &BTreeMap<u32, u32>, id: u32) -> u32 {
+    map.get(&id).copied().unwrap_or(u32::MAX - id)
+}
+
+/// [`get32`] for 64-bit ids.
+fn get64(map: &BTreeMap<u64, u64>, id: u64) -> u64 {
+    map.get(&id).copied().unwrap_or(u64::MAX - id)
 }
 
 impl IdMap {
     fn user(&self, u: UserId) -> UserId {
-        UserId(get(&self.users, u.0))
+        if u == UserId::HOUSE {
+            u
+        } else {
+            UserId(get32(&self.users, u.0))
+        }
     }
     fn order(&self, o: OrderId) -> OrderId {
-        OrderId(get(&self.orders, o.0))
+        OrderId(get64(&self.orders, o.0))
     }
     fn withdrawal(&self, w: WithdrawalId) -> WithdrawalId {
-        WithdrawalId(get(&self.withdrawals, w.0))
+        WithdrawalId(get64(&self.withdrawals, w.0))
     }
     fn transfer(&self, t: TransferId) -> TransferId {
-        TransferId(get(&self.transfers, t.0))
+        TransferId(get64(&self.transfers, t.0))
     }
     /// A customer's own address follows its account; an outside address stays.
     fn address(&self, a: Address) -> Address {
         if a.0 < Address::OUTSIDE {
-            Address(u64::from(get(&self.users, a.0 as u32)))
+            Address(u64::from(self.user(UserId(a.0 as u32)).0))
         } else {
             a
         }
     }
     fn payment(&self, p: Payment) -> Payment {
         if p.0 < Payment::INBOUND {
-            Payment(get(&self.payments, p.0))
+            Payment(get64(&self.payments, p.0))
         } else {
             p
         }
@@ -68,7 +82,7 @@ impl IdMap {
     /// The exchange's own transaction ids follow their payment; a malleated copy's stays.
     fn txid(&self, t: TxId) -> TxId {
         if t.0 < TxId::MALLEATED {
-            TxId(get(&self.payments, t.0))
+            TxId(get64(&self.payments, t.0))
         } else {
             t
         }
@@ -81,8 +95,8 @@ impl IdMap {
             Origin::Client(access) => {
                 let credential = match access.credential {
                     Credential::Anonymous => Credential::Anonymous,
-                    Credential::Session(s) => Credential::Session(SessionId(get(&self.sessions, s.0))),
-                    Credential::ApiKey(k) => Credential::ApiKey(ApiKeyId(get(&self.keys, k.0))),
+                    Credential::Session(s) => Credential::Session(SessionId(get32(&self.sessions, s.0))),
+                    Credential::ApiKey(k) => Credential::ApiKey(ApiKeyId(get32(&self.keys, k.0))),
                 };
                 Origin::Client(Access { credential, ..access })
             }
@@ -154,7 +168,7 @@ impl IdMap {
                     TradingCommand::RequestQuote { user: self.user(user), market, side, qty }
                 }
                 TradingCommand::AcceptQuote { user, quote } => {
-                    TradingCommand::AcceptQuote { user: self.user(user), quote: QuoteId(get(&self.quotes, quote.0)) }
+                    TradingCommand::AcceptQuote { user: self.user(user), quote: QuoteId(get64(&self.quotes, quote.0)) }
                 }
             }),
         }
@@ -281,9 +295,12 @@ mod tests {
         let Origin::Client(a) = ids.origin(Origin::Client(access)) else { panic!("a client stays a client") };
         assert_eq!(a.credential, Credential::Session(SessionId(2)));
         assert_eq!((a.ip, a.code), (access.ip, access.code));
-        // Never learned: unchanged; a refusal now teaches nothing.
-        assert_eq!(ids.command(Command::cancel(UserId(8), OrderId(41))), Command::cancel(UserId(8), OrderId(41)));
+        // Never learned: a fresh id that names nothing; a refusal now teaches nothing; the house
+        // is the house.
+        let fresh = Command::cancel(UserId(u32::MAX - 8), OrderId(u64::MAX - 41));
+        assert_eq!(ids.command(Command::cancel(UserId(8), OrderId(41))), fresh);
         ids.learn(Some(Ack::Account(UserId(8))), Err(crate::exchange::Reject::TooMany), None, &[]);
-        assert_eq!(ids.user(UserId(8)), UserId(8));
+        assert_eq!(ids.user(UserId(8)), UserId(u32::MAX - 8));
+        assert_eq!(ids.user(UserId::HOUSE), UserId::HOUSE);
     }
 }
