@@ -30,10 +30,10 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::{Map, Value};
 
+use super::bad_input;
 use super::junit::{Case, Junit, Outcome};
 use super::output::{note, Output, Stop};
 use super::sweep::{failure_text, panic_table, summary_line};
-use super::{bad_input, EXIT_FAILED, EXIT_PANIC};
 use crate::shown::shown;
 use crate::sim::sweep::{parse_seeds, SeedRange, Seeds, Shard};
 
@@ -130,13 +130,7 @@ pub fn run(args: &MergeArgs) -> ExitCode {
             return bad_input(e);
         }
     }
-    let code = if panicked > 0 {
-        EXIT_PANIC
-    } else if failed > 0 {
-        EXIT_FAILED
-    } else {
-        0
-    };
+    let code = super::sweep::exit_code(failed, panicked);
     if let Some(stop) = stopped {
         return stop.exit(code);
     }

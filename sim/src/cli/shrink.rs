@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::load::{load, ScenarioOptions};
+use super::load::{load, reproduce, ScenarioOptions};
 use super::output::{self, Output};
 use super::{bad_input, shell_word, EXIT_FAILED};
 use crate::audit::Invariant;
@@ -114,15 +114,7 @@ pub fn run(args: &ShrinkArgs) -> ExitCode {
     let seconds = started.elapsed().as_secs_f64();
     let shown_path = path.display().to_string();
     let replay = format!("exsim replay {}", shell_word(&shown_path));
-    let from = &shrunk.regression.header.from;
-    let mut origin =
-        format!("exsim run {} --variant {} --seed {}", shell_word(&from.source), shell_word(&from.variant), from.seed);
-    for s in &from.sets {
-        origin.push_str(&format!(" --set {}", shell_word(s)));
-    }
-    for f in &from.faults {
-        origin.push_str(&format!(" --fault {}", shell_word(f)));
-    }
+    let origin = reproduce(&args.scenario, &args.options, scenario);
     let comments = vec![
         format!("exsim regression: replaying it breaks `{}`", shrunk.invariant.id()),
         format!("  {}", shrunk.regression.header.detail),

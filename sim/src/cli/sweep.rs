@@ -241,13 +241,7 @@ pub fn run(args: &SweepArgs) -> ExitCode {
     if let Some(Err(e)) = junit.map(Junit::finish) {
         return bad_input(e);
     }
-    let code = if panicked > 0 {
-        EXIT_PANIC
-    } else if failed > 0 {
-        EXIT_FAILED
-    } else {
-        0
-    };
+    let code = exit_code(failed, panicked);
     if let Some(stop) = stopped {
         return stop.exit(code);
     }
@@ -265,6 +259,17 @@ pub fn run(args: &SweepArgs) -> ExitCode {
         return stop.exit(code);
     }
     ExitCode::from(code)
+}
+
+/// A sweep's exit code (and a merge's): 3 when a run panicked, else 1 when one failed, else 0.
+pub(super) fn exit_code(failed: u128, panicked: u128) -> u8 {
+    if panicked > 0 {
+        EXIT_PANIC
+    } else if failed > 0 {
+        EXIT_FAILED
+    } else {
+        0
+    }
 }
 
 /// The sweep page's note: what was swept (never the jobs, so any `--jobs`, and a merge of the

@@ -32,6 +32,16 @@ pub enum Intent {
     Mail(Mail),
 }
 
+impl Intent {
+    /// A payment's transaction id and outpoint, if it is one.
+    pub const fn payment(&self) -> Option<(TxId, Payment)> {
+        match *self {
+            Intent::Pay { txid, payment, .. } => Some((txid, payment)),
+            Intent::Mail(_) => None,
+        }
+    }
+}
+
 /// One command as applied: its result, its effects, and a read-only view of the exchange after it.
 pub struct Applied<'a, E: MatchingEngine = Book> {
     /// What the exchange answers.

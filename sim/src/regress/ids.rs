@@ -254,10 +254,7 @@ impl IdMap {
                 _ => {}
             }
         }
-        let paid = intents.iter().find_map(|i| match *i {
-            Intent::Pay { txid, payment, .. } => Some((txid, payment)),
-            Intent::Mail(_) => None,
-        });
+        let paid = intents.iter().find_map(Intent::payment);
         if let (Some((_, then)), Some((_, now))) = (recorded_paid, paid) {
             self.payments.insert(then.0, now.0);
         }

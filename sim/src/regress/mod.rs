@@ -127,7 +127,7 @@ pub struct Replayed {
     /// Everything the auditor found.
     pub findings: Findings,
     /// The entries as applied: ids read through the map (what a normalized file holds), and each
-    /// command's answer as it is now.
+    /// command's answer as it is now (empty for [`breaks`], which needs only the verdict).
     pub applied: Vec<Entry>,
     /// The first entry (from 0) after which `watch` had been violated, if any was watched and
     /// broke before the end-of-run scans.
@@ -161,7 +161,8 @@ fn replay_until(
     let mut exchange = Exchange::new(config)?;
     let mut auditor = Auditor::with_config(&exchange, config);
     let mut ids = IdMap::default();
-    let mut applied_entries = Vec::with_capacity(entries.len());
+    // What a normalized file holds; a shrink's test (`stop_at_break`) needs only the verdict.
+    let mut applied_entries = Vec::with_capacity(if stop_at_break { 0 } else { entries.len() });
     let mut first_break = None;
     for (i, entry) in entries.iter().enumerate() {
         let at = Stamp { seq: i as u64 + 1, time_ns: entry.time_ns() };
@@ -171,18 +172,17 @@ fn replay_until(
                 let applied = exchange.apply_from(time_ns, &command, origin);
                 auditor.observe_at(&command, &applied, at);
                 let now_paid = ids.learn(ack, applied.result, paid, applied.intents);
-                applied_entries.push(Entry::Command {
-                    time_ns,
-                    origin,
-                    command,
-                    ack: applied.result.ok(),
-                    paid: now_paid,
-                });
+                if !stop_at_break {
+                    let ack = applied.result.ok();
+                    applied_entries.push(Entry::Command { time_ns, origin, command, ack, paid: now_paid });
+                }
             }
             Entry::Chain { time_ns, fact } => {
                 let fact = ids.fact(fact);
                 auditor.observe_chain(&fact, at);
-                applied_entries.push(Entry::Chain { time_ns, fact });
+                if !stop_at_break {
+                    applied_entries.push(Entry::Chain { time_ns, fact });
+                }
             }
         }
         if let (Some(w), None) = (watch, first_break) {

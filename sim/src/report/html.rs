@@ -405,30 +405,17 @@ fn price_charts(f: usize, file: &FileRuns<'_>, time: TimeAxis) -> Markup {
                     .collect(),
             });
             let snap = |g: &dyn Fn(usize) -> Option<Price>| snapshots(series, end, |b| g(b).map(|p| price(p, setup)));
-            c.marks.push(Mark::Line {
-                name: "best bid".to_owned(),
-                colour: "#009E73",
-                stroke: Stroke::Solid,
-                width: 1.0,
-                step: true,
-                points: snap(&|b| mb(b).bid),
-            });
-            c.marks.push(Mark::Line {
-                name: "best ask".to_owned(),
-                colour: "#D55E00",
-                stroke: Stroke::Solid,
-                width: 1.0,
-                step: true,
-                points: snap(&|b| mb(b).ask),
-            });
-            c.marks.push(Mark::Line {
-                name: "fair value".to_owned(),
-                colour: "#000000",
-                stroke: Stroke::Dashed,
-                width: 1.2,
-                step: true,
-                points: snap(&|b| mb(b).fair),
-            });
+            // A series of the book's state at each bucket's end: name, colour, stroke, width, value.
+            type Level<'a> = (&'static str, &'static str, Stroke, f64, &'a dyn Fn(usize) -> Option<Price>);
+            let levels: [Level<'_>; 3] = [
+                ("best bid", "#009E73", Stroke::Solid, 1.0, &|b| mb(b).bid),
+                ("best ask", "#D55E00", Stroke::Solid, 1.0, &|b| mb(b).ask),
+                ("fair value", "#000000", Stroke::Dashed, 1.2, &|b| mb(b).fair),
+            ];
+            for (name, colour, stroke, width, level) in levels {
+                let points = snap(level);
+                c.marks.push(Mark::Line { name: name.to_owned(), colour, stroke, width, step: true, points });
+            }
             c.marks.push(Mark::Line {
                 name: "last trade".to_owned(),
                 colour: run_colour(i),

@@ -154,21 +154,17 @@ pub struct Gateway<E: MatchingEngine = Book> {
 impl Gateway {
     /// A fresh exchange node, up, with an empty journal, running the reference engine.
     pub fn new(config: &ExchangeConfig, clients: usize) -> Result<Gateway, ConfigError> {
-        Gateway::with_exchange(config, Exchange::new(config)?, clients)
+        Ok(Gateway::with_exchange(config, Exchange::new(config)?, clients))
     }
 }
 
 impl<E: MatchingEngine + Clone> Gateway<E> {
     /// A fresh exchange node around `exchange` (fresh, built from `config`: any engine).
-    pub fn with_exchange(
-        config: &ExchangeConfig,
-        exchange: Exchange<E>,
-        clients: usize,
-    ) -> Result<Gateway<E>, ConfigError> {
+    pub fn with_exchange(config: &ExchangeConfig, exchange: Exchange<E>, clients: usize) -> Gateway<E> {
         let clients = vec![ClientTable::default(); clients];
         let checkpoint =
             Checkpoint { len: 0, exchange: exchange.clone(), clients: clients.clone(), system: ClientTable::default() };
-        Ok(Gateway {
+        Gateway {
             exchange,
             log: Vec::with_capacity(1 << 14),
             durable: 0,
@@ -180,7 +176,7 @@ impl<E: MatchingEngine + Clone> Gateway<E> {
             crashes: 0,
             checkpoint,
             tape: None,
-        })
+        }
     }
 
     /// The exchange as it stands.

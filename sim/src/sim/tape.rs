@@ -70,10 +70,7 @@ impl Tape {
         outcome: Outcome,
         intents: &[Intent],
     ) {
-        let paid = intents.iter().find_map(|i| match *i {
-            Intent::Pay { txid, payment, .. } => Some((txid, payment)),
-            Intent::Mail(_) => None,
-        });
+        let paid = intents.iter().find_map(Intent::payment);
         self.push(Taped::Command { index, time_ns, origin, command: *command, outcome, paid });
     }
 

@@ -348,7 +348,7 @@ fn run_engine<'w, E: MatchingEngine + Clone>(
     let seed = scenario.seed;
     let config = exchange_config(scenario);
     let agents: u32 = scenario.agents.iter().map(|g| g.count).sum();
-    let mut gateway = Gateway::with_exchange(&config, Exchange::with_engine(&config, make_engine)?, agents as usize)?;
+    let mut gateway = Gateway::with_exchange(&config, Exchange::with_engine(&config, make_engine)?, agents as usize);
     if taped {
         gateway.start_tape();
     }
